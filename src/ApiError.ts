@@ -1,0 +1,872 @@
+/**
+ * Every way a call to the Claude API can fail at the transport layer, as one
+ * tagged union split into {@link Retryable} and {@link Fatal}, and the total
+ * decoder that turns a response (status, headers, body) into exactly one of
+ * them.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as Headers from "./internal/headers.js"
+import * as RateLimits from "./RateLimits.js"
+import * as RetryAfter from "./RetryAfter.js"
+
+// ---------------------------------------------------------------------------
+// wire format
+// ---------------------------------------------------------------------------
+
+/**
+ * The error body the Claude API sends:
+ * `{"type":"error","error":{"type","message"},"request_id"}`. Extra fields
+ * are allowed (and ignored).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ErrorBody = Schema.Struct({
+  type: Schema.Literal("error"),
+  error: Schema.Struct({
+    type: Schema.String,
+    message: Schema.String
+  }),
+  request_id: Schema.optional(Schema.NullOr(Schema.String))
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type ErrorBody = typeof ErrorBody.Type
+
+// ---------------------------------------------------------------------------
+// errors
+// ---------------------------------------------------------------------------
+
+const httpFields = {
+  /** The HTTP status of the response (200 for an `error` event inside a stream). */
+  status: Schema.Number,
+  /** A readable summary: status, error type, request id and the server's message. */
+  message: Schema.String,
+  /** The body's `request_id`, else the `request-id` header. */
+  requestId: Schema.Option(Schema.String),
+  /** The body's raw `error.type`, known or not. */
+  errorType: Schema.Option(Schema.String),
+  /** The body's `error.message`, as the server wrote it. */
+  serverMessage: Schema.Option(Schema.String),
+  /** The `x-should-retry` header. */
+  shouldRetry: Schema.Option(Schema.Boolean)
+}
+
+const retryableFields = {
+  ...httpFields,
+  /** From `retry-after-ms` or `retry-after`: the least the client must wait. */
+  retryAfter: Schema.Option(Schema.Duration),
+  /** The `anthropic-ratelimit-*` headers of the response. */
+  rateLimits: RateLimits.Snapshot
+}
+
+/**
+ * 400 `invalid_request_error`: the request is malformed. Fix the request.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()(
+  "InvalidRequestError",
+  httpFields
+) {}
+
+/**
+ * 401 `authentication_error`: the API key is missing or wrong.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()(
+  "AuthenticationError",
+  httpFields
+) {}
+
+/**
+ * 402 `billing_error`: a billing or payment problem.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BillingError extends Schema.TaggedError<BillingError>()("BillingError", httpFields) {}
+
+/**
+ * 403 `permission_error`: the key is valid but lacks the permission.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PermissionError extends Schema.TaggedError<PermissionError>()("PermissionError", httpFields) {}
+
+/**
+ * 404 `not_found_error`: wrong endpoint or unknown resource.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotFoundError extends Schema.TaggedError<NotFoundError>()("NotFoundError", httpFields) {}
+
+/**
+ * 413 `request_too_large`: the body is over the endpoint's byte limit (on the
+ * direct API the edge answers, often with HTML). Also raised locally, with no
+ * request sent, by the client's preflight.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RequestTooLargeError extends Schema.TaggedError<RequestTooLargeError>()(
+  "RequestTooLargeError",
+  httpFields
+) {}
+
+/**
+ * 422: the request is well formed but semantically invalid.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnprocessableEntityError extends Schema.TaggedError<UnprocessableEntityError>()(
+  "UnprocessableEntityError",
+  httpFields
+) {}
+
+/**
+ * A 429 or 400 whose message says a spend or usage limit was reached. Waiting
+ * does not fix it: raise the limit or wait for the period to end.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SpendLimitError extends Schema.TaggedError<SpendLimitError>()("SpendLimitError", httpFields) {}
+
+/**
+ * Any status the API does not document. Log it, alert, do not retry.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnexpectedStatusError extends Schema.TaggedError<UnexpectedStatusError>()(
+  "UnexpectedStatusError",
+  httpFields
+) {}
+
+/**
+ * The request could not be built: its body would not encode or its URL is
+ * invalid. The caller's mistake; nothing was sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ClientRequestError extends Schema.TaggedError<ClientRequestError>()("ClientRequestError", {
+  reason: Schema.Literal("Encode", "InvalidUrl"),
+  message: Schema.String,
+  method: Schema.String,
+  url: Schema.String
+}) {}
+
+/**
+ * 429 `rate_limit_error`: this organisation's quota is spent for now. Honour
+ * `retryAfter`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RateLimitError extends Schema.TaggedError<RateLimitError>()("RateLimitError", retryableFields) {}
+
+/**
+ * 500 `api_error`: an unexpected error inside the API. Retried once.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InternalServerError extends Schema.TaggedError<InternalServerError>()(
+  "InternalServerError",
+  retryableFields
+) {}
+
+/**
+ * 502: bad gateway, a routing problem.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BadGatewayError extends Schema.TaggedError<BadGatewayError>()("BadGatewayError", retryableFields) {}
+
+/**
+ * 503: service unavailable (deploys, edge issues).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ServiceUnavailableError extends Schema.TaggedError<ServiceUnavailableError>()(
+  "ServiceUnavailableError",
+  retryableFields
+) {}
+
+/**
+ * 504 `timeout_error`: the gateway timed out. If it follows your longest
+ * contexts, stream or shorten them.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class GatewayTimeoutError extends Schema.TaggedError<GatewayTimeoutError>()(
+  "GatewayTimeoutError",
+  retryableFields
+) {}
+
+/**
+ * 529 `overloaded_error`: the API is overloaded for everyone.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class OverloadedError extends Schema.TaggedError<OverloadedError>()("OverloadedError", retryableFields) {}
+
+/**
+ * No response: the connection was refused or reset, DNS failed, the request
+ * timed out, the body broke off, or a stream stalled. It carries the
+ * request's method and URL, never its headers.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
+  reason: Schema.Literal("Transport", "ResponseBody", "Timeout", "Idle"),
+  message: Schema.String,
+  method: Schema.String,
+  url: Schema.String
+}) {}
+
+/**
+ * The errors worth retrying: waiting (with backoff) can make them succeed.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Retryable = Schema.Union(
+  RateLimitError,
+  InternalServerError,
+  BadGatewayError,
+  ServiceUnavailableError,
+  GatewayTimeoutError,
+  OverloadedError,
+  TransportError
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Retryable = typeof Retryable.Type
+
+/**
+ * The errors that retrying never fixes: change the request, the key, the
+ * permissions or the billing.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Fatal = Schema.Union(
+  InvalidRequestError,
+  AuthenticationError,
+  BillingError,
+  PermissionError,
+  NotFoundError,
+  RequestTooLargeError,
+  UnprocessableEntityError,
+  SpendLimitError,
+  UnexpectedStatusError,
+  ClientRequestError
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Fatal = typeof Fatal.Type
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ApiError = Schema.Union(Retryable, Fatal)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ApiError = Retryable | Fatal
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Tag = ApiError["_tag"]
+
+/**
+ * The tags of {@link Retryable}, for splitting errors by tag.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const retryableTags: ReadonlySet<Retryable["_tag"]> = new Set(
+  Retryable.members.map((member) => member._tag)
+)
+
+/**
+ * The tags of {@link Fatal}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const fatalTags: ReadonlySet<Fatal["_tag"]> = new Set(Fatal.members.map((member) => member._tag))
+
+const hasTagIn = (tags: ReadonlySet<string>) => (u: unknown): boolean =>
+  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && tags.has(u._tag)
+
+const isRetryableTag = hasTagIn(retryableTags)
+const isFatalTag = hasTagIn(fatalTags)
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isRetryable = (u: unknown): u is Retryable => isRetryableTag(u)
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isFatal = (u: unknown): u is Fatal => isFatalTag(u)
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isApiError = (u: unknown): u is ApiError => isRetryableTag(u) || isFatalTag(u)
+
+/**
+ * The wait the server asked for, if the error carries one.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const retryAfter = (error: Retryable) =>
+  error._tag === "TransportError" ? Option.none() : error.retryAfter
+
+/**
+ * The `x-should-retry` header, if the error carries one.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const shouldRetry = (error: ApiError): Option.Option<boolean> =>
+  error._tag === "TransportError" || error._tag === "ClientRequestError" ? Option.none() : error.shouldRetry
+
+// ---------------------------------------------------------------------------
+// classification: the single table the decoder, the docs and the lab use
+// ---------------------------------------------------------------------------
+
+type HttpTag = Exclude<Tag, "TransportError" | "ClientRequestError">
+
+/**
+ * `error.type` → tag. When a body carries one of these types, the type
+ * decides, whatever the status.
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export const tagByErrorType: { readonly [type: string]: HttpTag } = {
+  invalid_request_error: "InvalidRequestError",
+  authentication_error: "AuthenticationError",
+  billing_error: "BillingError",
+  permission_error: "PermissionError",
+  not_found_error: "NotFoundError",
+  request_too_large: "RequestTooLargeError",
+  rate_limit_error: "RateLimitError",
+  api_error: "InternalServerError",
+  timeout_error: "GatewayTimeoutError",
+  overloaded_error: "OverloadedError"
+}
+
+/**
+ * Status → tag, used when the body has no known `error.type`. Any other
+ * status is an `UnexpectedStatusError`.
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export const tagByStatus: { readonly [status: number]: HttpTag } = {
+  400: "InvalidRequestError",
+  401: "AuthenticationError",
+  402: "BillingError",
+  403: "PermissionError",
+  404: "NotFoundError",
+  413: "RequestTooLargeError",
+  422: "UnprocessableEntityError",
+  429: "RateLimitError",
+  500: "InternalServerError",
+  502: "BadGatewayError",
+  503: "ServiceUnavailableError",
+  504: "GatewayTimeoutError",
+  529: "OverloadedError"
+}
+
+/**
+ * What the caller should do about each error (the seeds' actions).
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export const actions: { readonly [K in Tag]: string } = {
+  InvalidRequestError: "Do not retry; fix the request, alert in code.",
+  AuthenticationError: "Do not retry; refresh credentials, alert ops.",
+  BillingError: "Do not retry; fix billing in the Console.",
+  PermissionError: "Do not retry; check the organisation's permissions.",
+  NotFoundError: "Do not retry; fix the URL or resource id.",
+  RequestTooLargeError: "Do not retry; reduce the payload (truncate, Files API).",
+  UnprocessableEntityError: "Do not retry; fix the request.",
+  SpendLimitError: "Do not retry; waiting does not help: raise the spend limit.",
+  UnexpectedStatusError: "Do not retry; log and alert.",
+  ClientRequestError: "Do not retry; fix the request's body or URL.",
+  RateLimitError: "Retry: honour retry-after, backoff with jitter, within budget.",
+  InternalServerError: "Retry once with delay; report if persistent.",
+  BadGatewayError: "Retry: backoff with full jitter.",
+  ServiceUnavailableError: "Retry: backoff with full jitter.",
+  GatewayTimeoutError: "Retry: backoff; if long contexts, stream or chunk.",
+  OverloadedError: "Retry with discipline: backoff, budget, circuit breaker.",
+  TransportError: "Retry: backoff with full jitter."
+}
+
+const spendLimit = /spend limit|usage limit/i
+
+const MAX_SERVER_MESSAGE = 2000
+
+// ---------------------------------------------------------------------------
+// decoding
+// ---------------------------------------------------------------------------
+
+interface ParsedBody {
+  readonly errorType: Option.Option<string>
+  readonly serverMessage: Option.Option<string>
+  readonly requestId: Option.Option<string>
+  readonly shape: "envelope" | "flat" | "json" | "text" | "empty"
+}
+
+const decodeJson = Schema.decodeUnknownOption(Schema.parseJson())
+
+const nonEmptyString = (u: unknown): Option.Option<string> =>
+  typeof u === "string" && u.length > 0 ? Option.some(u) : Option.none()
+
+const cleanMessage = (message: string): string => {
+  // strip control characters a hostile body could use to forge log lines
+  // eslint-disable-next-line no-control-regex
+  const clean = message.replace(/[\u0000-\u001f\u007f]+/g, " ").trim()
+  return clean.length > MAX_SERVER_MESSAGE ? `${clean.slice(0, MAX_SERVER_MESSAGE)}…` : clean
+}
+
+const parseBody = (body: string): ParsedBody => {
+  if (body.trim().length === 0) {
+    return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "empty" }
+  }
+  const json = decodeJson(body)
+  if (Option.isNone(json)) {
+    return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "text" }
+  }
+  const value = json.value
+  if (Predicate.isRecord(value) && Predicate.isRecord(value.error)) {
+    // the documented envelope (or the same without its `type: "error"`)
+    return {
+      errorType: nonEmptyString(value.error.type),
+      serverMessage: nonEmptyString(value.error.message).pipe(Option.map(cleanMessage)),
+      requestId: nonEmptyString(value.request_id),
+      shape: "envelope"
+    }
+  }
+  if (Predicate.isRecord(value) && typeof value.type === "string" && value.type !== "error") {
+    // wrapper-less: the edge's `{"type":"request_too_large","message":…}`
+    return {
+      errorType: nonEmptyString(value.type),
+      serverMessage: nonEmptyString(value.message).pipe(Option.map(cleanMessage)),
+      requestId: nonEmptyString(value.request_id),
+      shape: "flat"
+    }
+  }
+  return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "json" }
+}
+
+const parseShouldRetry = (value: string): Option.Option<boolean> => {
+  const lower = value.toLowerCase()
+  return lower === "true" ? Option.some(true) : lower === "false" ? Option.some(false) : Option.none()
+}
+
+/**
+ * Which tag a response decodes to, from its status, `error.type` and the
+ * server's message. This is the classification rule itself; `fromResponse`
+ * applies it.
+ *
+ * - A known `error.type` decides; otherwise the status; any other status is
+ *   `UnexpectedStatusError`.
+ * - Override: a spend or usage limit ("spend limit" / "usage limit", any case,
+ *   in the server's message) on a 400 or a 429, or on an
+ *   `invalid_request_error` / `rate_limit_error` (as in a stream's `error`
+ *   event), is a `SpendLimitError`.
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export const classify = (
+  status: number,
+  errorType: Option.Option<string>,
+  serverMessage: Option.Option<string>
+): HttpTag => {
+  const byType = Option.flatMap(errorType, (type) =>
+    Object.hasOwn(tagByErrorType, type) ? Option.fromNullable(tagByErrorType[type]) : Option.none()
+  )
+  const tag: HttpTag = Option.getOrElse(byType, () =>
+    Object.hasOwn(tagByStatus, status) ? tagByStatus[status]! : "UnexpectedStatusError"
+  )
+  const spendContext = status === 400 || status === 429 || tag === "InvalidRequestError" || tag === "RateLimitError"
+  if (spendContext && Option.exists(serverMessage, (message) => spendLimit.test(message))) {
+    return "SpendLimitError"
+  }
+  return tag
+}
+
+const describe = (
+  status: number,
+  errorType: Option.Option<string>,
+  requestId: Option.Option<string>,
+  serverMessage: Option.Option<string>,
+  parsed: ParsedBody,
+  bodyLength: number
+): string => {
+  const head = `HTTP ${status} ${Option.getOrElse(errorType, () => "(no error type)")}`
+  const id = Option.match(requestId, { onNone: () => "", onSome: (id) => ` (request ${id})` })
+  const detail = Option.match(serverMessage, {
+    onSome: (message) => `: ${message}`,
+    onNone: () =>
+      parsed.shape === "empty"
+        ? ": empty body"
+        : parsed.shape === "text"
+        ? `: non-JSON body of ${bodyLength} characters`
+        : parsed.shape === "json"
+        ? `: JSON body not in the Claude error format`
+        : ""
+  })
+  return `${head}${id}${detail}`
+}
+
+/**
+ * The input of {@link fromResponse}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResponseInput {
+  readonly status: number
+  readonly headers?: RetryAfter.HeadersInput | undefined
+  readonly body: string
+  /** Epoch milliseconds, for an HTTP-date `retry-after`. Defaults to `Date.now()`. */
+  readonly now?: number | undefined
+}
+
+/**
+ * Decodes an error response into exactly one {@link ApiError}. Total over any
+ * status, any headers and any body: an HTML page, an empty body, truncated
+ * JSON, JSON of the wrong shape or an unknown `error.type` all become a typed
+ * error. Pure when `now` is given.
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "claude-resilience"
+ *
+ * const error = ApiError.fromResponse({
+ *   status: 529,
+ *   headers: { "request-id": "req_1" },
+ *   body: `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`
+ * })
+ * error._tag // "OverloadedError"
+ * ApiError.isRetryable(error) // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromResponse = (input: ResponseInput): Exclude<ApiError, TransportError | ClientRequestError> => {
+  const headers = Headers.normalize(input.headers)
+  const body = typeof input.body === "string" ? input.body : ""
+  const parsed = parseBody(body)
+  const status = input.status
+  const requestId = Option.orElse(parsed.requestId, () =>
+    Headers.get(headers, "request-id").pipe(Option.filter((id) => id.length > 0), Option.map(cleanMessage))
+  )
+  const shouldRetry = Option.flatMap(Headers.get(headers, "x-should-retry"), parseShouldRetry)
+  const tag = classify(status, parsed.errorType, parsed.serverMessage)
+  const fields = {
+    status,
+    message: describe(status, parsed.errorType, requestId, parsed.serverMessage, parsed, body.length),
+    requestId,
+    errorType: parsed.errorType,
+    serverMessage: parsed.serverMessage,
+    shouldRetry
+  }
+  const retryable = () => ({
+    ...fields,
+    retryAfter: RetryAfter.parse(headers, input.now ?? Date.now()),
+    rateLimits: RateLimits.parse(headers)
+  })
+  // validation is skipped: every field is built to its schema above
+  switch (tag) {
+    case "InvalidRequestError":
+      return new InvalidRequestError(fields, true)
+    case "AuthenticationError":
+      return new AuthenticationError(fields, true)
+    case "BillingError":
+      return new BillingError(fields, true)
+    case "PermissionError":
+      return new PermissionError(fields, true)
+    case "NotFoundError":
+      return new NotFoundError(fields, true)
+    case "RequestTooLargeError":
+      return new RequestTooLargeError(fields, true)
+    case "UnprocessableEntityError":
+      return new UnprocessableEntityError(fields, true)
+    case "SpendLimitError":
+      return new SpendLimitError(fields, true)
+    case "UnexpectedStatusError":
+      return new UnexpectedStatusError(fields, true)
+    case "RateLimitError":
+      return new RateLimitError(retryable(), true)
+    case "InternalServerError":
+      return new InternalServerError(retryable(), true)
+    case "BadGatewayError":
+      return new BadGatewayError(retryable(), true)
+    case "ServiceUnavailableError":
+      return new ServiceUnavailableError(retryable(), true)
+    case "GatewayTimeoutError":
+      return new GatewayTimeoutError(retryable(), true)
+    case "OverloadedError":
+      return new OverloadedError(retryable(), true)
+  }
+}
+
+/**
+ * How much of an error body {@link fromHttpResponse} reads: 1 MiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxErrorBodyBytes = 1024 * 1024
+
+const sanitizeUrl = (url: string): string => {
+  if (!URL.canParse(url)) return cleanMessage(url).slice(0, 200)
+  const parsed = new URL(url)
+  parsed.username = ""
+  parsed.password = ""
+  return parsed.toString()
+}
+
+const causeMessage = (cause: unknown): string => {
+  if (Predicate.hasProperty(cause, "message") && typeof cause.message === "string") {
+    const code = Predicate.hasProperty(cause, "code") && typeof cause.code === "string" ? `${cause.code}: ` : ""
+    return cleanMessage(`${code}${cause.message}`)
+  }
+  return "no detail"
+}
+
+/**
+ * Builds a {@link TransportError} for a request that got no (complete)
+ * response.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const transportError = (options: {
+  readonly reason: TransportError["reason"]
+  readonly method: string
+  readonly url: string
+  readonly detail: string
+}): TransportError => {
+  const url = sanitizeUrl(options.url)
+  return new TransportError({
+    reason: options.reason,
+    method: options.method,
+    url,
+    message: `${options.reason} failure on ${options.method} ${url}: ${cleanMessage(options.detail)}`
+  }, true)
+}
+
+/**
+ * Reads at most {@link maxErrorBodyBytes} of a response's body and decodes it
+ * with {@link fromResponse}, taking `now` from `Clock`. A body that breaks off
+ * while it is read is a {@link TransportError}.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromHttpResponse = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<never, ApiError> =>
+  response.stream.pipe(
+    Stream.runFoldWhile(
+      { chunks: [] as Array<Uint8Array>, size: 0 },
+      (acc) => acc.size < maxErrorBodyBytes,
+      (acc, chunk) => {
+        acc.chunks.push(chunk)
+        return { chunks: acc.chunks, size: acc.size + chunk.length }
+      }
+    ),
+    Effect.mapError((error) =>
+      transportError({
+        reason: "ResponseBody",
+        method: response.request.method,
+        url: response.request.url,
+        detail: `the error body broke off: ${causeMessage(error.cause)}`
+      })
+    ),
+    Effect.zip(Clock.currentTimeMillis),
+    Effect.flatMap(([{ chunks, size }, now]) => {
+      const bytes = new Uint8Array(Math.min(size, maxErrorBodyBytes))
+      let offset = 0
+      for (const chunk of chunks) {
+        const part = chunk.subarray(0, bytes.length - offset)
+        bytes.set(part, offset)
+        offset += part.length
+        if (offset >= bytes.length) break
+      }
+      const body = new TextDecoder("utf-8", { fatal: false }).decode(bytes)
+      return Effect.fail(fromResponse({ status: response.status, headers: response.headers, body, now }))
+    })
+  )
+
+/**
+ * Maps an `@effect/platform` client failure to an {@link ApiError}. A
+ * transport failure, or a body that could not be read, is a
+ * {@link TransportError}; a body that would not encode or an invalid URL is a
+ * {@link ClientRequestError}; a status error is decoded from its response.
+ * The platform's error is not kept as a cause: its request holds the API key.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromHttpClientError = (error: HttpClientError.HttpClientError): Effect.Effect<never, ApiError> => {
+  if (error._tag === "RequestError") {
+    if (error.reason === "Transport") {
+      return Effect.fail(transportError({
+        reason: "Transport",
+        method: error.request.method,
+        url: error.request.url,
+        detail: causeMessage(error.cause)
+      }))
+    }
+    const url = sanitizeUrl(error.request.url)
+    return Effect.fail(
+      new ClientRequestError({
+        reason: error.reason,
+        method: error.request.method,
+        url,
+        message: `${error.reason === "Encode" ? "The request body could not be encoded" : "The request URL is invalid"} (${error.request.method} ${url}): ${causeMessage(error.cause)}`
+      }, true)
+    )
+  }
+  if (error.reason === "StatusCode") {
+    return fromHttpResponse(error.response)
+  }
+  return Effect.fail(transportError({
+    reason: "ResponseBody",
+    method: error.request.method,
+    url: error.request.url,
+    detail: causeMessage(error.cause)
+  }))
+}
+
+// ---------------------------------------------------------------------------
+// the decision table
+// ---------------------------------------------------------------------------
+
+/**
+ * One row of the {@link decisionTable}.
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export interface Decision {
+  readonly status: number | "other"
+  readonly errorType: Option.Option<string>
+  readonly tag: Tag | "Success"
+  readonly retryable: boolean
+  readonly action: string
+}
+
+/**
+ * The statuses the seeds name, in order; "other" stands for any status the
+ * API does not document (418 is decoded for it).
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export const documentedStatuses = [200, 400, 401, 402, 403, 404, 413, 422, 429, 500, 502, 503, 504, 529, "other"] as const
+
+/**
+ * The documented `error.type` a status is sent with, if any: the type whose
+ * tag is the status's tag.
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export const canonicalErrorType = (status: number): Option.Option<string> => {
+  const tag = tagByStatus[status]
+  return Option.fromNullable(Object.keys(tagByErrorType).find((type) => tagByErrorType[type] === tag))
+}
+
+/**
+ * The canonical wire body for a status: the documented envelope with its
+ * documented `error.type`, or an HTML page where the API documents none.
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export const canonicalBody = (status: number, message = `Canonical ${status} body`): string =>
+  Option.match(canonicalErrorType(status), {
+    onNone: () => `<html><head><title>${status}</title></head><body><h1>${status}</h1></body></html>`,
+    onSome: (type) =>
+      JSON.stringify({ type: "error", error: { type, message }, request_id: `req_canonical_${status}` })
+  })
+
+/**
+ * The decision table, generated by decoding each documented status's
+ * canonical body with {@link fromResponse}: the tag it decodes to, whether it
+ * is retried, and what to do. `npm start` prints it.
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export const decisionTable = (): ReadonlyArray<Decision> =>
+  documentedStatuses.map((status): Decision => {
+    if (status === 200) {
+      return { status, errorType: Option.none(), tag: "Success", retryable: false, action: "Use the response." }
+    }
+    const code = status === "other" ? 418 : status
+    const error = fromResponse({ status: code, headers: {}, body: canonicalBody(code), now: 0 })
+    return {
+      status,
+      errorType: error.errorType,
+      tag: error._tag,
+      retryable: isRetryable(error),
+      action: actions[error._tag]
+    }
+  })

@@ -1,0 +1,120 @@
+/**
+ * The `anthropic-ratelimit-*` and `anthropic-priority-*` response headers as a
+ * typed snapshot.
+ *
+ * @since 0.1.0
+ */
+import * as DateTime from "effect/DateTime"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Headers from "./internal/headers.js"
+
+/**
+ * One quota as the server reports it: its limit, what is left of it, and when
+ * it is fully replenished. Every field is optional: the server may omit any
+ * header, and a garbage value reads as `None`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Quota extends Schema.Class<Quota>("claude-resilience/RateLimits/Quota")({
+  limit: Schema.Option(Schema.NonNegativeInt),
+  remaining: Schema.Option(Schema.NonNegativeInt),
+  reset: Schema.Option(Schema.DateTimeUtc)
+}) {}
+
+/**
+ * Every quota the server reports on a response.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Snapshot extends Schema.Class<Snapshot>("claude-resilience/RateLimits/Snapshot")({
+  requests: Quota,
+  tokens: Quota,
+  inputTokens: Quota,
+  outputTokens: Quota,
+  priorityInputTokens: Quota,
+  priorityOutputTokens: Quota
+}) {}
+
+/**
+ * The header prefix of each quota in a {@link Snapshot}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const headerPrefixes: { readonly [K in keyof Snapshot]: string } = {
+  requests: "anthropic-ratelimit-requests",
+  tokens: "anthropic-ratelimit-tokens",
+  inputTokens: "anthropic-ratelimit-input-tokens",
+  outputTokens: "anthropic-ratelimit-output-tokens",
+  priorityInputTokens: "anthropic-priority-input-tokens",
+  priorityOutputTokens: "anthropic-priority-output-tokens"
+}
+
+const count = /^\d{1,15}$/
+
+// RFC 3339 date-time, e.g. 2026-11-23T17:52:35Z or with a fraction and an offset
+const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/
+
+const parseCount = (value: string): Option.Option<number> =>
+  count.test(value) ? Option.some(Number(value)) : Option.none()
+
+const parseReset = (value: string): Option.Option<DateTime.Utc> =>
+  rfc3339.test(value) ? DateTime.make(value).pipe(Option.map(DateTime.toUtc)) : Option.none()
+
+const quota = (headers: Headers.HeadersInput, prefix: string): Quota => {
+  const h = Headers.normalize(headers)
+  return new Quota({
+    limit: Option.flatMap(Headers.get(h, `${prefix}-limit`), parseCount),
+    remaining: Option.flatMap(Headers.get(h, `${prefix}-remaining`), parseCount),
+    reset: Option.flatMap(Headers.get(h, `${prefix}-reset`), parseReset)
+  })
+}
+
+/**
+ * A snapshot with every field `None`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const empty: Snapshot = (() => {
+  const none = new Quota({ limit: Option.none(), remaining: Option.none(), reset: Option.none() })
+  return new Snapshot({
+    requests: none,
+    tokens: none,
+    inputTokens: none,
+    outputTokens: none,
+    priorityInputTokens: none,
+    priorityOutputTokens: none
+  })
+})()
+
+/**
+ * Reads the rate-limit headers of a response. Counts are non-negative
+ * integers, resets are RFC 3339 date-times; a missing or garbage value is
+ * `None`. Total: never throws.
+ *
+ * @example
+ * ```ts
+ * import { RateLimits } from "claude-resilience"
+ *
+ * const snapshot = RateLimits.parse({ "anthropic-ratelimit-requests-remaining": "0" })
+ * snapshot.requests.remaining // Option.some(0)
+ * ```
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parse = (headers: Headers.HeadersInput): Snapshot => {
+  const h = Headers.normalize(headers)
+  return new Snapshot({
+    requests: quota(h, headerPrefixes.requests),
+    tokens: quota(h, headerPrefixes.tokens),
+    inputTokens: quota(h, headerPrefixes.inputTokens),
+    outputTokens: quota(h, headerPrefixes.outputTokens),
+    priorityInputTokens: quota(h, headerPrefixes.priorityInputTokens),
+    priorityOutputTokens: quota(h, headerPrefixes.priorityOutputTokens)
+  })
+}

@@ -1,0 +1,117 @@
+/**
+ * Parsing of the `retry-after-ms` and `retry-after` response headers.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Headers from "./internal/headers.js"
+
+/**
+ * Anything that carries response headers: a plain record (names in any case)
+ * or `@effect/platform` `Headers`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type HeadersInput = Headers.HeadersInput
+
+const decimal = /^\d+(?:\.\d+)?$/
+
+const parseDecimal = (value: string): Option.Option<number> =>
+  decimal.test(value) ? Option.some(Number(value)) : Option.none()
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const
+
+// RFC 9110 §5.6.7: IMF-fixdate, the obsolete RFC 850 form and asctime.
+const imfFixdate = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/
+const rfc850 = /^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/
+const asctime = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ( \d|\d{2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/
+
+const toEpoch = (
+  year: number,
+  monthName: string,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number
+): Option.Option<number> => {
+  const month = (MONTHS as ReadonlyArray<string>).indexOf(monthName)
+  if (month < 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return Option.none()
+  }
+  const epoch = Date.UTC(year, month, day, hour, minute, Math.min(second, 59))
+  // reject impossible calendar dates such as 31 Feb (Date.UTC would roll over)
+  return new Date(epoch).getUTCDate() === day ? Option.some(epoch) : Option.none()
+}
+
+/**
+ * Parses an HTTP-date (RFC 9110: IMF-fixdate, RFC 850 or asctime) to epoch
+ * milliseconds. A two-digit RFC 850 year more than 50 years after `now` is
+ * read as the previous century, as the RFC asks.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseHttpDate = (value: string, now: number): Option.Option<number> => {
+  let m = imfFixdate.exec(value)
+  if (m !== null) {
+    return toEpoch(Number(m[4]), m[3]!, Number(m[2]), Number(m[5]), Number(m[6]), Number(m[7]))
+  }
+  m = rfc850.exec(value)
+  if (m !== null) {
+    const nowYear = new Date(now).getUTCFullYear()
+    const yy = Number(m[4])
+    let year = Math.floor(nowYear / 100) * 100 + yy
+    if (year > nowYear + 50) year -= 100
+    return toEpoch(year, m[3]!, Number(m[2]), Number(m[5]), Number(m[6]), Number(m[7]))
+  }
+  m = asctime.exec(value)
+  if (m !== null) {
+    return toEpoch(Number(m[7]), m[2]!, Number(m[3]!.trim()), Number(m[4]), Number(m[5]), Number(m[6]))
+  }
+  return Option.none()
+}
+
+/**
+ * Reads how long the server asks the client to wait.
+ *
+ * - `retry-after-ms` (milliseconds) wins when it parses; a garbage value
+ *   falls back to `retry-after`.
+ * - `retry-after` is decimal seconds (`"20"`, `"1.5"`; no sign, no exponent)
+ *   or an HTTP-date, measured from `now` (epoch milliseconds); a date at or
+ *   before `now` is a wait of zero.
+ * - Huge values are kept as they are: the retry policy decides what to do
+ *   with a wait longer than its budget.
+ * - Anything else (negative, empty, garbage) is `None`. Total: never throws.
+ *
+ * @example
+ * ```ts
+ * import { RetryAfter } from "claude-resilience"
+ *
+ * RetryAfter.parse({ "Retry-After": "20" }, Date.now()) // Option.some(Duration.seconds(20))
+ * ```
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parse = (headers: HeadersInput, now: number): Option.Option<Duration.Duration> => {
+  const normalized = Headers.normalize(headers)
+  const fromMs = Headers.get(normalized, "retry-after-ms").pipe(
+    Option.flatMap(parseDecimal),
+    Option.map(Duration.millis)
+  )
+  if (Option.isSome(fromMs)) return fromMs
+  return Headers.get(normalized, "retry-after").pipe(
+    Option.flatMap((value) =>
+      parseDecimal(value).pipe(
+        Option.map(Duration.seconds),
+        Option.orElse(() =>
+          parseHttpDate(value, now).pipe(
+            Option.map((at) => Duration.millis(Math.max(0, at - now)))
+          )
+        )
+      )
+    )
+  )
+}

@@ -1,0 +1,26 @@
+/**
+ * claude-resilience: calls to the Claude API that fail correctly.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The transport-layer errors, `Retryable | Fatal`, and their total decoder.
+ *
+ * @since 0.1.0
+ */
+export * as ApiError from "./ApiError.js"
+
+/**
+ * The `anthropic-ratelimit-*` headers as a typed snapshot.
+ *
+ * @since 0.1.0
+ */
+export * as RateLimits from "./RateLimits.js"
+
+/**
+ * `retry-after-ms` / `retry-after` parsing.
+ *
+ * @since 0.1.0
+ */
+export * as RetryAfter from "./RetryAfter.js"

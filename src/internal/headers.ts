@@ -1,0 +1,21 @@
+/**
+ * Header access shared by the decoders: names in any case, plain records or
+ * `@effect/platform` `Headers`.
+ *
+ * @internal
+ */
+import * as Headers from "@effect/platform/Headers"
+import * as Option from "effect/Option"
+
+/** @internal */
+export type HeadersInput = Headers.Input | Headers.Headers
+
+/** @internal */
+export const normalize = (input: HeadersInput | undefined): Headers.Headers =>
+  input === undefined ? Headers.empty : Headers.isHeaders(input) ? input : Headers.fromInput(input)
+
+/** @internal */
+export const get = (headers: Headers.Headers, name: string): Option.Option<string> => {
+  const value: unknown = headers[name]
+  return typeof value === "string" ? Option.some(value.trim()) : Option.none()
+}
