@@ -1,0 +1,795 @@
+/**
+ * A real HTTP server on a free loopback port that speaks the Claude API's wire
+ * format (JSON, SSE, the edge's HTML, rate-limit headers, request ids) and
+ * replies as a fault script says. Tests, the lab and users' own suites start
+ * it as a scoped Layer; its own times come from `Clock`, so `TestClock`
+ * drives it together with the client.
+ *
+ * @since 0.1.0
+ */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Sse from "@effect/experimental/Sse"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Http from "node:http"
+import * as ApiError from "../ApiError.js"
+
+// ---------------------------------------------------------------------------
+// the fault script
+// ---------------------------------------------------------------------------
+
+/**
+ * Extra response headers a reply may carry (`retry-after`, `retry-after-ms`,
+ * `x-should-retry`, rate-limit headers, …). They override the emulator's own.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ExtraHeaders = Readonly<Record<string, string>>
+
+/**
+ * What the emulator does with one request.
+ *
+ * - `Ok`: serve the endpoint normally (a `Message` as JSON or SSE as the
+ *   request asks; batches, token counting). `text`, `content`, `stopReason`,
+ *   `stopDetails` shape the message.
+ * - `Error`: the API's error envelope for `status`, with its documented
+ *   `error.type` unless `type` is given (`type: null` sends the envelope
+ *   with no known type). A status with no documented type gets the edge's
+ *   HTML page.
+ * - `Html`: an HTML page (the edge's 413, a 502 from a proxy).
+ * - `Raw`: any status with any body (an empty 520, wrapper-less JSON 413).
+ * - `Reset`: the connection is destroyed before any header is sent.
+ * - `Stall`: the request is accepted and never answered.
+ * - `StreamError`: SSE that sends `afterEvents` events, then `event: error`.
+ * - `StreamCut`: SSE that ends after `afterEvents` events, without
+ *   `message_stop` (`abrupt`: the socket is destroyed instead of ending).
+ * - `StreamStall`: SSE that sends `afterEvents` events, then nothing.
+ * - `Delayed`: `reply`, after `delay` (measured by `Clock`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Reply = Data.TaggedEnum<{
+  Ok: {
+    readonly text?: string | undefined
+    readonly content?: ReadonlyArray<Readonly<Record<string, unknown>>> | undefined
+    readonly stopReason?: string | null | undefined
+    readonly stopDetails?: Readonly<Record<string, unknown>> | undefined
+    readonly headers?: ExtraHeaders | undefined
+  }
+  Error: {
+    readonly status: number
+    readonly type?: string | null | undefined
+    readonly message?: string | undefined
+    readonly requestIdInBody?: boolean | undefined
+    readonly headers?: ExtraHeaders | undefined
+  }
+  Html: { readonly status: number; readonly html?: string | undefined; readonly headers?: ExtraHeaders | undefined }
+  Raw: {
+    readonly status: number
+    readonly body: string
+    readonly contentType?: string | undefined
+    readonly headers?: ExtraHeaders | undefined
+  }
+  Reset: {}
+  Stall: {}
+  StreamError: {
+    readonly afterEvents: number
+    readonly type: string
+    readonly message?: string | undefined
+  }
+  StreamCut: { readonly afterEvents: number; readonly abrupt?: boolean | undefined }
+  StreamStall: { readonly afterEvents: number }
+  Delayed: { readonly delay: Duration.DurationInput; readonly reply: Reply }
+}>
+
+/**
+ * Constructors and matchers for {@link Reply}.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const Reply = Data.taggedEnum<Reply>()
+
+/**
+ * One request as the emulator received it. `headers` are `@effect/platform`
+ * `Headers`, which redact `x-api-key` when logged or inspected.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordedRequest {
+  /** 1-based, in order of arrival since the last reset. */
+  readonly attempt: number
+  readonly method: string
+  readonly path: string
+  readonly headers: Headers.Headers
+  readonly body: string
+  readonly json: Option.Option<unknown>
+  /** `Clock` time of arrival, epoch milliseconds. */
+  readonly receivedAt: number
+}
+
+/**
+ * Decides each reply from the request and its 1-based arrival number.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Script = (request: RecordedRequest) => Reply
+
+/**
+ * A script that serves every request normally.
+ *
+ * @since 0.1.0
+ * @category scripts
+ */
+export const healthy: Script = () => Reply.Ok({})
+
+/**
+ * A script that replies `replies[n - 1]` to the n-th request and `otherwise`
+ * (default: a normal reply) after the list runs out.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "claude-resilience/testing"
+ *
+ * const script = Emulator.sequence([
+ *   Emulator.Reply.Error({ status: 529 }),
+ *   Emulator.Reply.Error({ status: 529 })
+ * ]) // then 200
+ * ```
+ *
+ * @since 0.1.0
+ * @category scripts
+ */
+export const sequence = (replies: ReadonlyArray<Reply>, otherwise: Reply = Reply.Ok({})): Script => (request) =>
+  replies[request.attempt - 1] ?? otherwise
+
+/**
+ * The edge's HTML page for a 413.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const edgeHtml413 =
+  "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
+
+const edgeHtml = (status: number): string =>
+  status === 413
+    ? edgeHtml413
+    : `<html>\r\n<head><title>${status} ${Http.STATUS_CODES[status] ?? "Error"}</title></head>\r\n<body>\r\n<center><h1>${status} ${
+      Http.STATUS_CODES[status] ?? "Error"
+    }</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n`
+
+const defaultErrorMessage = (type: string): string => {
+  switch (type) {
+    case "invalid_request_error":
+      return "messages: field required"
+    case "authentication_error":
+      return "invalid x-api-key"
+    case "billing_error":
+      return "Your credit balance is too low to access the Anthropic API."
+    case "permission_error":
+      return "Your API key does not have permission to use the specified resource."
+    case "not_found_error":
+      return "Not found"
+    case "request_too_large":
+      return "Request exceeds the maximum allowed number of bytes."
+    case "rate_limit_error":
+      return "Number of request tokens has exceeded your per-minute rate limit."
+    case "api_error":
+      return "Internal server error"
+    case "timeout_error":
+      return "Request timed out"
+    case "overloaded_error":
+      return "Overloaded"
+    default:
+      return type
+  }
+}
+
+// ---------------------------------------------------------------------------
+// the service
+// ---------------------------------------------------------------------------
+
+/**
+ * How a batch's requests end, per request. Default: every one succeeds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BatchOutcome =
+  | "succeeded"
+  | "canceled"
+  | "expired"
+  | { readonly errored: { readonly type: string; readonly message?: string | undefined } }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The fault script (default {@link healthy}). */
+  readonly script?: Script | undefined
+  /** When set, requests must carry this `x-api-key`; others get a 401. */
+  readonly apiKey?: string | undefined
+  /** Requests per minute reported in the rate-limit headers (default 50). */
+  readonly requestsPerMinute?: number | undefined
+  /** Tokens per minute reported in the rate-limit headers (default 100 000). */
+  readonly tokensPerMinute?: number | undefined
+  /** How long a batch stays `in_progress` after creation (default 0). */
+  readonly batchProcessingTime?: Duration.DurationInput | undefined
+  /** How each request of a batch ends (default: succeeded). */
+  readonly batchOutcome?: ((customId: string, params: unknown) => BatchOutcome) | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmulatorShape {
+  /** `http://127.0.0.1:PORT`, the base URL to give a client. */
+  readonly url: string
+  /** Every request received since the last reset, in order. */
+  readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  /** How many requests were received since the last reset. */
+  readonly requestCount: Effect.Effect<number>
+  /** Replaces the fault script. */
+  readonly setScript: (script: Script) => Effect.Effect<void>
+  /** Forgets the recorded requests, the arrival counter and the batches. */
+  readonly reset: Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Emulator extends Context.Tag("claude-resilience/testing/Emulator")<Emulator, EmulatorShape>() {}
+
+interface BatchRecord {
+  readonly id: string
+  readonly requests: ReadonlyArray<{ readonly custom_id: string; readonly params: unknown }>
+  readonly createdAt: number
+  readonly endsAt: number
+  readonly canceledAt: Option.Option<number>
+}
+
+interface State {
+  readonly requests: ReadonlyArray<RecordedRequest>
+  readonly batches: ReadonlyMap<string, BatchRecord>
+  readonly ids: number
+}
+
+const emptyState: State = { requests: [], batches: new Map(), ids: 0 }
+
+const rfc3339 = (millis: number): string => DateTime.formatIso(DateTime.unsafeMake(millis))
+
+// the API takes the key as `x-api-key`; newer SDKs send `authorization: Bearer`
+const presentedKey = (headers: Headers.Headers): string | undefined => {
+  const key = headers["x-api-key"]
+  if (key !== undefined) return key
+  const authorization = headers["authorization"]
+  return authorization !== undefined && authorization.startsWith("Bearer ") ? authorization.slice(7) : undefined
+}
+
+const decodeJson = Schema.decodeUnknownOption(Schema.parseJson())
+
+const estimateTokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4))
+
+const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+// ---------------------------------------------------------------------------
+// bodies
+// ---------------------------------------------------------------------------
+
+const messageContent = (reply: Extract<Reply, { _tag: "Ok" }>): ReadonlyArray<Readonly<Record<string, unknown>>> =>
+  reply.content ?? [{ type: "text", text: reply.text ?? "Hello from the claude-resilience emulator.", citations: null }]
+
+const outputText = (content: ReadonlyArray<Readonly<Record<string, unknown>>>): string =>
+  content.map((block) => JSON.stringify(block)).join("")
+
+const buildMessage = (
+  id: string,
+  request: RecordedRequest,
+  reply: Extract<Reply, { _tag: "Ok" }>
+): Record<string, unknown> => {
+  const content = messageContent(reply)
+  const params = Option.getOrUndefined(request.json)
+  const model = isRecord(params) && typeof params.model === "string" ? params.model : "claude-emulator"
+  const stopReason = reply.stopReason !== undefined
+    ? reply.stopReason
+    : content.some((block) => block.type === "tool_use")
+    ? "tool_use"
+    : "end_turn"
+  return {
+    id,
+    type: "message",
+    role: "assistant",
+    model,
+    content,
+    stop_reason: stopReason,
+    stop_sequence: null,
+    ...(reply.stopDetails !== undefined ? { stop_details: reply.stopDetails } : {}),
+    usage: {
+      input_tokens: estimateTokens(request.body),
+      output_tokens: estimateTokens(outputText(content)),
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      service_tier: "standard"
+    }
+  }
+}
+
+const chunkText = (text: string, size = 16): ReadonlyArray<string> => {
+  const parts: Array<string> = []
+  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size))
+  return parts.length === 0 ? [""] : parts
+}
+
+type SseEvent = { readonly event: string; readonly data: Record<string, unknown> }
+
+/** The SSE events of a message, as the API sends them. */
+const streamEvents = (message: Record<string, unknown>): ReadonlyArray<SseEvent> => {
+  const content = (message.content as ReadonlyArray<Readonly<Record<string, unknown>>>) ?? []
+  const usage = message.usage as Record<string, unknown>
+  const events: Array<SseEvent> = [
+    {
+      event: "message_start",
+      data: {
+        type: "message_start",
+        message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } }
+      }
+    },
+    { event: "ping", data: { type: "ping" } }
+  ]
+  content.forEach((block, index) => {
+    const delta = (d: Record<string, unknown>): SseEvent => ({
+      event: "content_block_delta",
+      data: { type: "content_block_delta", index, delta: d }
+    })
+    if (block.type === "text") {
+      const { citations: _citations, text, ...rest } = block
+      events.push({
+        event: "content_block_start",
+        data: { type: "content_block_start", index, content_block: { ...rest, type: "text", text: "" } }
+      })
+      for (const part of chunkText(typeof text === "string" ? text : "")) {
+        events.push(delta({ type: "text_delta", text: part }))
+      }
+    } else if (block.type === "tool_use" || block.type === "server_tool_use") {
+      events.push({
+        event: "content_block_start",
+        data: { type: "content_block_start", index, content_block: { ...block, input: {} } }
+      })
+      for (const part of chunkText(JSON.stringify(block.input ?? {}), 8)) {
+        events.push(delta({ type: "input_json_delta", partial_json: part }))
+      }
+    } else if (block.type === "thinking") {
+      events.push({
+        event: "content_block_start",
+        data: { type: "content_block_start", index, content_block: { type: "thinking", thinking: "", signature: "" } }
+      })
+      for (const part of chunkText(typeof block.thinking === "string" ? block.thinking : "")) {
+        events.push(delta({ type: "thinking_delta", thinking: part }))
+      }
+      events.push(delta({ type: "signature_delta", signature: typeof block.signature === "string" ? block.signature : "" }))
+    } else {
+      events.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block: block } })
+    }
+    events.push({ event: "content_block_stop", data: { type: "content_block_stop", index } })
+  })
+  events.push({
+    event: "message_delta",
+    data: {
+      type: "message_delta",
+      delta: {
+        stop_reason: message.stop_reason,
+        stop_sequence: message.stop_sequence,
+        ...(message.stop_details !== undefined ? { stop_details: message.stop_details } : {})
+      },
+      usage: { output_tokens: usage.output_tokens }
+    }
+  })
+  events.push({ event: "message_stop", data: { type: "message_stop" } })
+  return events
+}
+
+const encoder = new TextEncoder()
+
+const encodeEvent = (event: SseEvent): Uint8Array =>
+  encoder.encode(Sse.encoder.write({ _tag: "Event", event: event.event, id: undefined, data: JSON.stringify(event.data) }))
+
+// ---------------------------------------------------------------------------
+// the server
+// ---------------------------------------------------------------------------
+
+const messagesPath = "/v1/messages"
+const batchPath = /^\/v1\/messages\/batches\/([^/]+)(\/cancel|\/results)?$/
+
+/**
+ * Starts the emulator on a free loopback port for the life of the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpServerError.ServeError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const script = yield* Ref.make<Script>(options.script ?? healthy)
+    const state = yield* Ref.make<State>(emptyState)
+    const requestsPerMinute = options.requestsPerMinute ?? 50
+    const tokensPerMinute = options.tokensPerMinute ?? 100_000
+    const batchProcessing = Duration.toMillis(Duration.decode(options.batchProcessingTime ?? 0))
+
+    const node = Http.createServer()
+    const server = yield* NodeHttpServer.make(() => node, { host: "127.0.0.1", port: 0 })
+    // Stalled requests hold their connections open; close them all first so
+    // that closing the server (the finalizer above) never waits on one.
+    yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
+    const address = server.address
+    const url = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : "http://127.0.0.1"
+
+    const nextId = (prefix: string) =>
+      Ref.modify(state, (s) => [`${prefix}_emu_${String(s.ids + 1).padStart(6, "0")}`, { ...s, ids: s.ids + 1 }] as const)
+
+    const baseHeaders = (now: number, requestId: string, minuteCount: number): Record<string, string> => {
+      const minute = Math.floor(now / 60_000)
+      const reset = rfc3339((minute + 1) * 60_000)
+      return {
+        "request-id": requestId,
+        "anthropic-ratelimit-requests-limit": String(requestsPerMinute),
+        "anthropic-ratelimit-requests-remaining": String(Math.max(0, requestsPerMinute - minuteCount)),
+        "anthropic-ratelimit-requests-reset": reset,
+        "anthropic-ratelimit-tokens-limit": String(tokensPerMinute),
+        "anthropic-ratelimit-tokens-remaining": String(tokensPerMinute),
+        "anthropic-ratelimit-tokens-reset": reset,
+        "anthropic-ratelimit-input-tokens-limit": String(tokensPerMinute),
+        "anthropic-ratelimit-input-tokens-remaining": String(tokensPerMinute),
+        "anthropic-ratelimit-input-tokens-reset": reset,
+        "anthropic-ratelimit-output-tokens-limit": String(Math.floor(tokensPerMinute / 5)),
+        "anthropic-ratelimit-output-tokens-remaining": String(Math.floor(tokensPerMinute / 5)),
+        "anthropic-ratelimit-output-tokens-reset": reset
+      }
+    }
+
+    const errorObject = (type: string, message: string, requestId: Option.Option<string>) => ({
+      type: "error",
+      error: { type, message },
+      ...(Option.isSome(requestId) ? { request_id: requestId.value } : {})
+    })
+
+    const jsonResponse = (status: number, body: unknown, headers: Record<string, string>) =>
+      HttpServerResponse.text(JSON.stringify(body), {
+        status,
+        contentType: "application/json",
+        headers: Headers.fromInput(headers)
+      })
+
+    const sseResponse = (
+      events: ReadonlyArray<SseEvent>,
+      headers: Record<string, string>,
+      tail: Stream.Stream<Uint8Array> = Stream.empty
+    ) =>
+      HttpServerResponse.stream(
+        Stream.fromIterable(events).pipe(Stream.map(encodeEvent), Stream.concat(tail)),
+        {
+          status: 200,
+          contentType: "text/event-stream",
+          headers: Headers.fromInput({ ...headers, "cache-control": "no-cache" })
+        }
+      )
+
+    const batchObject = (batch: BatchRecord, now: number) => {
+      const ended = Option.isSome(batch.canceledAt) || now >= batch.endsAt
+      const outcomes = batch.requests.map((r) =>
+        Option.isSome(batch.canceledAt) && now < batch.endsAt
+          ? "canceled"
+          : options.batchOutcome?.(r.custom_id, r.params) ?? "succeeded"
+      )
+      const count = (kind: string) =>
+        ended ? outcomes.filter((o) => (typeof o === "string" ? o : "errored") === kind).length : 0
+      return {
+        id: batch.id,
+        type: "message_batch",
+        processing_status: ended
+          ? "ended"
+          : Option.isSome(batch.canceledAt)
+          ? "canceling"
+          : "in_progress",
+        request_counts: {
+          processing: ended ? 0 : batch.requests.length,
+          succeeded: count("succeeded"),
+          errored: count("errored"),
+          canceled: count("canceled"),
+          expired: count("expired")
+        },
+        ended_at: ended ? rfc3339(Option.getOrElse(batch.canceledAt, () => batch.endsAt)) : null,
+        created_at: rfc3339(batch.createdAt),
+        expires_at: rfc3339(batch.createdAt + 24 * 3600 * 1000),
+        archived_at: null,
+        cancel_initiated_at: Option.match(batch.canceledAt, { onNone: () => null, onSome: rfc3339 }),
+        results_url: ended ? `${url}/v1/messages/batches/${batch.id}/results` : null
+      }
+    }
+
+    const serveOk = (
+      request: RecordedRequest,
+      reply: Extract<Reply, { _tag: "Ok" }>,
+      headers: Record<string, string>,
+      now: number
+    ): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+      Effect.gen(function*() {
+        const json = Option.getOrUndefined(request.json)
+        const notFound = jsonResponse(404, errorObject("not_found_error", "Not found", Option.none()), headers)
+        if (request.method === "POST" && request.path === messagesPath) {
+          if (!isRecord(json)) {
+            return jsonResponse(
+              400,
+              errorObject("invalid_request_error", "The request body is not valid JSON.", Option.none()),
+              headers
+            )
+          }
+          const message = buildMessage(yield* nextId("msg"), request, reply)
+          return json.stream === true ? sseResponse(streamEvents(message), headers) : jsonResponse(200, message, headers)
+        }
+        if (request.method === "POST" && request.path === `${messagesPath}/count_tokens`) {
+          return jsonResponse(200, { input_tokens: estimateTokens(request.body) }, headers)
+        }
+        if (request.path === `${messagesPath}/batches`) {
+          if (request.method === "POST") {
+            const requests = isRecord(json) && Array.isArray(json.requests) ? json.requests : []
+            const id = yield* nextId("msgbatch")
+            const batch: BatchRecord = {
+              id,
+              requests: requests.map((r: unknown) => ({
+                custom_id: isRecord(r) && typeof r.custom_id === "string" ? r.custom_id : "",
+                params: isRecord(r) ? r.params : undefined
+              })),
+              createdAt: now,
+              endsAt: now + batchProcessing,
+              canceledAt: Option.none()
+            }
+            yield* Ref.update(state, (s) => ({ ...s, batches: new Map(s.batches).set(id, batch) }))
+            return jsonResponse(200, batchObject(batch, now), headers)
+          }
+          if (request.method === "GET") {
+            const batches = [...(yield* Ref.get(state)).batches.values()].reverse()
+            const data = batches.map((b) => batchObject(b, now))
+            return jsonResponse(200, {
+              data,
+              has_more: false,
+              first_id: data[0]?.id ?? null,
+              last_id: data[data.length - 1]?.id ?? null
+            }, headers)
+          }
+        }
+        const match = batchPath.exec(request.path)
+        if (match !== null) {
+          const id = match[1]!
+          const batch = (yield* Ref.get(state)).batches.get(id)
+          if (batch === undefined) return notFound
+          const action = match[2]
+          if (action === undefined && request.method === "GET") {
+            return jsonResponse(200, batchObject(batch, now), headers)
+          }
+          if (action === undefined && request.method === "DELETE") {
+            yield* Ref.update(state, (s) => {
+              const batches = new Map(s.batches)
+              batches.delete(id)
+              return { ...s, batches }
+            })
+            return jsonResponse(200, { id, type: "message_batch_deleted" }, headers)
+          }
+          if (action === "/cancel" && request.method === "POST") {
+            const canceled: BatchRecord = Option.isSome(batch.canceledAt) ? batch : { ...batch, canceledAt: Option.some(now) }
+            yield* Ref.update(state, (s) => ({ ...s, batches: new Map(s.batches).set(id, canceled) }))
+            return jsonResponse(200, batchObject(canceled, now), headers)
+          }
+          if (action === "/results" && request.method === "GET") {
+            const object = batchObject(batch, now)
+            if (object.processing_status !== "ended") {
+              return jsonResponse(
+                400,
+                errorObject("invalid_request_error", `Batch ${id} has not ended yet.`, Option.none()),
+                headers
+              )
+            }
+            const lines: Array<string> = []
+            for (const r of batch.requests) {
+              const outcome: BatchOutcome = Option.isSome(batch.canceledAt) && now < batch.endsAt
+                ? "canceled"
+                : options.batchOutcome?.(r.custom_id, r.params) ?? "succeeded"
+              if (outcome === "succeeded") {
+                const message = buildMessage(yield* nextId("msg"), {
+                  ...request,
+                  body: JSON.stringify(r.params ?? {}),
+                  json: Option.some(r.params)
+                }, reply)
+                lines.push(JSON.stringify({ custom_id: r.custom_id, result: { type: "succeeded", message } }))
+              } else if (outcome === "canceled" || outcome === "expired") {
+                lines.push(JSON.stringify({ custom_id: r.custom_id, result: { type: outcome } }))
+              } else {
+                const type = outcome.errored.type
+                lines.push(JSON.stringify({
+                  custom_id: r.custom_id,
+                  result: {
+                    type: "errored",
+                    error: errorObject(type, outcome.errored.message ?? defaultErrorMessage(type), Option.none())
+                  }
+                }))
+              }
+            }
+            return HttpServerResponse.text(lines.map((line) => `${line}\n`).join(""), {
+              status: 200,
+              contentType: "application/binary",
+              headers: Headers.fromInput(headers)
+            })
+          }
+        }
+        return notFound
+      })
+
+    const respond = (
+      raw: HttpServerRequest.HttpServerRequest,
+      request: RecordedRequest,
+      reply: Reply,
+      headers: Record<string, string>,
+      now: number
+    ): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+      const withExtra = (extra: ExtraHeaders | undefined) => ({ ...headers, ...extra })
+      return Reply.$match(reply, {
+        Ok: (ok) => serveOk(request, ok, withExtra(ok.headers), now),
+        Error: (error) => {
+          const type = error.type === null ? Option.none() : Option.fromNullable(error.type).pipe(
+            Option.orElse(() => ApiError.canonicalErrorType(error.status))
+          )
+          return Option.match(type, {
+            onNone: () =>
+              Effect.succeed(
+                error.type === null
+                  ? HttpServerResponse.text(
+                    JSON.stringify({ type: "error", error: { message: error.message ?? "Error" } }),
+                    { status: error.status, contentType: "application/json", headers: Headers.fromInput(withExtra(error.headers)) }
+                  )
+                  : HttpServerResponse.text(edgeHtml(error.status), {
+                    status: error.status,
+                    contentType: "text/html",
+                    headers: Headers.fromInput(withExtra(error.headers))
+                  })
+              ),
+            onSome: (type) =>
+              Effect.succeed(
+                HttpServerResponse.text(
+                  JSON.stringify(errorObject(
+                    type,
+                    error.message ?? defaultErrorMessage(type),
+                    error.requestIdInBody === false ? Option.none() : Option.some(headers["request-id"]!)
+                  )),
+                  { status: error.status, contentType: "application/json", headers: Headers.fromInput(withExtra(error.headers)) }
+                )
+              )
+          })
+        },
+        Html: (page) =>
+          Effect.succeed(
+            HttpServerResponse.text(page.html ?? edgeHtml(page.status), {
+              status: page.status,
+              contentType: "text/html",
+              headers: Headers.fromInput(withExtra(page.headers))
+            })
+          ),
+        Raw: (r) =>
+          Effect.succeed(
+            HttpServerResponse.text(r.body, {
+              status: r.status,
+              contentType: r.contentType ?? "application/json",
+              headers: Headers.fromInput(withExtra(r.headers))
+            })
+          ),
+        Reset: () =>
+          Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(raw).socket.destroy()).pipe(
+            Effect.zipRight(Effect.never)
+          ),
+        Stall: () => Effect.never,
+        StreamError: (e) =>
+          Effect.map(nextId("msg"), (id) => {
+            const events = streamEvents(buildMessage(id, request, Reply.Ok({}))).slice(0, e.afterEvents)
+            return sseResponse([
+              ...events,
+              {
+                event: "error",
+                data: { type: "error", error: { type: e.type, message: e.message ?? defaultErrorMessage(e.type) } }
+              }
+            ], headers)
+          }),
+        StreamCut: (cut) =>
+          Effect.map(nextId("msg"), (id) => {
+            const events = streamEvents(buildMessage(id, request, Reply.Ok({}))).slice(0, cut.afterEvents)
+            const tail: Stream.Stream<Uint8Array> = cut.abrupt === true
+              ? Stream.fromEffect(
+                Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(raw).socket.destroy())
+              ).pipe(Stream.flatMap(() => Stream.never))
+              : Stream.empty
+            return sseResponse(events, headers, tail)
+          }),
+        StreamStall: (stall) =>
+          Effect.map(nextId("msg"), (id) =>
+            sseResponse(
+              streamEvents(buildMessage(id, request, Reply.Ok({}))).slice(0, stall.afterEvents),
+              headers,
+              Stream.never
+            )),
+        Delayed: (delayed) =>
+          Effect.zipRight(Effect.sleep(delayed.delay), respond(raw, request, delayed.reply, headers, now))
+      })
+    }
+
+    const app = Effect.gen(function*() {
+      const raw = yield* HttpServerRequest.HttpServerRequest
+      const body = yield* raw.text.pipe(Effect.option)
+      const now = yield* Clock.currentTimeMillis
+      const path = raw.url.split("?")[0] ?? raw.url
+      const recorded = yield* Ref.modify(state, (s): readonly [RecordedRequest, State] => {
+        const request: RecordedRequest = {
+          attempt: s.requests.length + 1,
+          method: raw.method,
+          path,
+          headers: raw.headers,
+          body: Option.getOrElse(body, () => ""),
+          json: Option.flatMap(body, decodeJson),
+          receivedAt: now
+        }
+        return [request, { ...s, requests: [...s.requests, request] }]
+      })
+      const minuteCount = (yield* Ref.get(state)).requests.filter((r) =>
+        Math.floor(r.receivedAt / 60_000) === Math.floor(now / 60_000)
+      ).length
+      const headers = baseHeaders(now, `req_emu_${String(recorded.attempt).padStart(6, "0")}`, minuteCount)
+      if (Option.isNone(body)) {
+        return HttpServerResponse.text(edgeHtml413, { status: 413, contentType: "text/html", headers: Headers.fromInput(headers) })
+      }
+      if (options.apiKey !== undefined && presentedKey(raw.headers) !== options.apiKey) {
+        return yield* respond(raw, recorded, Reply.Error({ status: 401 }), headers, now)
+      }
+      const reply = (yield* Ref.get(script))(recorded)
+      return yield* respond(raw, recorded, reply, headers, now)
+    })
+
+    yield* server.serve(app.pipe(HttpIncomingMessage.withMaxBodySize(Option.some(300 * 1024 * 1024))))
+
+    return {
+      url,
+      requests: Effect.map(Ref.get(state), (s) => s.requests),
+      requestCount: Effect.map(Ref.get(state), (s) => s.requests.length),
+      setScript: (next) => Ref.set(script, next),
+      reset: Ref.set(state, emptyState)
+    } satisfies EmulatorShape
+  })
+
+/**
+ * The emulator as a scoped Layer: started on a free loopback port when the
+ * Layer is built, stopped (every connection closed) when its scope closes.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<Emulator, HttpServerError.ServeError> =>
+  Layer.scoped(Emulator, make(options))
