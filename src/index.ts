@@ -24,3 +24,11 @@ export * as RateLimits from "./RateLimits.js"
  * @since 0.1.0
  */
 export * as RetryAfter from "./RetryAfter.js"
+
+/**
+ * The circuit breaker: a pure state machine over a rolling window of
+ * outcomes, behind a shared service.
+ *
+ * @since 0.1.0
+ */
+export * as CircuitBreaker from "./CircuitBreaker.js"
