@@ -478,6 +478,11 @@ const cleanMessage = (message: string): string => {
   return clean.length > MAX_SERVER_MESSAGE ? `${clean.slice(0, MAX_SERVER_MESSAGE)}…` : clean
 }
 
+// a request id is echoed into messages and logs: no control characters, and
+// one that is nothing but control characters is no request id
+const cleanRequestId = (u: unknown): Option.Option<string> =>
+  nonEmptyString(u).pipe(Option.map(cleanMessage), Option.filter((id) => id.length > 0))
+
 const parseBody = (body: string): ParsedBody => {
   if (body.trim().length === 0) {
     return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "empty" }
@@ -492,7 +497,7 @@ const parseBody = (body: string): ParsedBody => {
     return {
       errorType: nonEmptyString(value.error.type),
       serverMessage: nonEmptyString(value.error.message).pipe(Option.map(cleanMessage)),
-      requestId: nonEmptyString(value.request_id),
+      requestId: cleanRequestId(value.request_id),
       shape: "envelope"
     }
   }
@@ -501,7 +506,7 @@ const parseBody = (body: string): ParsedBody => {
     return {
       errorType: nonEmptyString(value.type),
       serverMessage: nonEmptyString(value.message).pipe(Option.map(cleanMessage)),
-      requestId: nonEmptyString(value.request_id),
+      requestId: cleanRequestId(value.request_id),
       shape: "flat"
     }
   }
@@ -554,7 +559,9 @@ const describe = (
   parsed: ParsedBody,
   bodyLength: number
 ): string => {
-  const head = `HTTP ${status} ${Option.getOrElse(errorType, () => "(no error type)")}`
+  // the raw type is kept on the error; the message gets a clean copy
+  const type = Option.map(errorType, cleanMessage).pipe(Option.filter((t) => t.length > 0))
+  const head = `HTTP ${status} ${Option.getOrElse(type, () => "(no error type)")}`
   const id = Option.match(requestId, { onNone: () => "", onSome: (id) => ` (request ${id})` })
   const detail = Option.match(serverMessage, {
     onSome: (message) => `: ${message}`,
@@ -612,7 +619,7 @@ export const fromResponse = (input: ResponseInput): Exclude<ApiError, TransportE
   const parsed = parseBody(body)
   const status = input.status
   const requestId = Option.orElse(parsed.requestId, () =>
-    Headers.get(headers, "request-id").pipe(Option.filter((id) => id.length > 0), Option.map(cleanMessage))
+    Headers.get(headers, "request-id").pipe(Option.flatMap(cleanRequestId))
   )
   const shouldRetry = Option.flatMap(Headers.get(headers, "x-should-retry"), parseShouldRetry)
   const tag = classify(status, parsed.errorType, parsed.serverMessage)
