@@ -737,13 +737,16 @@ export const fromHttpResponse = (
         return { chunks: acc.chunks, size: acc.size + chunk.length }
       }
     ),
-    Effect.mapError((error) =>
-      transportError({
-        reason: "ResponseBody",
-        method: response.request.method,
-        url: response.request.url,
-        detail: `the error body broke off: ${causeMessage(error.cause)}`
-      })
+    Effect.catchAll((error) =>
+      // a response without a body (e.g. a bare 503) is an empty body, not a transport failure
+      error.reason === "EmptyBody"
+        ? Effect.succeed({ chunks: [] as Array<Uint8Array>, size: 0 })
+        : Effect.fail(transportError({
+          reason: "ResponseBody",
+          method: response.request.method,
+          url: response.request.url,
+          detail: `the error body broke off: ${causeMessage(error.cause)}`
+        }))
     ),
     Effect.zip(Clock.currentTimeMillis),
     Effect.flatMap(([{ chunks, size }, now]) => {
