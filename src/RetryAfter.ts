@@ -40,15 +40,20 @@ const toEpoch = (
   if (month < 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return Option.none()
   }
-  const epoch = Date.UTC(year, month, day, hour, minute, Math.min(second, 59))
-  // reject impossible calendar dates such as 31 Feb (Date.UTC would roll over)
-  return new Date(epoch).getUTCDate() === day ? Option.some(epoch) : Option.none()
+  // not Date.UTC: it reads years 0–99 as 1900–1999
+  const date = new Date(0)
+  date.setUTCFullYear(year, month, day)
+  date.setUTCHours(hour, minute, Math.min(second, 59), 0)
+  // reject impossible calendar dates such as 31 Feb (the setters would roll over)
+  return date.getUTCDate() === day ? Option.some(date.getTime()) : Option.none()
 }
 
 /**
  * Parses an HTTP-date (RFC 9110: IMF-fixdate, RFC 850 or asctime) to epoch
- * milliseconds. A two-digit RFC 850 year more than 50 years after `now` is
- * read as the previous century, as the RFC asks.
+ * milliseconds. A two-digit RFC 850 year is the year with those digits that
+ * lies within 50 years of `now` (one more than 50 years ahead is read as the
+ * previous century, as the RFC asks), so dates across a century boundary
+ * read right.
  *
  * @since 0.1.0
  * @category parsing
@@ -62,8 +67,10 @@ export const parseHttpDate = (value: string, now: number): Option.Option<number>
   if (m !== null) {
     const nowYear = new Date(now).getUTCFullYear()
     const yy = Number(m[4])
+    // the year with these two digits within (nowYear - 50, nowYear + 50]
     let year = Math.floor(nowYear / 100) * 100 + yy
     if (year > nowYear + 50) year -= 100
+    else if (year <= nowYear - 50) year += 100
     return toEpoch(year, m[3]!, Number(m[2]), Number(m[5]), Number(m[6]), Number(m[7]))
   }
   m = asctime.exec(value)
