@@ -56,13 +56,41 @@ export const headerPrefixes: { readonly [K in keyof Snapshot]: string } = {
 const count = /^\d{1,15}$/
 
 // RFC 3339 date-time, e.g. 2026-11-23T17:52:35Z or with a fraction and an offset
-const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/
+const rfc3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/
 
 const parseCount = (value: string): Option.Option<number> =>
   count.test(value) ? Option.some(Number(value)) : Option.none()
 
-const parseReset = (value: string): Option.Option<DateTime.Utc> =>
-  rfc3339.test(value) ? DateTime.make(value).pipe(Option.map(DateTime.toUtc)) : Option.none()
+const isLeapYear = (year: number) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+
+const daysInMonth = (year: number, month: number) =>
+  month === 2 ? (isLeapYear(year) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
+
+// Built from the fields, not with the platform's date parser: that one rolls
+// impossible dates over (31 Nov ⇒ 1 Dec, 24:00 ⇒ the next day), refuses the
+// lowercase "z" RFC 3339 allows, and reads years below 100 as 19xx when the
+// separator is a space.
+const parseReset = (value: string): Option.Option<DateTime.Utc> => {
+  const m = rfc3339.exec(value)
+  if (m === null) return Option.none()
+  const field = (group: number) => Number(m[group])
+  const [year, month, day, hour, minute, second] = [field(1), field(2), field(3), field(4), field(5), field(6)]
+  const offsetHours = m[8] === undefined ? 0 : Number(m[9])
+  const offsetMinutes = m[8] === undefined ? 0 : Number(m[10])
+  if (
+    month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) ||
+    hour > 23 || minute > 59 || second > 60 || offsetHours > 23 || offsetMinutes > 59
+  ) {
+    return Option.none()
+  }
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
+  // a leap second (:60) reads as the second before it; the fraction is kept to the millisecond
+  date.setUTCHours(hour, minute, Math.min(second, 59), Number((m[7] ?? "").padEnd(3, "0").slice(0, 3)))
+  const offset = (m[8] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000
+  return DateTime.make(date.getTime() - offset).pipe(Option.map(DateTime.toUtc))
+}
 
 const quota = (headers: Headers.HeadersInput, prefix: string): Quota => {
   const h = Headers.normalize(headers)
