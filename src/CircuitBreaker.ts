@@ -25,6 +25,7 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as PubSub from "effect/PubSub"
+import type * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -715,9 +716,13 @@ const stateCode = (state: State): number => state._tag === "Closed" ? 0 : state.
  * - `state`: the current state as of now (so an open breaker whose cool-down
  *   is over reads `HalfOpen`, and the window holds only live outcomes).
  * - `changes`: the transitions this breaker makes from the moment the stream
- *   is run, in order. The breaker runs no background fiber: a due
+ *   starts running, in order. The breaker runs no background fiber: a due
  *   `Open → HalfOpen` transition is made (and emitted, stamped with
  *   `halfOpenAt`) when the breaker is next used or read.
+ * - `subscribe`: the same transitions as a queue, subscribed as soon as the
+ *   effect runs (so nothing made after it is missed, unlike a `changes`
+ *   stream forked in the background, which subscribes when its fiber gets
+ *   to it); unsubscribed when the scope closes.
  *
  * @since 0.1.0
  * @category models
@@ -727,6 +732,7 @@ export interface Service {
   readonly protect: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
   readonly state: Effect.Effect<State>
   readonly changes: Stream.Stream<Transition>
+  readonly subscribe: Effect.Effect<Queue.Dequeue<Transition>, never, Scope.Scope>
 }
 
 /**
@@ -830,7 +836,8 @@ export const make = (
       settings,
       protect,
       state: run(Event.Tick()),
-      changes: Stream.fromPubSub(hub)
+      changes: Stream.fromPubSub(hub),
+      subscribe: PubSub.subscribe(hub)
     } satisfies Service
   })
 

@@ -1,0 +1,863 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FastCheck from "effect/FastCheck"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Predicate from "effect/Predicate"
+import * as Queue from "effect/Queue"
+import * as Ref from "effect/Ref"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import { ApiError, CircuitBreaker } from "../src/index.js"
+
+// ---------------------------------------------------------------------------
+// helpers
+// ---------------------------------------------------------------------------
+
+const apiError = (status: number, body = ApiError.canonicalBody(status)) =>
+  ApiError.fromResponse({ status, body, headers: {}, now: 0 })
+
+const overloaded = apiError(529)
+const rateLimited = apiError(429)
+const badRequest = apiError(400)
+
+/** A stand-in for the upstream: counts how often it is really called. */
+const makeUpstream = Effect.gen(function*() {
+  const calls = yield* Ref.make(0)
+  const call = <A, E>(outcome: Effect.Effect<A, E>) => Effect.zipRight(Ref.update(calls, (n) => n + 1), outcome)
+  return { calls: Ref.get(calls), call }
+})
+
+const ok = Effect.succeed("ok")
+const fail = <E>(error: E) => Effect.fail(error)
+
+const expectOpenError = <A, E>(exit: Exit.Exit<A, E>): CircuitBreaker.CircuitOpenError => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
+  const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+  if (!CircuitBreaker.isCircuitOpenError(error)) throw new Error(`expected CircuitOpenError, got ${String(exit.cause)}`)
+  return error
+}
+
+/** Runs `n` calls ending in `outcome` through `breaker`, all at the current instant. */
+const runCalls = <A, E>(breaker: CircuitBreaker.Service, n: number, outcome: Effect.Effect<A, E>) =>
+  Effect.forEach(Array.from({ length: n }), () => Effect.exit(breaker.protect(outcome)), { discard: true })
+
+/** Opens a default breaker at the current instant with 10 overloaded calls. */
+const openNow = (breaker: CircuitBreaker.Service) => runCalls(breaker, 10, fail(overloaded))
+
+const expectTag = (state: CircuitBreaker.State, tag: CircuitBreaker.State["_tag"]) => expect(state._tag).toBe(tag)
+
+const settings = (options?: CircuitBreaker.Options) => Either.getOrThrow(CircuitBreaker.makeSettings(options))
+
+// ---------------------------------------------------------------------------
+// opening
+// ---------------------------------------------------------------------------
+
+describe("CircuitBreaker: opening", () => {
+  it.scoped("7 successes then 3 failures, one per second: opens at exactly the 10th call", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const outcomes = [...Array(7).fill(ok), ...Array(3).fill(fail(overloaded))] as Array<
+        Effect.Effect<string, ApiError.ApiError>
+      >
+      for (const [i, outcome] of outcomes.entries()) {
+        yield* Effect.exit(breaker.protect(outcome))
+        const state = yield* breaker.state
+        if (i < 9) {
+          expectTag(state, "Closed")
+          expect(CircuitBreaker.windowCounts(state)).toEqual({ calls: i + 1, failures: Math.max(0, i - 6) })
+          yield* TestClock.adjust("1 second")
+        } else {
+          expect(state).toEqual(CircuitBreaker.State.Open({ generation: 1, openedAt: 9_000, halfOpenAt: 39_000 }))
+        }
+      }
+    }))
+
+  it.scoped("9 failures do not open (fewer than minimumCalls); the 10th call opens even as a success", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      yield* runCalls(breaker, 9, fail(overloaded))
+      const nine = yield* breaker.state
+      expectTag(nine, "Closed")
+      expect(CircuitBreaker.windowCounts(nine)).toEqual({ calls: 9, failures: 9 })
+      yield* TestClock.adjust(250)
+      yield* breaker.protect(ok)
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.Open({ generation: 1, openedAt: 250, halfOpenAt: 30_250 })
+      )
+    }))
+
+  it.scoped("2 failures in 10 calls (20 %) stay closed; the 3rd failure in 11 calls (27 %) too; 4 in 12 opens", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      yield* runCalls(breaker, 8, ok)
+      yield* runCalls(breaker, 2, fail(overloaded))
+      expectTag(yield* breaker.state, "Closed")
+      yield* runCalls(breaker, 1, fail(overloaded))
+      expectTag(yield* breaker.state, "Closed")
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 11, failures: 3 })
+      yield* runCalls(breaker, 1, fail(overloaded))
+      expectTag(yield* breaker.state, "Open")
+    }))
+
+  it.scoped("an outcome is still in the window at 29.999 s: the 10th call opens the breaker", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      yield* runCalls(breaker, 3, fail(overloaded))
+      yield* runCalls(breaker, 4, ok)
+      yield* TestClock.adjust(29_999)
+      yield* runCalls(breaker, 2, ok)
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 9, failures: 3 })
+      yield* runCalls(breaker, 1, ok)
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.Open({ generation: 1, openedAt: 29_999, halfOpenAt: 59_999 })
+      )
+    }))
+
+  it.scoped("outcomes leave the window at exactly 30 s", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      yield* runCalls(breaker, 3, fail(overloaded))
+      yield* runCalls(breaker, 4, ok)
+      yield* TestClock.adjust(30_000)
+      expect(yield* breaker.state).toEqual(CircuitBreaker.State.Closed({ generation: 0, window: [] }))
+      yield* runCalls(breaker, 3, ok)
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.Closed({ generation: 0, window: [{ at: 30_000, calls: 3, failures: 0 }] })
+      )
+    }))
+
+  it.scoped("429, 4xx, a non-ApiError failure and a defect count as calls, not failures", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      yield* runCalls(breaker, 3, fail(overloaded))
+      yield* runCalls(breaker, 4, fail(rateLimited))
+      yield* runCalls(breaker, 1, fail(badRequest))
+      yield* runCalls(breaker, 1, fail("not an ApiError"))
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 9, failures: 3 })
+      // the 10th call, a defect, brings the window to 10 calls: 3 / 10 = 30 %
+      yield* runCalls(breaker, 1, Effect.die("boom"))
+      expectTag(yield* breaker.state, "Open")
+    }))
+
+  it.scoped("only 429s and 4xx: any number of calls never opens", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      for (const status of [429, 400, 401, 403, 404, 413, 422]) {
+        yield* runCalls(breaker, 5, fail(apiError(status)))
+      }
+      const state = yield* breaker.state
+      expectTag(state, "Closed")
+      expect(CircuitBreaker.windowCounts(state)).toEqual({ calls: 35, failures: 0 })
+    }))
+
+  it.scoped("every server-side tag counts as a failure, by tag", () =>
+    Effect.gen(function*() {
+      const transport = ApiError.transportError({
+        reason: "Transport",
+        method: "POST",
+        url: "https://api.anthropic.com/v1/messages",
+        detail: "ECONNRESET"
+      })
+      const errors = [apiError(500), apiError(502), apiError(503), apiError(504), apiError(529), transport]
+      expect(errors.map((error) => error._tag)).toEqual([...CircuitBreaker.failureTags])
+      const breaker = yield* CircuitBreaker.make({ minimumCalls: 6, failureRateThreshold: 1 })
+      for (const error of errors) yield* Effect.exit(breaker.protect(fail(error)))
+      expectTag(yield* breaker.state, "Open")
+    }))
+
+  it.scoped("a mid-stream overloaded_error on an HTTP 200 counts as a failure", () =>
+    Effect.gen(function*() {
+      const midStream = apiError(
+        200,
+        JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } })
+      )
+      expect(midStream._tag).toBe("OverloadedError")
+      expect(midStream.status).toBe(200)
+      const breaker = yield* CircuitBreaker.make()
+      yield* runCalls(breaker, 7, ok)
+      yield* runCalls(breaker, 3, fail(midStream))
+      expectTag(yield* breaker.state, "Open")
+    }))
+
+  it.scoped("isFailure is an option: counting 429 as a failure opens on 429s", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({
+        isFailure: (error) => Predicate.isTagged(error, "RateLimitError")
+      })
+      yield* runCalls(breaker, 7, fail(overloaded))
+      yield* runCalls(breaker, 2, fail(rateLimited))
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 9, failures: 2 })
+      yield* runCalls(breaker, 1, fail(rateLimited))
+      expectTag(yield* breaker.state, "Open")
+    }))
+
+  it.scoped("a classifier that throws counts the call as a call, and the call still ends with its own error", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({
+        isFailure: () => {
+          throw new Error("classifier bug")
+        }
+      })
+      const exit = yield* Effect.exit(breaker.protect(fail(overloaded)))
+      expect(exit).toEqual(Exit.fail(overloaded))
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 1, failures: 0 })
+    }))
+
+  it.scoped("an interrupted call counts as nothing", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const started = yield* Deferred.make<void>()
+      const fiber = yield* Effect.fork(breaker.protect(Effect.zipRight(Deferred.succeed(started, undefined), Effect.never)))
+      yield* Deferred.await(started)
+      yield* Fiber.interrupt(fiber)
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 0, failures: 0 })
+    }))
+})
+
+// ---------------------------------------------------------------------------
+// open
+// ---------------------------------------------------------------------------
+
+describe("CircuitBreaker: open", () => {
+  it.scoped("while open, the wrapped effect is not run and CircuitOpenError carries the instants", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const upstream = yield* makeUpstream
+      yield* TestClock.adjust(5_000)
+      yield* runCalls(breaker, 10, upstream.call(fail(overloaded)))
+      expect(yield* upstream.calls).toBe(10)
+      yield* TestClock.adjust(12_000)
+      for (let i = 0; i < 5; i++) {
+        const error = expectOpenError(yield* Effect.exit(breaker.protect(upstream.call(ok))))
+        expect(error._tag).toBe("CircuitOpenError")
+        expect(error.state).toBe("Open")
+        expect(error.openedAt).toBe(5_000)
+        expect(error.halfOpenAt).toBe(35_000)
+        expect(error.message).toContain("1970-01-01T00:00:05.000Z")
+        expect(error.message).toContain("1970-01-01T00:00:35.000Z")
+        expect(error.message).toContain("not sent")
+      }
+      expect(yield* upstream.calls).toBe(10)
+    }))
+
+  it.scoped("half-opens exactly openDuration after opening: at 29.999 s still open, at 30 s half-open", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const upstream = yield* makeUpstream
+      yield* openNow(breaker)
+      yield* TestClock.adjust(29_999)
+      expectTag(yield* breaker.state, "Open")
+      expectOpenError(yield* Effect.exit(breaker.protect(upstream.call(ok))))
+      expect(yield* upstream.calls).toBe(0)
+      yield* TestClock.adjust(1)
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 30_000, inFlight: 0, succeeded: 0 })
+      )
+      yield* breaker.protect(upstream.call(ok))
+      expect(yield* upstream.calls).toBe(1)
+    }))
+
+  it.scoped("half-opens lazily on the next call, with no read in between", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ openDuration: "10 seconds" })
+      const upstream = yield* makeUpstream
+      yield* openNow(breaker)
+      yield* TestClock.adjust("10 seconds")
+      expect(yield* breaker.protect(upstream.call(ok))).toBe("ok")
+      expect(yield* upstream.calls).toBe(1)
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 10_000, inFlight: 0, succeeded: 1 })
+      )
+    }))
+
+  it.scoped("rejections are counted in a metric and the state gauge follows the transitions", () =>
+    Effect.gen(function*() {
+      const name = "metrics-test"
+      const breaker = yield* CircuitBreaker.make({ name })
+      const rejections = Metric.tagged(CircuitBreaker.rejectionsCounter, "breaker", name)
+      const gauge = Metric.tagged(CircuitBreaker.stateGauge, "breaker", name)
+      expect((yield* Metric.value(gauge)).value).toBe(0)
+      yield* openNow(breaker)
+      expect((yield* Metric.value(gauge)).value).toBe(2)
+      yield* runCalls(breaker, 4, ok)
+      expect((yield* Metric.value(rejections)).count).toBe(4)
+      yield* TestClock.adjust("30 seconds")
+      yield* breaker.state
+      expect((yield* Metric.value(gauge)).value).toBe(1)
+    }))
+})
+
+// ---------------------------------------------------------------------------
+// half-open
+// ---------------------------------------------------------------------------
+
+/** Starts `n` probe calls that wait on `gate`; returns when all are running. */
+const startProbes = <E>(
+  breaker: CircuitBreaker.Service,
+  n: number,
+  gate: Deferred.Deferred<string, E>,
+  upstream: { readonly call: <A, E>(outcome: Effect.Effect<A, E>) => Effect.Effect<A, E> }
+) =>
+  Effect.forEach(Array.from({ length: n }), () =>
+    Effect.gen(function*() {
+      const started = yield* Deferred.make<void>()
+      const fiber = yield* Effect.fork(
+        breaker.protect(upstream.call(Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(gate))))
+      )
+      yield* Deferred.await(started)
+      return fiber
+    }))
+
+describe("CircuitBreaker: half-open", () => {
+  it.scoped("3 successful probes close it with a fresh window", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ openDuration: "5 seconds" })
+      yield* openNow(breaker)
+      yield* TestClock.adjust("5 seconds")
+      yield* breaker.protect(ok)
+      yield* breaker.protect(ok)
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 5_000, inFlight: 0, succeeded: 2 })
+      )
+      yield* breaker.protect(ok)
+      expect(yield* breaker.state).toEqual(CircuitBreaker.State.Closed({ generation: 3, window: [] }))
+      // the 10 failures of 5 s ago are no longer counted: 1 failure in 1 call stays below minimumCalls
+      yield* runCalls(breaker, 1, fail(overloaded))
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.Closed({ generation: 3, window: [{ at: 5_000, calls: 1, failures: 1 }] })
+      )
+    }))
+
+  it.scoped("a failed probe reopens it with a new openedAt", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const upstream = yield* makeUpstream
+      yield* openNow(breaker)
+      yield* TestClock.adjust(42_000)
+      yield* breaker.protect(upstream.call(ok))
+      const exit = yield* Effect.exit(breaker.protect(upstream.call(fail(apiError(503)))))
+      expect(exit).toEqual(Exit.fail(apiError(503)))
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.Open({ generation: 3, openedAt: 42_000, halfOpenAt: 72_000 })
+      )
+      const error = expectOpenError(yield* Effect.exit(breaker.protect(upstream.call(ok))))
+      expect([error.state, error.openedAt, error.halfOpenAt]).toEqual(["Open", 42_000, 72_000])
+      expect(yield* upstream.calls).toBe(2)
+    }))
+
+  it.scoped("a 4xx or 429 probe counts as a success", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      yield* openNow(breaker)
+      yield* TestClock.adjust("30 seconds")
+      yield* Effect.exit(breaker.protect(fail(rateLimited)))
+      yield* Effect.exit(breaker.protect(fail(badRequest)))
+      yield* Effect.exit(breaker.protect(ok))
+      expectTag(yield* breaker.state, "Closed")
+    }))
+
+  it.scoped("a 4th concurrent call while 3 probes are in flight fails fast without running", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const upstream = yield* makeUpstream
+      yield* openNow(breaker)
+      yield* TestClock.adjust("30 seconds")
+      const gate = yield* Deferred.make<string>()
+      const probes = yield* startProbes(breaker, 3, gate, upstream)
+      expect(yield* upstream.calls).toBe(3)
+      const error = expectOpenError(yield* Effect.exit(breaker.protect(upstream.call(ok))))
+      expect([error.state, error.openedAt, error.halfOpenAt]).toEqual(["HalfOpen", 0, 30_000])
+      expect(error.message).toContain("probe")
+      expect(yield* upstream.calls).toBe(3)
+      yield* Deferred.succeed(gate, "ok")
+      expect(yield* Fiber.join(Fiber.all(probes))).toEqual(["ok", "ok", "ok"])
+      expectTag(yield* breaker.state, "Closed")
+    }))
+
+  it.scoped("an interrupted probe releases its slot", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const upstream = yield* makeUpstream
+      yield* openNow(breaker)
+      yield* TestClock.adjust("30 seconds")
+      const gate = yield* Deferred.make<string>()
+      const probes = yield* startProbes(breaker, 3, gate, upstream)
+      yield* Fiber.interrupt(probes[0]!)
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 30_000, inFlight: 2, succeeded: 0 })
+      )
+      // the freed slot admits another probe, which runs
+      const replacement = yield* startProbes(breaker, 1, gate, upstream)
+      expect(yield* upstream.calls).toBe(4)
+      expectOpenError(yield* Effect.exit(breaker.protect(upstream.call(ok))))
+      yield* Deferred.succeed(gate, "ok")
+      yield* Fiber.join(Fiber.all([probes[1]!, probes[2]!, replacement[0]!]))
+      expectTag(yield* breaker.state, "Closed")
+    }))
+
+  it.scoped("a slow call admitted while closed neither counts as a probe nor reopens the breaker", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const gate = yield* Deferred.make<string, ApiError.ApiError>()
+      const [slow] = yield* startProbes(breaker, 1, gate, yield* makeUpstream)
+      yield* openNow(breaker)
+      yield* TestClock.adjust("30 seconds")
+      yield* breaker.protect(ok)
+      yield* Deferred.fail(gate, overloaded)
+      expect(yield* Fiber.await(slow!)).toEqual(Exit.fail(overloaded))
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 30_000, inFlight: 0, succeeded: 1 })
+      )
+    }))
+})
+
+// ---------------------------------------------------------------------------
+// observing
+// ---------------------------------------------------------------------------
+
+/** Waits until a forked stream consumer is blocked on its subscription. */
+const awaitSuspended = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
+  Effect.gen(function*() {
+    while ((yield* Fiber.status(fiber))._tag !== "Suspended") yield* Effect.yieldNow()
+  })
+
+describe("CircuitBreaker: changes", () => {
+  it.scoped("transitions come in order, each with its instant", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const queue = yield* breaker.subscribe
+      yield* openNow(breaker) // opens at 0
+      yield* TestClock.adjust("45 seconds")
+      yield* Effect.exit(breaker.protect(fail(overloaded))) // half-open since 30 s; the probe fails at 45 s
+      yield* TestClock.adjust("30 seconds")
+      yield* runCalls(breaker, 3, ok) // half-open at 75 s; 3 probes close it at 75 s
+      const changes = Chunk.toReadonlyArray(yield* Queue.takeAll(queue))
+      expect(changes.map(({ at, from, to }) => [from._tag, to._tag, at, to.generation])).toEqual([
+        ["Closed", "Open", 0, 1],
+        ["Open", "HalfOpen", 30_000, 2],
+        ["HalfOpen", "Open", 45_000, 3],
+        ["Open", "HalfOpen", 75_000, 4],
+        ["HalfOpen", "Closed", 75_000, 5]
+      ])
+      expect(changes[0]!.to).toEqual(CircuitBreaker.State.Open({ generation: 1, openedAt: 0, halfOpenAt: 30_000 }))
+      expect(CircuitBreaker.windowCounts(changes[0]!.from)).toEqual({ calls: 9, failures: 9 })
+      expect(changes[2]!.to).toEqual(
+        CircuitBreaker.State.Open({ generation: 3, openedAt: 45_000, halfOpenAt: 75_000 })
+      )
+      expect(changes[4]!.to).toEqual(CircuitBreaker.State.Closed({ generation: 5, window: [] }))
+    }))
+
+  it.scoped("the changes stream emits the same transitions", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ openDuration: "10 seconds", halfOpenProbes: 1 })
+      const collected = yield* breaker.changes.pipe(Stream.take(3), Stream.runCollect, Effect.fork)
+      yield* awaitSuspended(collected)
+      yield* TestClock.adjust(1_500)
+      yield* openNow(breaker)
+      yield* TestClock.adjust("10 seconds")
+      yield* breaker.protect(ok)
+      const changes = Chunk.toReadonlyArray(yield* Fiber.join(collected))
+      expect(changes.map(({ at, from, to }) => [from._tag, to._tag, at])).toEqual([
+        ["Closed", "Open", 1_500],
+        ["Open", "HalfOpen", 11_500],
+        ["HalfOpen", "Closed", 11_500]
+      ])
+    }))
+
+  it.scoped("a state read makes a due half-open transition, stamped with halfOpenAt", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ openDuration: "5 seconds" })
+      yield* openNow(breaker)
+      const queue = yield* breaker.subscribe
+      yield* TestClock.adjust("1 minute")
+      expect(yield* Queue.size(queue)).toBe(0)
+      expectTag(yield* breaker.state, "HalfOpen")
+      const changes = Chunk.toReadonlyArray(yield* Queue.takeAll(queue))
+      expect(changes.map(({ at, from, to }) => [from._tag, to._tag, at])).toEqual([["Open", "HalfOpen", 5_000]])
+    }))
+
+  it.effect("the changes stream ends when the breaker's scope closes", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const breaker = yield* Scope.extend(CircuitBreaker.make(), scope)
+      const collected = yield* breaker.changes.pipe(Stream.runCollect, Effect.fork)
+      yield* awaitSuspended(collected)
+      yield* Scope.close(scope, Exit.void)
+      const exit = yield* Fiber.await(collected)
+      expect(Exit.isInterrupted(exit) || Exit.isSuccess(exit)).toBe(true)
+    }))
+})
+
+// ---------------------------------------------------------------------------
+// the service
+// ---------------------------------------------------------------------------
+
+class ClientA extends Context.Tag("test/ClientA")<ClientA, { readonly call: <A, E>(e: Effect.Effect<A, E>) => Effect.Effect<A, E | CircuitBreaker.CircuitOpenError> }>() {}
+class ClientB extends Context.Tag("test/ClientB")<ClientB, { readonly call: <A, E>(e: Effect.Effect<A, E>) => Effect.Effect<A, E | CircuitBreaker.CircuitOpenError> }>() {}
+
+const clientLayer = <I, S>(tag: Context.Tag<I, S>, make: (breaker: CircuitBreaker.Service) => S) =>
+  Layer.effect(tag, Effect.map(CircuitBreaker.CircuitBreaker, make))
+
+describe("CircuitBreaker: service and layer", () => {
+  it.effect("one layer, two clients: failures seen by one open the breaker for the other", () =>
+    Effect.gen(function*() {
+      const a = yield* ClientA
+      const b = yield* ClientB
+      for (let i = 0; i < 10; i++) yield* Effect.exit(a.call(fail(overloaded)))
+      const error = expectOpenError(yield* Effect.exit(b.call(ok)))
+      expect(error.openedAt).toBe(0)
+      expectTag(yield* CircuitBreaker.state, "Open")
+    }).pipe(
+      Effect.provide(
+        Layer.mergeAll(
+          clientLayer(ClientA, (breaker) => ({ call: breaker.protect })),
+          clientLayer(ClientB, (breaker) => ({ call: breaker.protect }))
+        ).pipe(Layer.provideMerge(CircuitBreaker.layer()))
+      )
+    ))
+
+  it.effect("CircuitBreaker.protect pipes and uses the breaker in the context", () =>
+    Effect.gen(function*() {
+      const upstream = yield* makeUpstream
+      for (let i = 0; i < 3; i++) yield* Effect.exit(upstream.call(fail(overloaded)).pipe(CircuitBreaker.protect))
+      const error = expectOpenError(yield* Effect.exit(upstream.call(ok).pipe(CircuitBreaker.protect)))
+      expect(error.state).toBe("Open")
+      expect(yield* upstream.calls).toBe(3)
+    }).pipe(Effect.provide(CircuitBreaker.layer({ minimumCalls: 3, failureRateThreshold: 1 }))))
+
+  it.effect("CircuitBreaker.changes reads the breaker in the context", () =>
+    Effect.gen(function*() {
+      const collected = yield* CircuitBreaker.changes.pipe(Stream.take(1), Stream.runCollect, Effect.fork)
+      yield* awaitSuspended(collected)
+      yield* Effect.exit(CircuitBreaker.protect(fail(overloaded)))
+      const [change] = Chunk.toReadonlyArray(yield* Fiber.join(collected))
+      expect([change?.from._tag, change?.to._tag]).toEqual(["Closed", "Open"])
+    }).pipe(Effect.provide(CircuitBreaker.layer({ minimumCalls: 1 }))))
+
+  it.scoped("a store passed in the options holds the state: two breakers on one store act as one", () =>
+    Effect.gen(function*() {
+      const store = yield* CircuitBreaker.makeMemoryStore()
+      const one = yield* CircuitBreaker.make({ store })
+      const two = yield* CircuitBreaker.make({ store })
+      yield* openNow(one)
+      expectTag(yield* store.get, "Open")
+      expectOpenError(yield* Effect.exit(two.protect(ok)))
+    }))
+
+  it.scoped("the options given are the settings used", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({
+        window: "1 minute",
+        failureRateThreshold: 0.5,
+        minimumCalls: 4,
+        openDuration: Duration.seconds(90),
+        halfOpenProbes: 1
+      })
+      expect(breaker.settings).toEqual({
+        windowMillis: 60_000,
+        failureRateThreshold: 0.5,
+        minimumCalls: 4,
+        openDurationMillis: 90_000,
+        halfOpenProbes: 1
+      })
+      yield* runCalls(breaker, 2, ok)
+      yield* runCalls(breaker, 2, fail(overloaded))
+      expect(yield* breaker.state).toEqual(CircuitBreaker.State.Open({ generation: 1, openedAt: 0, halfOpenAt: 90_000 }))
+      yield* TestClock.adjust("90 seconds")
+      yield* breaker.protect(ok)
+      expectTag(yield* breaker.state, "Closed")
+    }))
+})
+
+// ---------------------------------------------------------------------------
+// options
+// ---------------------------------------------------------------------------
+
+describe("CircuitBreaker: options", () => {
+  const invalid: ReadonlyArray<readonly [CircuitBreaker.Options, string, string]> = [
+    [{ failureRateThreshold: 0 }, "failureRateThreshold", "got 0"],
+    [{ failureRateThreshold: 1.01 }, "failureRateThreshold", "got 1.01"],
+    [{ failureRateThreshold: -0.3 }, "failureRateThreshold", "got -0.3"],
+    [{ failureRateThreshold: Number.NaN }, "failureRateThreshold", "got NaN"],
+    [{ minimumCalls: 0 }, "minimumCalls", "got 0"],
+    [{ minimumCalls: 2.5 }, "minimumCalls", "got 2.5"],
+    [{ halfOpenProbes: 0 }, "halfOpenProbes", "got 0"],
+    [{ halfOpenProbes: -3 }, "halfOpenProbes", "got -3"],
+    [{ window: 0 }, "window", "got 0"],
+    [{ window: -1 }, "window", "got -1"],
+    [{ window: "-5 seconds" }, "window", `got "-5 seconds"`],
+    [{ window: Duration.infinity }, "window", "got Infinity"],
+    [{ openDuration: -1 }, "openDuration", "got -1"],
+    [{ openDuration: [-1, 0] }, "openDuration", "got [-1, 0]"],
+    [{ openDuration: BigInt(-5) }, "openDuration", "got -5n"],
+    [{ openDuration: Number.POSITIVE_INFINITY }, "openDuration", "got Infinity"],
+    [{ openDuration: Number.NaN }, "openDuration", "got NaN"]
+  ]
+
+  for (const [options, option, got] of invalid) {
+    it.effect(`rejects ${JSON.stringify(options, (_, v) => typeof v === "bigint" ? `${v}n` : v)}`, () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(Effect.scoped(CircuitBreaker.make(options)))
+        expect(error._tag).toBe("InvalidCircuitBreakerOptionsError")
+        expect(error.option).toBe(option)
+        expect(error.message).toContain(`"${option}"`)
+        expect(error.message).toContain(got)
+        const fromLayer = yield* Effect.flip(Effect.scoped(Layer.build(CircuitBreaker.layer(options))))
+        expect(fromLayer).toEqual(error)
+      }))
+  }
+
+  it.effect("rejects an isFailure that is not a function", () =>
+    Effect.gen(function*() {
+      const options = { isFailure: "yes" } as unknown as CircuitBreaker.Options
+      const error = yield* Effect.flip(Effect.scoped(CircuitBreaker.make(options)))
+      expect(error.option).toBe("isFailure")
+    }))
+
+  it("accepts the edges: threshold 1, one call, one probe, no cool-down, a 1 ms window", () => {
+    expect(
+      CircuitBreaker.makeSettings({
+        failureRateThreshold: 1,
+        minimumCalls: 1,
+        halfOpenProbes: 1,
+        openDuration: 0,
+        window: 1
+      })
+    ).toEqual(Either.right({
+      windowMillis: 1,
+      failureRateThreshold: 1,
+      minimumCalls: 1,
+      openDurationMillis: 0,
+      halfOpenProbes: 1
+    }))
+    expect(CircuitBreaker.makeSettings()).toEqual(Either.right(CircuitBreaker.defaults))
+    expect(CircuitBreaker.defaults).toEqual({
+      windowMillis: 30_000,
+      failureRateThreshold: 0.3,
+      minimumCalls: 10,
+      openDurationMillis: 30_000,
+      halfOpenProbes: 3
+    })
+  })
+})
+
+// ---------------------------------------------------------------------------
+// the pure state machine
+// ---------------------------------------------------------------------------
+
+describe("CircuitBreaker.transition", () => {
+  const { Event, State } = CircuitBreaker
+  const s = settings()
+
+  it("opens at the outcome that makes the rate reach the threshold", () => {
+    let state = CircuitBreaker.initialState
+    for (let i = 0; i < 7; i++) state = CircuitBreaker.transition(state, Event.Success({ generation: 0 }), i, s)
+    state = CircuitBreaker.transition(state, Event.Failure({ generation: 0 }), 7, s)
+    state = CircuitBreaker.transition(state, Event.Failure({ generation: 0 }), 8, s)
+    expectTag(state, "Closed")
+    state = CircuitBreaker.transition(state, Event.Failure({ generation: 0 }), 9, s)
+    expect(state).toEqual(State.Open({ generation: 1, openedAt: 9, halfOpenAt: 30_009 }))
+  })
+
+  it("an open breaker rejects until halfOpenAt, then admits halfOpenProbes probes", () => {
+    const open = State.Open({ generation: 1, openedAt: 0, halfOpenAt: 30_000 })
+    expect(CircuitBreaker.decide(open, 29_999, s)).toEqual(
+      CircuitBreaker.Decision.Reject({ state: "Open", openedAt: 0, halfOpenAt: 30_000 })
+    )
+    expect(CircuitBreaker.transition(open, Event.Tick(), 29_999, s)).toBe(open)
+    let state: CircuitBreaker.State = open
+    for (let i = 0; i < 3; i++) {
+      expect(CircuitBreaker.decide(state, 30_000, s)).toEqual(
+        CircuitBreaker.Decision.Admit({ generation: 2, probe: true })
+      )
+      state = CircuitBreaker.transition(state, Event.Request(), 30_000, s)
+    }
+    expect(state).toEqual(State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 30_000, inFlight: 3, succeeded: 0 }))
+    expect(CircuitBreaker.decide(state, 30_000, s)._tag).toBe("Reject")
+    expect(CircuitBreaker.transition(state, Event.Request(), 30_000, s)).toBe(state)
+  })
+
+  it("ignores outcomes from another generation", () => {
+    const halfOpen = State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 30_000, inFlight: 1, succeeded: 0 })
+    expect(CircuitBreaker.transition(halfOpen, Event.Failure({ generation: 0 }), 31_000, s)).toBe(halfOpen)
+    expect(CircuitBreaker.transition(halfOpen, Event.Failure({ generation: 2 }), 31_000, s)).toEqual(
+      State.Open({ generation: 3, openedAt: 31_000, halfOpenAt: 61_000 })
+    )
+  })
+
+  it("step lists a due half-open before the event's own transition", () => {
+    const open = State.Open({ generation: 1, openedAt: 0, halfOpenAt: 30_000 })
+    const [halfOpen, first] = CircuitBreaker.step(open, Event.Request(), 40_000, s)
+    expect(first.map((t) => [t.from._tag, t.to._tag, t.at])).toEqual([["Open", "HalfOpen", 30_000]])
+    const [reopened, second] = CircuitBreaker.step(halfOpen, Event.Failure({ generation: 2 }), 41_000, s)
+    expect(second).toEqual([{ from: halfOpen, to: reopened, at: 41_000 }])
+  })
+
+  type Action =
+    | { readonly kind: "advance"; readonly millis: number }
+    | { readonly kind: "tick" }
+    | { readonly kind: "request" }
+    | { readonly kind: "end"; readonly index: number; readonly outcome: "success" | "failure" | "cancel" }
+
+  const actionArb: FastCheck.Arbitrary<Action> = FastCheck.oneof(
+    {
+      arbitrary: FastCheck.record({
+        kind: FastCheck.constant("advance" as const),
+        millis: FastCheck.integer({ min: 0, max: 1_000 })
+      }),
+      weight: 3
+    },
+    {
+      arbitrary: FastCheck.record({
+        kind: FastCheck.constant("advance" as const),
+        millis: FastCheck.integer({ min: 0, max: 70_000 })
+      }),
+      weight: 1
+    },
+    { arbitrary: FastCheck.constant({ kind: "tick" as const }), weight: 1 },
+    { arbitrary: FastCheck.constant({ kind: "request" as const }), weight: 5 },
+    {
+      arbitrary: FastCheck.record({
+        kind: FastCheck.constant("end" as const),
+        index: FastCheck.nat(50),
+        outcome: FastCheck.constantFrom("success" as const, "failure" as const, "cancel" as const)
+      }),
+      weight: 6
+    }
+  )
+
+  const settingsArb: FastCheck.Arbitrary<CircuitBreaker.Settings> = FastCheck.record({
+    windowMillis: FastCheck.oneof(FastCheck.constant(30_000), FastCheck.integer({ min: 1, max: 60_000 })),
+    failureRateThreshold: FastCheck.oneof(
+      FastCheck.constantFrom(0.1, 0.3, 0.5, 1),
+      FastCheck.double({ min: 0.01, max: 1, noNaN: true })
+    ),
+    minimumCalls: FastCheck.integer({ min: 1, max: 12 }),
+    openDurationMillis: FastCheck.integer({ min: 0, max: 60_000 }),
+    halfOpenProbes: FastCheck.integer({ min: 1, max: 5 })
+  })
+
+  it("property: over random event sequences the breaker keeps its invariants", () => {
+    const tags = new Set(["Closed", "Open", "HalfOpen"])
+    let opened = 0
+    let closedAgain = 0
+    FastCheck.assert(
+      FastCheck.property(settingsArb, FastCheck.array(actionArb, { minLength: 20, maxLength: 300, size: "max" }), (settings, actions) => {
+        let state = CircuitBreaker.initialState
+        let now = 0
+        const outstanding: Array<{ readonly generation: number; readonly probe: boolean }> = []
+        // every outcome recorded, as the model of the window
+        const outcomes: Array<{ readonly at: number; readonly failure: boolean; readonly generation: number }> = []
+        // probes admitted, cancelled and succeeded per half-open generation
+        const probes = new Map<number, { admitted: number; cancelled: number; succeeded: number }>()
+        const probeCount = (generation: number) => {
+          const entry = probes.get(generation) ?? { admitted: 0, cancelled: 0, succeeded: 0 }
+          probes.set(generation, entry)
+          return entry
+        }
+        for (const action of actions) {
+          if (action.kind === "advance") {
+            now += action.millis
+            continue
+          }
+          const before = state
+          const ticked = CircuitBreaker.transition(before, Event.Tick(), now, settings)
+          // time alone: half-open exactly when due, stamped with halfOpenAt
+          if (before._tag === "Open") {
+            expect(ticked._tag).toBe(now >= before.halfOpenAt ? "HalfOpen" : "Open")
+          } else {
+            expect(ticked._tag).toBe(before._tag)
+          }
+          let event: CircuitBreaker.Event = Event.Tick()
+          let ticket: { readonly generation: number; readonly probe: boolean } | undefined
+          if (action.kind === "request") {
+            event = Event.Request()
+            const decision = CircuitBreaker.decide(before, now, settings)
+            if (decision._tag === "Admit") {
+              expect(ticked._tag).not.toBe("Open")
+              expect(decision.generation).toBe(ticked.generation)
+              expect(decision.probe).toBe(ticked._tag === "HalfOpen")
+              outstanding.push(decision)
+              if (decision.probe) probeCount(decision.generation).admitted++
+            } else {
+              expect(ticked._tag).not.toBe("Closed")
+            }
+          } else if (action.kind === "end") {
+            if (outstanding.length === 0) continue
+            ticket = outstanding.splice(action.index % outstanding.length, 1)[0]!
+            event = action.outcome === "success"
+              ? Event.Success({ generation: ticket.generation })
+              : action.outcome === "failure"
+              ? Event.Failure({ generation: ticket.generation })
+              : Event.Cancel({ generation: ticket.generation })
+            if (action.outcome !== "cancel") {
+              outcomes.push({ at: now, failure: action.outcome === "failure", generation: ticket.generation })
+            }
+          }
+          const [next, transitions] = CircuitBreaker.step(before, event, now, settings)
+          expect(CircuitBreaker.transition(before, event, now, settings)).toEqual(next)
+          expect(tags.has(next._tag)).toBe(true)
+          for (const change of transitions) expect(change.to.generation).toBe(change.from.generation + 1)
+
+          const current = ticket !== undefined && ticket.generation === ticked.generation
+          if (ticked._tag === "Closed") {
+            // the model: the outcomes of this closed period within the window
+            const live = outcomes.filter((o) => o.generation === ticked.generation && o.at > now - settings.windowMillis)
+            const failures = live.filter((o) => o.failure).length
+            const shouldOpen = current && action.kind === "end" && action.outcome !== "cancel" &&
+              live.length >= settings.minimumCalls && failures / live.length >= settings.failureRateThreshold
+            if (shouldOpen) {
+              opened++
+              expect(next).toEqual(
+                State.Open({ generation: ticked.generation + 1, openedAt: now, halfOpenAt: now + settings.openDurationMillis })
+              )
+            } else {
+              expect(next._tag).toBe("Closed")
+              expect(CircuitBreaker.windowCounts(next)).toEqual({ calls: live.length, failures })
+            }
+          }
+          if (ticked._tag === "Open") expect(next).toBe(ticked)
+          if (ticked._tag === "HalfOpen" && current && action.kind === "end") {
+            const count = probeCount(ticked.generation)
+            if (action.outcome === "cancel") count.cancelled++
+            if (action.outcome === "success") count.succeeded++
+            if (action.outcome === "failure") {
+              expect(next).toEqual(
+                State.Open({ generation: ticked.generation + 1, openedAt: now, halfOpenAt: now + settings.openDurationMillis })
+              )
+            } else if (count.succeeded === settings.halfOpenProbes) {
+              closedAgain++
+              expect(next).toEqual(State.Closed({ generation: ticked.generation + 1, window: [] }))
+            } else {
+              expect(next._tag).toBe("HalfOpen")
+            }
+          }
+          if (ticked._tag === "HalfOpen" && !(current && action.kind === "end")) {
+            expect(next._tag).toBe("HalfOpen")
+          }
+          if (next._tag === "HalfOpen") {
+            const count = probeCount(next.generation)
+            // never more than halfOpenProbes probes running or succeeded
+            expect(count.admitted - count.cancelled).toBeLessThanOrEqual(settings.halfOpenProbes)
+            if (count.cancelled === 0) expect(count.admitted).toBeLessThanOrEqual(settings.halfOpenProbes)
+            expect(next.inFlight + next.succeeded).toBe(count.admitted - count.cancelled)
+          }
+          state = next
+        }
+      }),
+      { numRuns: 300, seed: 20_241_104 }
+    )
+    // the runs did reach the interesting states
+    expect(opened).toBeGreaterThan(100)
+    expect(closedAgain).toBeGreaterThan(50)
+  })
+})
