@@ -107,7 +107,7 @@ describe("Emulator wire format (official SDK)", () => {
       const html = yield* withEmulator(() => Emulator.Reply.Html({ status: 413 }), sdkError)
       expect(html.result).toBeInstanceOf(Anthropic.APIError)
       expect((html.result as InstanceType<typeof Anthropic.APIError>).status).toBe(413)
-      const reset = yield* withEmulator(() => Emulator.Reply.Reset({}), sdkError)
+      const reset = yield* withEmulator(() => Emulator.Reply.Reset(), sdkError)
       expect(reset.result).toBeInstanceOf(Anthropic.APIConnectionError)
     }))
 
