@@ -713,6 +713,9 @@ const stateCode = (state: State): number => state._tag === "Closed" ? 0 : state.
  *   without running it. A success, a typed error the classifier does not
  *   count (by default anything but a server-side error) and a defect count
  *   as calls; an interruption counts as nothing and frees its probe slot.
+ * - `permit`: the admission half of `protect`, for a call that is not one
+ *   effect (a stream): fails with {@link CircuitOpenError} or returns a
+ *   {@link Permit} whose `complete(exit)` records the outcome.
  * - `state`: the current state as of now (so an open breaker whose cool-down
  *   is over reads `HalfOpen`, and the window holds only live outcomes).
  * - `changes`: the transitions this breaker makes from the moment the stream
@@ -729,10 +732,24 @@ const stateCode = (state: State): number => state._tag === "Closed" ? 0 : state.
  */
 export interface Service {
   readonly settings: Settings
+  readonly permit: Effect.Effect<Permit, CircuitOpenError>
   readonly protect: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
   readonly state: Effect.Effect<State>
   readonly changes: Stream.Stream<Transition>
   readonly subscribe: Effect.Effect<Queue.Dequeue<Transition>, never, Scope.Scope>
+}
+
+/**
+ * One admitted call, for work whose end is not the end of one effect (a
+ * stream that outlives the effect that opened it). `complete` records the
+ * call's outcome exactly as `protect` would; call it once, from a finalizer,
+ * so that an interruption is recorded too.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Permit {
+  readonly complete: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
 }
 
 /**
@@ -822,18 +839,26 @@ export const make = (
       return [decision, next, transitions]
     })
 
+    const permit: Effect.Effect<Permit, CircuitOpenError> = Effect.flatMap(admit, (decision) =>
+      decision._tag === "Reject"
+        ? Effect.zipRight(Metric.increment(rejections), Effect.fail(CircuitOpenError.fromRejection(decision)))
+        : Effect.succeed<Permit>({
+          complete: (exit) => run(outcome(decision.generation, exit, isFailure))
+        }))
+
     const protect = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(admit, (decision): Effect.Effect<A, E | CircuitOpenError, R> =>
-          decision._tag === "Reject"
-            ? Effect.zipRight(Metric.increment(rejections), Effect.fail(CircuitOpenError.fromRejection(decision)))
-            : Effect.onExit(restore(effect), (exit) => run(outcome(decision.generation, exit, isFailure))))
+        Effect.flatMap(
+          permit,
+          (admitted): Effect.Effect<A, E | CircuitOpenError, R> => Effect.onExit(restore(effect), admitted.complete)
+        )
       )
 
     yield* Metric.set(gauge, stateCode(yield* store.get))
 
     return {
       settings,
+      permit,
       protect,
       state: run(Event.Tick()),
       changes: Stream.fromPubSub(hub),

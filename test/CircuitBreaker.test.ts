@@ -8,6 +8,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Predicate from "effect/Predicate"
@@ -860,4 +861,34 @@ describe("CircuitBreaker.transition", () => {
     expect(opened).toBeGreaterThan(100)
     expect(closedAgain).toBeGreaterThan(50)
   })
+})
+
+// ---------------------------------------------------------------------------
+// permit: admission without one wrapping effect (streams)
+// ---------------------------------------------------------------------------
+
+describe("CircuitBreaker: permit", () => {
+  it.scoped("a completed permit records its outcome like protect, and an open breaker refuses one", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ minimumCalls: 3 })
+      for (let i = 0; i < 2; i++) {
+        const permit = yield* breaker.permit
+        yield* permit.complete(Exit.fail(overloaded))
+      }
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 2, failures: 2 })
+      const third = yield* breaker.permit
+      expectTag(yield* breaker.state, "Closed")
+      yield* third.complete(Exit.fail(overloaded))
+      expectTag(yield* breaker.state, "Open")
+      const refused = expectOpenError(yield* Effect.exit(breaker.permit))
+      expect(refused.state).toBe("Open")
+    }))
+
+  it.scoped("an interrupted permit counts as nothing", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const permit = yield* breaker.permit
+      yield* permit.complete(Exit.interrupt(FiberId.none))
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 0, failures: 0 })
+    }))
 })
