@@ -32,3 +32,11 @@ export * as RetryAfter from "./RetryAfter.js"
  * @since 0.1.0
  */
 export * as CircuitBreaker from "./CircuitBreaker.js"
+
+/**
+ * The Messages wire format: request params, `Message`, content blocks, stream
+ * events, Message Batches objects, and the stream accumulator.
+ *
+ * @since 0.1.0
+ */
+export * as Messages from "./Messages.js"
