@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as Headers from "@effect/platform/Headers"
@@ -23,12 +24,16 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
 import * as ApiError from "../ApiError.js"
+import * as Claude from "../Claude.js"
+import type * as CircuitBreaker from "../CircuitBreaker.js"
+import type * as RetryPolicy from "../RetryPolicy.js"
 
 // ---------------------------------------------------------------------------
 // the fault script
@@ -793,3 +798,50 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
  */
 export const layer = (options: Options = {}): Layer.Layer<Emulator, HttpServerError.ServeError> =>
   Layer.scoped(Emulator, make(options))
+
+/**
+ * The API key the emulator expects from {@link layerClaude}'s client.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const testApiKey = "sk-ant-emulator-0123456789abcdef"
+
+/**
+ * The emulator and a {@link Claude.Claude} client wired to it over a real
+ * loopback socket (`NodeHttpClient`), in one Layer: a test needs nothing
+ * else. `client` takes every client option but the key and the URL.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Claude } from "claude-resilience"
+ * import { Emulator } from "claude-resilience/testing"
+ *
+ * const TestLive = Emulator.layerClaude({
+ *   script: Emulator.sequence([Emulator.Reply.Error({ status: 529 })])
+ * })
+ * const program = Effect.flatMap(Claude.Claude, (claude) =>
+ *   claude.messages.create({ model: "claude-test", max_tokens: 64, messages: [{ role: "user", content: "Hi" }] })
+ * ).pipe(Effect.provide(TestLive))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerClaude = (
+  options: Options & { readonly client?: Omit<Claude.Options, "apiKey" | "baseUrl"> | undefined } = {}
+): Layer.Layer<
+  Emulator | Claude.Claude,
+  | HttpServerError.ServeError
+  | Claude.InvalidClientOptionsError
+  | RetryPolicy.InvalidRetryOptionsError
+  | CircuitBreaker.InvalidCircuitBreakerOptionsError
+> => {
+  const emulator = layer({ apiKey: testApiKey, ...options })
+  const client = Layer.unwrapEffect(
+    Effect.map(Emulator, (running) =>
+      Claude.layer({ ...options.client, apiKey: Redacted.make(testApiKey), baseUrl: running.url }))
+  ).pipe(Layer.provide(NodeHttpClient.layer))
+  return Layer.provideMerge(client, emulator)
+}

@@ -1,0 +1,819 @@
+/**
+ * The Claude client: Messages (JSON and streaming), Token Counting and
+ * Message Batches over a Layer-provided `HttpClient`, every call through the
+ * preflight, the circuit breaker and the retry policy.
+ *
+ * @since 0.1.0
+ */
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as ApiError from "./ApiError.js"
+import * as CircuitBreaker from "./CircuitBreaker.js"
+import * as Sse from "./internal/sse.js"
+import * as Messages from "./Messages.js"
+import * as Preflight from "./Preflight.js"
+import * as RetryBudget from "./RetryBudget.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+
+// ---------------------------------------------------------------------------
+// options
+// ---------------------------------------------------------------------------
+
+/**
+ * The client's settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The API key, sent as `x-api-key` and never printed. */
+  readonly apiKey: Redacted.Redacted<string>
+  /** Default `https://api.anthropic.com`. */
+  readonly baseUrl?: string | undefined
+  /** The `anthropic-version` header. Default `2023-06-01`. */
+  readonly apiVersion?: string | undefined
+  /** `anthropic-beta` flags, sent comma-separated. */
+  readonly beta?: string | ReadonlyArray<string> | undefined
+  /** The retry policy: a built {@link RetryPolicy.RetryPolicy} or its options. Default: the seeds' policy. */
+  readonly retry?: RetryPolicy.RetryPolicy | RetryPolicy.Options | undefined
+  /**
+   * Options of the client's own breaker, made when no
+   * {@link CircuitBreaker.CircuitBreaker} service is provided.
+   */
+  readonly breaker?: CircuitBreaker.Options | undefined
+  /** The longest one non-streaming attempt may take. Default 10 minutes. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** The longest silence between two events of a stream. Default 60 seconds. */
+  readonly streamIdleTimeout?: Duration.DurationInput | undefined
+  /**
+   * What `messages.create` does with a request whose `max_tokens` could run
+   * past 10 minutes: `"stream"` (default) sends it as a stream and
+   * accumulates the message; `"fail"` fails with
+   * {@link Preflight.LongRequestError}.
+   */
+  readonly longRequests?: "stream" | "fail" | undefined
+  /** The largest SSE event accepted, in characters. Default 16 MiB. */
+  readonly maxEventSize?: number | undefined
+}
+
+/**
+ * The client's options are not valid (a base URL that does not parse, a
+ * negative timeout, …).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidClientOptionsError extends Schema.TaggedError<InvalidClientOptionsError>()(
+  "InvalidClientOptionsError",
+  { option: Schema.String, message: Schema.String }
+) {}
+
+/**
+ * A 2xx response whose body is not what the endpoint sends (not JSON, or JSON
+ * of the wrong shape). Not retried: the same request gets the same body.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MalformedResponseError extends Schema.TaggedError<MalformedResponseError>()(
+  "MalformedResponseError",
+  {
+    status: Schema.Number,
+    requestId: Schema.Option(Schema.String),
+    message: Schema.String
+  }
+) {}
+
+/**
+ * Why a non-streaming call failed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CallError = ApiError.ApiError | CircuitBreaker.CircuitOpenError | MalformedResponseError
+
+/**
+ * Why a stream failed: the call's errors, or a stream that ended before it
+ * was complete or broke the event grammar.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StreamError = CallError | Messages.AccumulateError
+
+// ---------------------------------------------------------------------------
+// the service
+// ---------------------------------------------------------------------------
+
+/**
+ * One line of a batch's results, its error decoded to an {@link ApiError}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BatchResult =
+  | { readonly _tag: "Succeeded"; readonly customId: string; readonly message: Messages.Message }
+  | { readonly _tag: "Errored"; readonly customId: string; readonly error: ApiError.ApiError }
+  | { readonly _tag: "Canceled"; readonly customId: string }
+  | { readonly _tag: "Expired"; readonly customId: string }
+  | { readonly _tag: "Unknown"; readonly customId: string; readonly raw: Messages.UnknownObject }
+
+/**
+ * Paging for `batches.list`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListOptions {
+  readonly limit?: number | undefined
+  readonly afterId?: string | undefined
+  readonly beforeId?: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly messages: {
+    /**
+     * `POST /v1/messages`. A request whose `max_tokens` could run past 10
+     * minutes is streamed and accumulated (or fails, with
+     * `longRequests: "fail"`).
+     */
+    readonly create: (
+      params: Messages.MessageCreateParams
+    ) => Effect.Effect<Messages.Message, StreamError | Preflight.LongRequestError>
+    /**
+     * `POST /v1/messages` with `stream: true`: the typed events. Retried only
+     * until the first event reaches the consumer; after that a failure ends
+     * the stream with its typed error.
+     */
+    readonly stream: (params: Messages.MessageCreateParams) => Stream.Stream<Messages.MessageStreamEvent, StreamError>
+    /** A stream accumulated to its final `Message`. */
+    readonly finalMessage: (params: Messages.MessageCreateParams) => Effect.Effect<Messages.Message, StreamError>
+    /** `POST /v1/messages/count_tokens`. */
+    readonly countTokens: (
+      params: Messages.CountTokensParams
+    ) => Effect.Effect<Messages.CountTokensResponse, CallError>
+  }
+  readonly batches: {
+    readonly create: (params: Messages.BatchCreateParams) => Effect.Effect<Messages.MessageBatch, CallError>
+    readonly retrieve: (id: string) => Effect.Effect<Messages.MessageBatch, CallError>
+    readonly list: (options?: ListOptions) => Effect.Effect<Messages.MessageBatchList, CallError>
+    readonly cancel: (id: string) => Effect.Effect<Messages.MessageBatch, CallError>
+    readonly delete: (id: string) => Effect.Effect<Messages.DeletedMessageBatch, CallError>
+    /** The results, one decoded JSONL line at a time. */
+    readonly results: (id: string) => Stream.Stream<BatchResult, CallError>
+  }
+}
+
+/**
+ * The Claude client.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Redacted } from "effect"
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Claude } from "claude-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const claude = yield* Claude.Claude
+ *   const message = yield* claude.messages.create({
+ *     model: "claude-sonnet-4-5",
+ *     max_tokens: 1024,
+ *     messages: [{ role: "user", content: "Hello" }]
+ *   })
+ *   return message.content
+ * }).pipe(Effect.provide(Claude.layerConfig()), Effect.provide(NodeHttpClient.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Claude extends Context.Tag("claude-resilience/Claude")<Claude, Service>() {}
+
+// ---------------------------------------------------------------------------
+// metrics
+// ---------------------------------------------------------------------------
+
+/**
+ * Attempts sent, by endpoint.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const attemptsTotal = Metric.counter("claude_resilience_attempts_total", {
+  description: "HTTP attempts sent to the Claude API",
+  incremental: true
+})
+
+/**
+ * Attempt outcomes, by endpoint and outcome (`Success` or the error's tag).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const outcomesTotal = Metric.counter("claude_resilience_outcomes_total", {
+  description: "Outcomes of attempts, by tag",
+  incremental: true
+})
+
+/**
+ * The wait before each retry, in milliseconds.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const retryWaitMillis = Metric.histogram(
+  "claude_resilience_retry_wait_ms",
+  MetricBoundaries.exponential({ start: 100, factor: 2, count: 10 }),
+  "The wait before each retry"
+)
+
+// ---------------------------------------------------------------------------
+// construction
+// ---------------------------------------------------------------------------
+
+const defaultBaseUrl = "https://api.anthropic.com"
+
+const outcomeTag = (exit: Exit.Exit<unknown, unknown>): string =>
+  Exit.match(exit, {
+    onSuccess: () => "Success",
+    onFailure: (cause) =>
+      Option.match(Effect.runSync(Effect.option(Effect.failCause(cause).pipe(Effect.flip))), {
+        onNone: () => "Defect",
+        onSome: (error) =>
+          typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
+            ? error._tag
+            : "Unknown"
+      })
+  })
+
+const requestIdOf = (exit: Exit.Exit<unknown, unknown>): Option.Option<string> =>
+  Exit.match(exit, {
+    onSuccess: () => Option.none(),
+    onFailure: (cause) =>
+      Option.flatMap(Effect.runSync(Effect.option(Effect.flip(Effect.failCause(cause)))), (error) =>
+        typeof error === "object" && error !== null && "requestId" in error && Option.isOption(error.requestId)
+          ? (error.requestId as Option.Option<string>)
+          : Option.none())
+  })
+
+const decodeDuration = (
+  option: string,
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.Duration
+): Either.Either<Duration.Duration, InvalidClientOptionsError> => {
+  if (input === undefined) return Either.right(fallback)
+  const duration = Duration.decodeUnknown(input)
+  return Option.match(duration, {
+    onNone: () =>
+      Either.left(new InvalidClientOptionsError({ option, message: `${option} is not a duration: ${String(input)}` })),
+    onSome: (d) =>
+      Duration.toMillis(d) > 0 && Duration.isFinite(d)
+        ? Either.right(d)
+        : Either.left(
+          new InvalidClientOptionsError({ option, message: `${option} must be a finite duration above zero` })
+        )
+  })
+}
+
+interface Settings {
+  readonly baseUrl: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly policy: RetryPolicy.RetryPolicy
+  readonly requestTimeout: Duration.Duration
+  readonly idleTimeout: Duration.Duration
+  readonly longRequests: "stream" | "fail"
+  readonly maxEventSize: number
+}
+
+const settingsFrom = (
+  options: Options
+): Either.Either<Settings, InvalidClientOptionsError | RetryPolicy.InvalidRetryOptionsError> =>
+  Either.gen(function*() {
+    const baseUrl = (options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")
+    if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
+      return yield* Either.left(
+        new InvalidClientOptionsError({
+          option: "baseUrl",
+          message: `baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl.slice(0, 200))}`
+        })
+      )
+    }
+    const policy = options.retry === undefined
+      ? RetryPolicy.defaults
+      : RetryPolicy.isRetryPolicy(options.retry)
+      ? options.retry
+      : yield* RetryPolicy.make(options.retry)
+    const requestTimeout = yield* decodeDuration("requestTimeout", options.requestTimeout, Duration.minutes(10))
+    const idleTimeout = yield* decodeDuration("streamIdleTimeout", options.streamIdleTimeout, Duration.seconds(60))
+    const maxEventSize = options.maxEventSize ?? 16 * 1024 * 1024
+    if (!Number.isInteger(maxEventSize) || maxEventSize < 1) {
+      return yield* Either.left(
+        new InvalidClientOptionsError({ option: "maxEventSize", message: "maxEventSize must be a positive integer" })
+      )
+    }
+    const beta = typeof options.beta === "string" ? [options.beta] : options.beta ?? []
+    const headers: Record<string, string> = {
+      "anthropic-version": options.apiVersion ?? "2023-06-01",
+      "accept": "application/json",
+      ...(beta.length > 0 ? { "anthropic-beta": beta.join(",") } : {})
+    }
+    return {
+      baseUrl,
+      headers,
+      policy,
+      requestTimeout,
+      idleTimeout,
+      longRequests: options.longRequests ?? "stream",
+      maxEventSize
+    }
+  })
+
+/**
+ * Builds the client. Uses the {@link CircuitBreaker.CircuitBreaker} and
+ * {@link RetryBudget.RetryBudget} services when they are in the context (so
+ * one of each serves every client of a process); otherwise makes a breaker
+ * of its own and runs unbudgeted.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options
+): Effect.Effect<
+  Service,
+  InvalidClientOptionsError | RetryPolicy.InvalidRetryOptionsError | CircuitBreaker.InvalidCircuitBreakerOptionsError,
+  HttpClient.HttpClient | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const settings = yield* settingsFrom(options)
+    const httpClient = yield* HttpClient.HttpClient
+    const breaker = yield* Effect.serviceOption(CircuitBreaker.CircuitBreaker).pipe(
+      Effect.flatMap(Option.match({
+        onSome: Effect.succeed,
+        onNone: () => CircuitBreaker.make(options.breaker)
+      }))
+    )
+    const budget = yield* Effect.serviceOption(RetryBudget.RetryBudget)
+    const withBudget = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Option.match(budget, {
+        onNone: () => effect,
+        onSome: (service) => Effect.provideService(effect, RetryBudget.RetryBudget, service)
+      })
+    const apiKey = options.apiKey
+
+    // -- one HTTP attempt ----------------------------------------------------
+
+    const request = (method: "GET" | "POST" | "DELETE", path: string, body: Option.Option<string>) => {
+      const base = HttpClientRequest.make(method)(`${settings.baseUrl}${path}`).pipe(
+        HttpClientRequest.setHeaders(settings.headers),
+        HttpClientRequest.setHeader("x-api-key", Redacted.value(apiKey))
+      )
+      return Option.match(body, {
+        onNone: () => base,
+        onSome: (text) => HttpClientRequest.bodyText(base, text, "application/json")
+      })
+    }
+
+    /** Sends one request; a non-2xx status becomes its ApiError. */
+    const send = (
+      method: "GET" | "POST" | "DELETE",
+      path: string,
+      body: Option.Option<string>
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError.ApiError> =>
+      httpClient.execute(request(method, path, body)).pipe(
+        Effect.catchAll(ApiError.fromHttpClientError),
+        Effect.flatMap((response) =>
+          response.status >= 200 && response.status < 300
+            ? Effect.succeed(response)
+            : ApiError.fromHttpResponse(response)
+        ),
+        // the platform redacts these names in its spans and logs; make sure
+        // the key's header is among them whatever the user configured
+        Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, "x-api-key"])
+      )
+
+    const malformed = (response: HttpClientResponse.HttpClientResponse, detail: string) =>
+      new MalformedResponseError({
+        status: response.status,
+        requestId: Headers.get(response.headers, "request-id"),
+        message: `HTTP ${response.status} from ${response.request.method} ${
+          new URL(response.request.url).pathname
+        }: the body is not what the endpoint sends: ${detail.slice(0, 500)}`
+      })
+
+    const readJson = <A, I>(schema: Schema.Schema<A, I>) =>
+    (response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, ApiError.ApiError | MalformedResponseError> =>
+      response.text.pipe(
+        Effect.catchAll(ApiError.fromHttpClientError),
+        Effect.flatMap((text) =>
+          Schema.decodeUnknown(Schema.parseJson(schema))(text).pipe(
+            Effect.mapError((error) => malformed(response, ParseResult.TreeFormatter.formatErrorSync(error)))
+          )
+        )
+      )
+
+    /** Observes one attempt: a span, the attempt and outcome metrics, the wait before it. */
+    const observeAttempt = (endpoint: string, counter: Ref.Ref<{ n: number; lastEnd: Option.Option<number> }>) =>
+    <A, E>(attempt: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const { lastEnd, n } = yield* Ref.updateAndGet(counter, (c) => ({ ...c, n: c.n + 1 }))
+        const wait = Option.map(lastEnd, (end) => now - end)
+        yield* Metric.increment(Metric.tagged(attemptsTotal, "endpoint", endpoint))
+        if (Option.isSome(wait)) yield* Metric.update(retryWaitMillis, wait.value)
+        return yield* attempt.pipe(
+          Effect.onExit((exit) =>
+            Effect.gen(function*() {
+              const tag = outcomeTag(exit)
+              yield* Effect.annotateCurrentSpan({
+                "claude.outcome": tag,
+                ...Option.match(requestIdOf(exit), {
+                  onNone: () => ({}),
+                  onSome: (id) => ({ "claude.request_id": id })
+                })
+              })
+              yield* Metric.increment(
+                Metric.tagged(Metric.tagged(outcomesTotal, "endpoint", endpoint), "outcome", tag)
+              )
+              const end = yield* Clock.currentTimeMillis
+              yield* Ref.update(counter, (c) => ({ ...c, lastEnd: Option.some(end) }))
+            })
+          ),
+          Effect.withSpan("claude.attempt", {
+            attributes: {
+              "claude.endpoint": endpoint,
+              "claude.attempt": n,
+              ...Option.match(wait, { onNone: () => ({}), onSome: (ms) => ({ "claude.wait_ms": ms }) })
+            }
+          })
+        )
+      })
+
+    /** A whole non-streaming call: attempts through the breaker, retried by the policy. */
+    const call = <A>(
+      endpoint: string,
+      method: "GET" | "POST" | "DELETE",
+      path: string,
+      body: Option.Option<string>,
+      decode: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, CallError>
+    ): Effect.Effect<A, CallError> =>
+      Effect.gen(function*() {
+        const counter = yield* Ref.make({ n: 0, lastEnd: Option.none<number>() })
+        const attempt = send(method, path, body).pipe(
+          Effect.flatMap(decode),
+          Effect.timeoutFail({
+            duration: settings.requestTimeout,
+            onTimeout: () =>
+              ApiError.transportError({
+                reason: "Timeout",
+                method,
+                url: `${settings.baseUrl}${path}`,
+                detail: `no complete response within ${Duration.format(settings.requestTimeout)}`
+              })
+          }),
+          observeAttempt(endpoint, counter)
+        )
+        return yield* withBudget(RetryPolicy.retry(breaker.protect(attempt), settings.policy))
+      }).pipe(Effect.withSpan(`claude.${endpoint}`, { attributes: { "claude.method": method, "claude.path": path } }))
+
+    // -- streams: retried only until the first element is handed over --------
+
+    /**
+     * Opens a stream with retries: an attempt is the request plus the first
+     * chunk of elements. Once a chunk is handed to the consumer, a failure
+     * ends the stream with its typed error. The breaker records the outcome
+     * of the whole stream, when it ends.
+     */
+    const resilientStream = <A, E extends CallError | Messages.AccumulateError>(
+      endpoint: string,
+      path: string,
+      open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<A, E>,
+      method: "GET" | "POST",
+      body: Option.Option<string>
+    ): Stream.Stream<A, E | CallError> =>
+      Stream.unwrapScoped(
+        Effect.gen(function*() {
+          const counter = yield* Ref.make({ n: 0, lastEnd: Option.none<number>() })
+          const idle = <X, Y>(
+            pull: Effect.Effect<X, Option.Option<Y>>
+          ): Effect.Effect<X, Option.Option<Y | ApiError.TransportError>> =>
+            Effect.timeoutFail(pull, {
+              duration: settings.idleTimeout,
+              onTimeout: () =>
+                Option.some<Y | ApiError.TransportError>(ApiError.transportError({
+                  reason: "Idle",
+                  method,
+                  url: `${settings.baseUrl}${path}`,
+                  detail: `no event for ${Duration.format(settings.idleTimeout)}`
+                }))
+            })
+          const attempt = Effect.gen(function*() {
+            const permit = yield* breaker.permit
+            const scope = yield* Scope.make()
+            return yield* Effect.gen(function*() {
+              const response = yield* send(method, path, body)
+              const pull = yield* Stream.toPull(open(response)).pipe(Scope.extend(scope))
+              const first = yield* idle(pull).pipe(
+                Effect.catchAll(Option.match({
+                  onNone: () => Effect.succeed(Chunk.empty<A>()),
+                  onSome: (error: E | ApiError.TransportError) => Effect.fail(error)
+                }))
+              )
+              return { first, pull, permit, scope }
+            }).pipe(
+              Effect.onError((cause) =>
+                Effect.zipRight(permit.complete(Exit.failCause(cause)), Scope.close(scope, Exit.failCause(cause)))
+              )
+            )
+          }).pipe(observeAttempt(endpoint, counter))
+          const opened = yield* withBudget(RetryPolicy.retry(attempt, settings.policy))
+          const outcome = yield* Ref.make<Exit.Exit<unknown, unknown>>(Exit.interrupt(Option.none() as never))
+          yield* Effect.addFinalizer((exit) =>
+            Effect.gen(function*() {
+              const recorded = yield* Ref.get(outcome)
+              // a consumer that stops early (take, interrupt) leaves no outcome
+              yield* opened.permit.complete(
+                Exit.isSuccess(exit) || Exit.isInterrupted(exit) ? recorded : exit
+              )
+              yield* Scope.close(opened.scope, exit)
+            })
+          )
+          const rest = Stream.repeatEffectChunkOption(
+            idle(opened.pull).pipe(
+              Effect.tapError(Option.match({
+                onNone: () => Ref.set(outcome, Exit.void),
+                onSome: (error) => Ref.set(outcome, Exit.fail(error))
+              }))
+            )
+          )
+          return Chunk.isEmpty(opened.first)
+            ? Stream.fromEffect(Ref.set(outcome, Exit.void)).pipe(Stream.drain)
+            : Stream.concat(Stream.fromChunk(opened.first), rest)
+        })
+      ).pipe(Stream.withSpan(`claude.${endpoint}`, { attributes: { "claude.method": method, "claude.path": path } }))
+
+    // -- encoding and preflight -----------------------------------------------
+
+    const encodeBody = <A, I>(schema: Schema.Schema<A, I>, value: A, method: string, path: string) =>
+      Schema.encode(Schema.parseJson(schema))(value).pipe(
+        Effect.mapError((error) =>
+          new ApiError.ClientRequestError({
+            reason: "Encode",
+            method,
+            url: `${settings.baseUrl}${path}`,
+            message: `The request body could not be encoded (${method} ${path}): ${
+              ParseResult.TreeFormatter.formatErrorSync(error)
+            }`
+          })
+        )
+      )
+
+    const streamEvents = (response: HttpClientResponse.HttpClientResponse) =>
+      Stream.suspend(() => {
+        let events = 0
+        let stopped = false
+        let lastType: string | undefined
+        const url = response.request.url
+        return response.stream.pipe(
+          Stream.mapError((error) =>
+            ApiError.transportError({
+              reason: "ResponseBody",
+              method: response.request.method,
+              url,
+              detail: `the stream broke off: ${error.message}`
+            })
+          ),
+          Stream.decodeText(),
+          Sse.events(settings.maxEventSize),
+          Stream.mapError((error) =>
+            error instanceof Sse.EventTooLarge
+              ? malformed(response, `an SSE event exceeded ${error.maxEventSize} characters`)
+              : error
+          ),
+          Stream.mapEffect((event) =>
+            Effect.gen(function*() {
+              const decoded = yield* Messages.decodeMessageStreamEventJson(event.data).pipe(
+                Effect.mapError((error) =>
+                  malformed(response, `event ${events + 1}: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
+                )
+              )
+              events++
+              lastType = Messages.eventType(decoded)
+              if (decoded.type === "error") {
+                return yield* Effect.fail(
+                  ApiError.fromResponse({
+                    status: response.status,
+                    headers: response.headers,
+                    body: event.data,
+                    now: yield* Clock.currentTimeMillis
+                  })
+                )
+              }
+              if (decoded.type === "message_stop") stopped = true
+              return decoded
+            })
+          ),
+          Stream.takeUntil((event) => event.type === "message_stop"),
+          Stream.concat(
+            Stream.suspend(() =>
+              stopped
+                ? Stream.empty
+                : Stream.fail(Messages.incompleteStreamError({
+                  events,
+                  missing: events === 0 ? "message_start" : "message_stop",
+                  lastEventType: lastType
+                }))
+            )
+          )
+        )
+      })
+
+    const streamParams = (params: Messages.MessageCreateParams) =>
+      Effect.gen(function*() {
+        const body = yield* encodeBody(Messages.MessageCreateParams, { ...params, stream: true }, "POST", "/v1/messages")
+        yield* Preflight.checkSize("messages", body)
+        return body
+      })
+
+    const stream = (params: Messages.MessageCreateParams): Stream.Stream<Messages.MessageStreamEvent, StreamError> =>
+      Stream.unwrap(
+        Effect.map(
+          streamParams(params),
+          (body) => resilientStream("messages.stream", "/v1/messages", streamEvents, "POST", Option.some(body))
+        )
+      )
+
+    const finalMessage = (params: Messages.MessageCreateParams): Effect.Effect<Messages.Message, StreamError> =>
+      Stream.run(stream(params), Messages.sink)
+
+    const create = (
+      params: Messages.MessageCreateParams
+    ): Effect.Effect<Messages.Message, StreamError | Preflight.LongRequestError> =>
+      Effect.gen(function*() {
+        if (Preflight.isLongRequest(params.max_tokens)) {
+          return settings.longRequests === "fail"
+            ? yield* Effect.fail(Preflight.longRequestError(params.max_tokens))
+            : yield* finalMessage(params)
+        }
+        const { stream: _stream, ...rest } = params
+        const body = yield* encodeBody(Messages.MessageCreateParams, rest, "POST", "/v1/messages")
+        yield* Preflight.checkSize("messages", body)
+        return yield* call("messages.create", "POST", "/v1/messages", Option.some(body), readJson(Messages.Message))
+      })
+
+    const countTokens = (params: Messages.CountTokensParams) =>
+      Effect.gen(function*() {
+        const path = "/v1/messages/count_tokens"
+        const body = yield* encodeBody(Messages.CountTokensParams, params, "POST", path)
+        yield* Preflight.checkSize("countTokens", body)
+        return yield* call("messages.countTokens", "POST", path, Option.some(body), readJson(Messages.CountTokensResponse))
+      })
+
+    const batchPath = (id: string) => `/v1/messages/batches/${encodeURIComponent(id)}`
+
+    const batchResults = (response: HttpClientResponse.HttpClientResponse): Stream.Stream<BatchResult, CallError> =>
+      response.stream.pipe(
+        Stream.mapError((error) =>
+          ApiError.transportError({
+            reason: "ResponseBody",
+            method: response.request.method,
+            url: response.request.url,
+            detail: `the results broke off: ${error.message}`
+          })
+        ),
+        Stream.decodeText(),
+        Stream.splitLines,
+        Stream.filter((line) => line.trim().length > 0),
+        Stream.mapEffect((line) =>
+          Effect.gen(function*() {
+            const decoded = yield* Messages.decodeMessageBatchIndividualResponseJson(line).pipe(
+              Effect.mapError((error) => malformed(response, ParseResult.TreeFormatter.formatErrorSync(error)))
+            )
+            const customId = decoded.custom_id
+            const result = decoded.result
+            switch (result.type) {
+              case "succeeded":
+                return { _tag: "Succeeded", customId, message: result.message } as const
+              case "errored":
+                return {
+                  _tag: "Errored",
+                  customId,
+                  error: ApiError.fromResponse({
+                    status: response.status,
+                    headers: {},
+                    body: JSON.stringify(result.error),
+                    now: yield* Clock.currentTimeMillis
+                  })
+                } as const
+              case "canceled":
+                return { _tag: "Canceled", customId } as const
+              case "expired":
+                return { _tag: "Expired", customId } as const
+              default:
+                return { _tag: "Unknown", customId, raw: result.raw } as const
+            }
+          })
+        )
+      )
+
+    const batches: Service["batches"] = {
+      create: (params) =>
+        Effect.gen(function*() {
+          const path = "/v1/messages/batches"
+          const body = yield* encodeBody(Messages.BatchCreateParams, params, "POST", path)
+          yield* Preflight.checkSize("batches", body)
+          return yield* call("batches.create", "POST", path, Option.some(body), readJson(Messages.MessageBatch))
+        }),
+      retrieve: (id) => call("batches.retrieve", "GET", batchPath(id), Option.none(), readJson(Messages.MessageBatch)),
+      list: (options = {}) => {
+        const query = new URLSearchParams()
+        if (options.limit !== undefined) query.set("limit", String(options.limit))
+        if (options.afterId !== undefined) query.set("after_id", options.afterId)
+        if (options.beforeId !== undefined) query.set("before_id", options.beforeId)
+        const search = query.toString()
+        return call(
+          "batches.list",
+          "GET",
+          `/v1/messages/batches${search.length > 0 ? `?${search}` : ""}`,
+          Option.none(),
+          readJson(Messages.MessageBatchList)
+        )
+      },
+      cancel: (id) =>
+        call("batches.cancel", "POST", `${batchPath(id)}/cancel`, Option.none(), readJson(Messages.MessageBatch)),
+      delete: (id) =>
+        call("batches.delete", "DELETE", batchPath(id), Option.none(), readJson(Messages.DeletedMessageBatch)),
+      results: (id) => resilientStream("batches.results", `${batchPath(id)}/results`, batchResults, "GET", Option.none())
+    }
+
+    return {
+      messages: { create, stream, finalMessage, countTokens },
+      batches
+    } satisfies Service
+  })
+
+/**
+ * The client as a Layer over an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<
+  Claude,
+  InvalidClientOptionsError | RetryPolicy.InvalidRetryOptionsError | CircuitBreaker.InvalidCircuitBreakerOptionsError,
+  HttpClient.HttpClient
+> => Layer.scoped(Claude, make(options))
+
+/**
+ * The client as a Layer, configured from `Config`: `ANTHROPIC_API_KEY`
+ * (required, read as `Redacted`) and `ANTHROPIC_BASE_URL` (optional). Every
+ * other option may be given.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Omit<Options, "apiKey" | "baseUrl"> = {}
+): Layer.Layer<
+  Claude,
+  | ConfigError.ConfigError
+  | InvalidClientOptionsError
+  | RetryPolicy.InvalidRetryOptionsError
+  | CircuitBreaker.InvalidCircuitBreakerOptionsError,
+  HttpClient.HttpClient
+> =>
+  Layer.scoped(
+    Claude,
+    Effect.gen(function*() {
+      const apiKey = yield* Config.redacted("ANTHROPIC_API_KEY")
+      const baseUrl = yield* Config.option(Config.string("ANTHROPIC_BASE_URL"))
+      return yield* make({ ...options, apiKey, baseUrl: Option.getOrUndefined(baseUrl) })
+    })
+  )
