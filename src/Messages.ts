@@ -1659,7 +1659,7 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" 
  * import { Messages } from "claude-resilience"
  *
  * Messages.incompleteStreamError({ events: 7, missing: "message_stop", lastEventType: "content_block_delta" }).message
- * // "The stream ended after 7 events (the last a content_block_delta) without message_stop"
+ * // "The stream ended after 7 events (last event: content_block_delta) without message_stop"
  * ```
  *
  * @since 0.1.0
@@ -1671,7 +1671,7 @@ export const incompleteStreamError = (options: {
   readonly lastEventType?: string | undefined
   readonly streamError?: ErrorObject | undefined
 }): IncompleteStreamError => {
-  const last = options.lastEventType === undefined ? "" : ` (the last a ${options.lastEventType})`
+  const last = options.lastEventType === undefined ? "" : ` (last event: ${options.lastEventType})`
   const head = options.events === 0
     ? `The stream ended before any event arrived, without ${options.missing}`
     : `The stream ended after ${plural(options.events, "event")}${last} without ${options.missing}`
@@ -1757,7 +1757,7 @@ export interface PartialBlock {
 export interface Accumulator {
   /** How many events arrived. */
   readonly events: number
-  /** The `type` of the last event (the wire type, for unknown events). */
+  /** The `type` of the last event applied (the wire type, for unknown events). */
   readonly lastEventType: Option.Option<string>
   /** `message_start`'s message, `message_delta`s applied (content is in `blocks`). */
   readonly message: Option.Option<Message>
@@ -1924,9 +1924,11 @@ const replaceAt = <A>(items: ReadonlyArray<A>, index: number, item: A): Readonly
 }
 
 const step = (self: Accumulator, event: MessageStreamEvent): Accumulator => {
+  if (Option.isSome(self.failure) || Option.isSome(self.streamError) || self.stopped) {
+    return { ...self, events: self.events + 1 }
+  }
   const type = eventType(event)
   const counted: Accumulator = { ...self, events: self.events + 1, lastEventType: Option.some(type) }
-  if (Option.isSome(self.failure) || Option.isSome(self.streamError) || self.stopped) return counted
   const violation = (reason: string): Accumulator => ({
     ...counted,
     failure: Option.some(
@@ -1996,7 +1998,8 @@ const step = (self: Accumulator, event: MessageStreamEvent): Accumulator => {
 
 /**
  * One step of the fold: the state after `event`. Pure. Once the state has a
- * `failure`, a `streamError` or has `stopped`, later events are only counted.
+ * `failure`, a `streamError` or has `stopped`, later events are only counted
+ * (in `events`, not in `lastEventType`).
  *
  * - `message_start` sets the message; `content_block_start` opens block
  *   `index` (in order); deltas apply to their block: `text_delta` appends to

@@ -713,7 +713,7 @@ describe("accumulate", () => {
     expect(error.missing).toBe("message_stop")
     expect(error.lastEventType).toEqual(Option.some("content_block_stop"))
     expect(error.message).toBe(
-      "The stream ended after 12 events (the last a content_block_stop) without message_stop"
+      "The stream ended after 12 events (last event: content_block_stop) without message_stop"
     )
   })
 
@@ -723,7 +723,7 @@ describe("accumulate", () => {
     const pings = leftOf(Messages.fromEvents([sse({ type: "ping" })]))
     if (pings._tag !== "IncompleteStreamError") throw new Error(pings._tag)
     expect(pings.missing).toBe("message_start")
-    expect(pings.message).toBe("The stream ended after 1 event (the last a ping) without message_start")
+    expect(pings.message).toBe("The stream ended after 1 event (last event: ping) without message_start")
   })
 
   it("an error event ends the stream: later events are ignored and the error is reported", () => {
@@ -736,7 +736,10 @@ describe("accumulate", () => {
     if (error._tag !== "IncompleteStreamError") throw new Error(error._tag)
     expect(error.events).toBe(11)
     expect(error.streamError).toEqual(Option.some({ type: "overloaded_error", message: "Overloaded" }))
-    expect(error.message).toContain("it carried an error event (overloaded_error: Overloaded)")
+    expect(error.lastEventType).toEqual(Option.some("error"))
+    expect(error.message).toBe(
+      "The stream ended after 11 events (last event: error) without message_stop: it carried an error event (overloaded_error: Overloaded)"
+    )
   })
 
   it("input JSON that does not parse is an InvalidToolInputError, not a throw", () => {
