@@ -40,3 +40,13 @@ export * as CircuitBreaker from "./CircuitBreaker.js"
  * @since 0.1.0
  */
 export * as Messages from "./Messages.js"
+
+/**
+ * The semantic layer over a successful `Message`: stop-reason outcomes,
+ * semantic errors (disjoint from `ApiError`), and the combinators that require
+ * a complete answer, continue paused or truncated turns, and validate tool
+ * inputs.
+ *
+ * @since 0.1.0
+ */
+export * as Semantic from "./Semantic.js"
