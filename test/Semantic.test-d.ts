@@ -1,0 +1,251 @@
+import { Effect, Option, Schema } from "effect"
+import { describe, expectTypeOf, it } from "vitest"
+import { ApiError, Claude, Messages, Preflight, RetryPolicy, Semantic } from "../src/index.js"
+
+type SemanticTags =
+  | "RefusalError"
+  | "TruncatedError"
+  | "ContextWindowExceededError"
+  | "EmptyResponseError"
+  | "PausedTurnError"
+  | "UnknownStopReasonError"
+  | "UnacceptedOutcomeError"
+  | "ToolInputSchemaError"
+
+declare const refusal: Effect.Effect<string, Semantic.RefusalError>
+declare const truncated: Effect.Effect<string, Semantic.TruncatedError>
+declare const contextWindow: Effect.Effect<string, Semantic.ContextWindowExceededError>
+declare const empty: Effect.Effect<string, Semantic.EmptyResponseError>
+declare const paused: Effect.Effect<string, Semantic.PausedTurnError>
+declare const unknownStop: Effect.Effect<string, Semantic.UnknownStopReasonError>
+declare const unaccepted: Effect.Effect<string, Semantic.UnacceptedOutcomeError>
+declare const toolInput: Effect.Effect<string, Semantic.ToolInputSchemaError>
+declare const anySemantic: Effect.Effect<string, Semantic.SemanticError>
+declare const retryable: Effect.Effect<string, ApiError.Retryable>
+
+declare const create: Effect.Effect<Messages.Message, Claude.StreamError | Preflight.LongRequestError>
+declare const streamed: Effect.Effect<Messages.Message, Claude.StreamError>
+declare const params: Messages.MessageCreateParams
+declare const message: Messages.Message
+
+describe("no semantic error reaches a RetryPolicy schedule", () => {
+  it("a Retryable effect does (the control)", () => {
+    expectTypeOf(Effect.retry(retryable, RetryPolicy.schedule())).toEqualTypeOf<
+      Effect.Effect<string, ApiError.Retryable>
+    >()
+  })
+
+  it("each semantic error, and the union, does not compile", () => {
+    // @ts-expect-error a refusal is never retried by the transport policy
+    Effect.retry(refusal, RetryPolicy.schedule())
+    // @ts-expect-error
+    Effect.retry(truncated, RetryPolicy.schedule())
+    // @ts-expect-error
+    Effect.retry(contextWindow, RetryPolicy.schedule())
+    // @ts-expect-error
+    Effect.retry(empty, RetryPolicy.schedule())
+    // @ts-expect-error
+    Effect.retry(paused, RetryPolicy.schedule())
+    // @ts-expect-error
+    Effect.retry(unknownStop, RetryPolicy.schedule())
+    // @ts-expect-error
+    Effect.retry(unaccepted, RetryPolicy.schedule())
+    // @ts-expect-error
+    Effect.retry(toolInput, RetryPolicy.schedule())
+    // @ts-expect-error
+    Effect.retry(anySemantic, RetryPolicy.schedule())
+  })
+
+  it("nor when the schedule is built from a policy", () => {
+    // @ts-expect-error
+    Effect.retry(refusal, RetryPolicy.schedule(RetryPolicy.defaults))
+  })
+})
+
+describe("SemanticError is disjoint from ApiError", () => {
+  it("shares no tag", () => {
+    expectTypeOf<Extract<Semantic.SemanticError["_tag"], ApiError.ApiError["_tag"]>>().toBeNever()
+    expectTypeOf<Extract<ApiError.ApiError["_tag"], Semantic.SemanticError["_tag"]>>().toBeNever()
+    expectTypeOf<Extract<Semantic.SemanticError, ApiError.Retryable>>().toBeNever()
+  })
+
+  it("and from the client's other errors and the accumulator's", () => {
+    expectTypeOf<Extract<Semantic.SemanticError["_tag"], Claude.StreamError["_tag"]>>().toBeNever()
+    expectTypeOf<Extract<Semantic.SemanticError["_tag"], Messages.AccumulateError["_tag"]>>().toBeNever()
+  })
+
+  it("holds exactly its tags", () => {
+    expectTypeOf<Semantic.SemanticError["_tag"]>().toEqualTypeOf<SemanticTags>()
+    expectTypeOf<Schema.Schema.Type<typeof Semantic.SemanticError>>().toEqualTypeOf<Semantic.SemanticError>()
+  })
+})
+
+describe("outcome", () => {
+  it("is total: a Message in, an Outcome out", () => {
+    expectTypeOf(Semantic.outcome).toEqualTypeOf<(message: Messages.Message) => Semantic.Outcome>()
+    expectTypeOf<Semantic.OutcomeTag>().toEqualTypeOf<
+      "Complete" | "ToolUse" | "Truncated" | "ContextWindowExceeded" | "Paused" | "Refused" | "Empty" | "Unknown"
+    >()
+  })
+
+  it("carries what each case claims", () => {
+    const read = Semantic.outcome(message)
+    if (read._tag === "Refused") {
+      expectTypeOf(read.category).toEqualTypeOf<Option.Option<string>>()
+      expectTypeOf(read.explanation).toEqualTypeOf<Option.Option<string>>()
+    }
+    if (read._tag === "ToolUse") expectTypeOf(read.toolUses).toEqualTypeOf<ReadonlyArray<Messages.ToolUseBlock>>()
+    if (read._tag === "Complete") expectTypeOf(read.stopSequence).toEqualTypeOf<Option.Option<string>>()
+    if (read._tag === "Unknown") expectTypeOf(read.stopReason).toEqualTypeOf<string | null>()
+    expectTypeOf(read.message).toEqualTypeOf<Messages.Message>()
+  })
+
+  it("toError gives the outcome's own error", () => {
+    expectTypeOf(Semantic.toError(Semantic.Outcome.Empty({ message }))).toEqualTypeOf<Semantic.EmptyResponseError>()
+    expectTypeOf(Semantic.toError(Semantic.outcome(message))).toEqualTypeOf<
+      | Semantic.UnacceptedOutcomeError
+      | Semantic.TruncatedError
+      | Semantic.ContextWindowExceededError
+      | Semantic.PausedTurnError
+      | Semantic.RefusalError
+      | Semantic.EmptyResponseError
+      | Semantic.UnknownStopReasonError
+    >()
+  })
+})
+
+type DefaultRejections =
+  | Semantic.TruncatedError
+  | Semantic.ContextWindowExceededError
+  | Semantic.PausedTurnError
+  | Semantic.RefusalError
+  | Semantic.EmptyResponseError
+  | Semantic.UnknownStopReasonError
+
+describe("requireComplete", () => {
+  it("by default adds the errors of every outcome but Complete and ToolUse", () => {
+    expectTypeOf(create.pipe(Semantic.requireComplete())).toEqualTypeOf<
+      Effect.Effect<Messages.Message, Claude.StreamError | Preflight.LongRequestError | DefaultRejections>
+    >()
+    expectTypeOf(Semantic.requireComplete(streamed)).toEqualTypeOf<
+      Effect.Effect<Messages.Message, Claude.StreamError | DefaultRejections>
+    >()
+  })
+
+  it("accept narrows the error type to the outcomes left out", () => {
+    expectTypeOf(create.pipe(Semantic.requireComplete({ accept: ["Complete", "ToolUse", "Truncated"] }))).toEqualTypeOf<
+      Effect.Effect<
+        Messages.Message,
+        | Claude.StreamError
+        | Preflight.LongRequestError
+        | Semantic.ContextWindowExceededError
+        | Semantic.PausedTurnError
+        | Semantic.RefusalError
+        | Semantic.EmptyResponseError
+        | Semantic.UnknownStopReasonError
+      >
+    >()
+    expectTypeOf(Semantic.requireComplete(streamed, { accept: ["ToolUse"] })).toEqualTypeOf<
+      Effect.Effect<Messages.Message, Claude.StreamError | Semantic.UnacceptedOutcomeError | DefaultRejections>
+    >()
+  })
+
+  it("accepts only outcome tags", () => {
+    // @ts-expect-error "Done" is not an outcome
+    Semantic.requireComplete({ accept: ["Done"] })
+  })
+
+  it("only pipes a Message", () => {
+    // @ts-expect-error a string is not a Message
+    Semantic.requireComplete(Effect.succeed("text"))
+  })
+})
+
+describe("continuations", () => {
+  it("continuePaused needs Claude and adds the client's errors and PausedTurnError", () => {
+    expectTypeOf(create.pipe(Semantic.continuePaused(params))).toEqualTypeOf<
+      Effect.Effect<
+        Messages.Message,
+        | Claude.StreamError
+        | Preflight.LongRequestError
+        | Semantic.PausedTurnError
+        | Semantic.InvalidContinuationOptionsError,
+        Claude.Claude
+      >
+    >()
+    expectTypeOf(Semantic.continuePaused(streamed, params, { maxContinuations: 2, stream: true })).toEqualTypeOf<
+      Effect.Effect<
+        Messages.Message,
+        | Claude.StreamError
+        | Preflight.LongRequestError
+        | Semantic.PausedTurnError
+        | Semantic.InvalidContinuationOptionsError,
+        Claude.Claude
+      >
+    >()
+  })
+
+  it("continueTruncated adds TruncatedError", () => {
+    expectTypeOf(streamed.pipe(Semantic.continueTruncated(params))).toEqualTypeOf<
+      Effect.Effect<
+        Messages.Message,
+        | Claude.StreamError
+        | Preflight.LongRequestError
+        | Semantic.TruncatedError
+        | Semantic.InvalidContinuationOptionsError,
+        Claude.Claude
+      >
+    >()
+  })
+
+  it("they compose with requireComplete", () => {
+    const program = create.pipe(Semantic.continuePaused(params), Semantic.requireComplete())
+    expectTypeOf<Effect.Effect.Error<typeof program>>().toEqualTypeOf<
+      | Claude.StreamError
+      | Preflight.LongRequestError
+      | Semantic.InvalidContinuationOptionsError
+      | DefaultRejections
+    >()
+    expectTypeOf<Effect.Effect.Context<typeof program>>().toEqualTypeOf<Claude.Claude>()
+  })
+})
+
+describe("tool inputs", () => {
+  const Weather = Schema.Struct({ city: Schema.String, days: Schema.NumberFromString })
+
+  it("decodeToolInputs gives the schema's type", () => {
+    expectTypeOf(Semantic.decodeToolInputs(message, "weather", Weather)).toEqualTypeOf<
+      Effect.Effect<
+        ReadonlyArray<Semantic.ToolCall<{ readonly city: string; readonly days: number }>>,
+        Semantic.ToolInputSchemaError
+      >
+    >()
+    expectTypeOf(Semantic.decodeToolInputs("weather", Weather)).toEqualTypeOf<
+      (
+        message: Messages.Message
+      ) => Effect.Effect<
+        ReadonlyArray<Semantic.ToolCall<{ readonly city: string; readonly days: number }>>,
+        Semantic.ToolInputSchemaError
+      >
+    >()
+  })
+
+  it("validateToolInput keeps the Message and adds ToolInputSchemaError", () => {
+    expectTypeOf(streamed.pipe(Semantic.validateToolInput("weather", Weather))).toEqualTypeOf<
+      Effect.Effect<Messages.Message, Claude.StreamError | Semantic.ToolInputSchemaError>
+    >()
+  })
+
+  it("a schema's requirements flow into R", () => {
+    interface Cities {
+      readonly _: unique symbol
+    }
+    const KnownCity = null as unknown as Schema.Schema<{ readonly city: string }, unknown, Cities>
+    expectTypeOf(streamed.pipe(Semantic.validateToolInput("weather", KnownCity))).toEqualTypeOf<
+      Effect.Effect<Messages.Message, Claude.StreamError | Semantic.ToolInputSchemaError, Cities>
+    >()
+    expectTypeOf(Semantic.decodeToolInputs(message, "weather", KnownCity)).toEqualTypeOf<
+      Effect.Effect<ReadonlyArray<Semantic.ToolCall<{ readonly city: string }>>, Semantic.ToolInputSchemaError, Cities>
+    >()
+  })
+})
