@@ -438,12 +438,17 @@ export interface ErrorByOutcome {
 }
 
 /**
- * The errors of the outcomes outside `Accepted`.
+ * The errors {@link requireComplete} may fail with when it accepts the
+ * outcomes of `Accept`: those of the outcomes left out when `Accept` is a
+ * tuple of known tags (an array literal), every outcome's error when it is
+ * an array whose elements are not known to the compiler.
  *
  * @since 0.1.0
  * @category errors
  */
-export type RejectionError<Accepted extends OutcomeTag> = ErrorByOutcome[Exclude<OutcomeTag, Accepted>]
+export type RejectionError<Accept extends ReadonlyArray<OutcomeTag>> = number extends Accept["length"]
+  ? ErrorByOutcome[OutcomeTag]
+  : ErrorByOutcome[Exclude<OutcomeTag, Accept[number]>]
 
 /** A wire string for an error message: quoted, control characters escaped, at most 120 characters. */
 const quote = (s: string): string => {
@@ -587,15 +592,15 @@ const errorOf = (
  * @since 0.1.0
  * @category combinators
  */
-export type DefaultAccepted = "Complete" | "ToolUse"
+export type DefaultAccepted = readonly ["Complete", "ToolUse"]
 
 /**
  * @since 0.1.0
  * @category combinators
  */
-export interface RequireOptions<Accepted extends OutcomeTag> {
+export interface RequireOptions<Accept extends ReadonlyArray<OutcomeTag>> {
   /** The outcomes that succeed; every other one fails with its error. */
-  readonly accept: ReadonlyArray<Accepted>
+  readonly accept: Accept
 }
 
 const defaultAccepted: ReadonlyArray<OutcomeTag> = ["Complete", "ToolUse"]
@@ -603,8 +608,9 @@ const defaultAccepted: ReadonlyArray<OutcomeTag> = ["Complete", "ToolUse"]
 /**
  * Fails with the outcome's {@link SemanticError} unless the response's
  * outcome is accepted: by default `Complete` or `ToolUse`; `accept` lists
- * others. The error type holds only the errors of the outcomes left out.
- * Succeeds with the message unchanged.
+ * the accepted outcomes instead. With `accept` written as an array literal,
+ * the error type holds only the errors of the outcomes left out (see
+ * {@link RejectionError}). Succeeds with the message unchanged.
  *
  * @example
  * ```ts
@@ -627,20 +633,20 @@ const defaultAccepted: ReadonlyArray<OutcomeTag> = ["Complete", "ToolUse"]
  * @category combinators
  */
 export const requireComplete: {
-  <const Accepted extends OutcomeTag = DefaultAccepted>(
-    options?: RequireOptions<Accepted>
+  <const Accept extends ReadonlyArray<OutcomeTag> = DefaultAccepted>(
+    options?: RequireOptions<Accept>
   ): <E, R>(
     self: Effect.Effect<Messages.Message, E, R>
-  ) => Effect.Effect<Messages.Message, E | RejectionError<Accepted>, R>
-  <E, R, const Accepted extends OutcomeTag = DefaultAccepted>(
+  ) => Effect.Effect<Messages.Message, E | RejectionError<Accept>, R>
+  <E, R, const Accept extends ReadonlyArray<OutcomeTag> = DefaultAccepted>(
     self: Effect.Effect<Messages.Message, E, R>,
-    options?: RequireOptions<Accepted>
-  ): Effect.Effect<Messages.Message, E | RejectionError<Accepted>, R>
+    options?: RequireOptions<Accept>
+  ): Effect.Effect<Messages.Message, E | RejectionError<Accept>, R>
 } = dual(
   (args) => Effect.isEffect(args[0]),
   <E, R>(
     self: Effect.Effect<Messages.Message, E, R>,
-    options?: RequireOptions<OutcomeTag>
+    options?: RequireOptions<ReadonlyArray<OutcomeTag>>
   ): Effect.Effect<Messages.Message, E | SemanticError, R> => {
     const accepted = options?.accept ?? defaultAccepted
     return Effect.flatMap(self, (message) => {

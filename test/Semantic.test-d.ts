@@ -150,6 +150,26 @@ describe("requireComplete", () => {
     >()
   })
 
+  it("an accept list whose elements the compiler does not know keeps every error", () => {
+    const accept: ReadonlyArray<Semantic.OutcomeTag> = ["Complete"]
+    expectTypeOf(streamed.pipe(Semantic.requireComplete({ accept }))).toEqualTypeOf<
+      Effect.Effect<Messages.Message, Claude.StreamError | Semantic.UnacceptedOutcomeError | DefaultRejections>
+    >()
+    expectTypeOf(Semantic.requireComplete(streamed, { accept: [] })).toEqualTypeOf<
+      Effect.Effect<Messages.Message, Claude.StreamError | Semantic.UnacceptedOutcomeError | DefaultRejections>
+    >()
+    expectTypeOf(
+      streamed.pipe(Semantic.requireComplete({ accept: [...Semantic.outcomeTags] as const }))
+    ).toEqualTypeOf<Effect.Effect<Messages.Message, Claude.StreamError | Semantic.UnacceptedOutcomeError | DefaultRejections>>()
+  })
+
+  it("accepting every outcome by name leaves no semantic error", () => {
+    const all = Semantic.requireComplete(streamed, {
+      accept: ["Complete", "ToolUse", "Truncated", "ContextWindowExceeded", "Paused", "Refused", "Empty", "Unknown"]
+    })
+    expectTypeOf(all).toEqualTypeOf<Effect.Effect<Messages.Message, Claude.StreamError>>()
+  })
+
   it("accepts only outcome tags", () => {
     // @ts-expect-error "Done" is not an outcome
     Semantic.requireComplete({ accept: ["Done"] })

@@ -580,7 +580,7 @@ const whitespace = fc
 const whitespaceText = whitespace.map((t): Messages.ContentBlock => ({ type: "text", text: t }))
 
 const stopReasons = fc.oneof(
-  fc.constantFrom<ReadonlyArray<string | null>>(...Messages.knownStopReasons),
+  fc.constantFrom<string>(...Messages.knownStopReasons),
   fc.string(),
   fc.constant(null),
   fc.constantFrom("__proto__", "toString", "constructor", "hasOwnProperty", "END_TURN", " end_turn", "refusal\u0000")
