@@ -494,7 +494,12 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
       tail: Stream.Stream<Uint8Array> = Stream.empty
     ) =>
       HttpServerResponse.stream(
-        Stream.fromIterable(events).pipe(Stream.map(encodeEvent), Stream.concat(tail)),
+        // Node sends the headers with the first write: an empty first chunk
+        // sends them at once, as the API does, even if no event follows
+        Stream.make(new Uint8Array(0)).pipe(
+          Stream.concat(Stream.fromIterable(events).pipe(Stream.map(encodeEvent))),
+          Stream.concat(tail)
+        ),
         {
           status: 200,
           contentType: "text/event-stream",
