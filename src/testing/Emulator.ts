@@ -733,9 +733,16 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
         StreamCut: (cut) =>
           Effect.map(nextId("msg"), (id) => {
             const events = streamEvents(buildMessage(id, request, Reply.Ok({}))).slice(0, cut.afterEvents)
+            // the events already written must reach the client before the
+            // socket goes: an empty write calls back once they are flushed
+            const flushed = Effect.async<void>((resume) => {
+              NodeHttpServerRequest.toServerResponse(raw).write(new Uint8Array(0), () => resume(Effect.void))
+            })
             const tail: Stream.Stream<Uint8Array> = cut.abrupt === true
               ? Stream.fromEffect(
-                Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(raw).socket.destroy())
+                flushed.pipe(
+                  Effect.zipRight(Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(raw).socket.destroy()))
+                )
               ).pipe(Stream.flatMap(() => Stream.never))
               : Stream.empty
             return sseResponse(events, headers, tail)
