@@ -20,8 +20,13 @@ export const events = (maxEventSize: number) =>
 <E, R>(text: Stream.Stream<string, E, R>): Stream.Stream<Sse.Event, E | EventTooLarge, R> =>
   Stream.suspend(() => {
     let pending: Array<Sse.Event> = []
+    // the parser bounds only the event still pending at the end of a chunk;
+    // an over-size event that arrives whole in one chunk is caught here
+    let tooLarge = false
     const parser = Sse.makeParser((event) => {
-      if (event._tag === "Event") pending.push(event)
+      if (event._tag !== "Event" || tooLarge) return
+      if (event.data.length > maxEventSize) tooLarge = true
+      else pending.push(event)
     }, { maxEventSize })
     return text.pipe(
       Stream.flatMap((chunk) => {
@@ -29,7 +34,7 @@ export const events = (maxEventSize: number) =>
         const out = pending
         pending = []
         const parsed = Stream.fromIterable(out)
-        return error === undefined
+        return error === undefined && !tooLarge
           ? parsed
           : Stream.concat(parsed, Stream.fail(new EventTooLarge(maxEventSize)))
       })
