@@ -64,7 +64,10 @@ export interface Options {
   readonly breaker?: CircuitBreaker.Options | undefined
   /** The longest one non-streaming attempt may take. Default 10 minutes. */
   readonly requestTimeout?: Duration.DurationInput | undefined
-  /** The longest silence between two events of a stream. Default 60 seconds. */
+  /**
+   * The longest silence of a stream: before its response headers and between
+   * two of its events. Default 60 seconds.
+   */
   readonly streamIdleTimeout?: Duration.DurationInput | undefined
   /**
    * What `messages.create` does with a request whose `max_tokens` could run
@@ -536,7 +539,20 @@ export const make = (
             const permit = yield* breaker.permit
             const scope = yield* Scope.make()
             return yield* Effect.gen(function*() {
-              const response = yield* send(method, path, body)
+              // the headers of a stream come at once: waiting for them is
+              // silence like any other, bounded by the idle timeout
+              const response = yield* send(method, path, body).pipe(
+                Effect.timeoutFail({
+                  duration: settings.idleTimeout,
+                  onTimeout: () =>
+                    ApiError.transportError({
+                      reason: "Idle",
+                      method,
+                      url: `${settings.baseUrl}${path}`,
+                      detail: `no response headers for ${Duration.format(settings.idleTimeout)}`
+                    })
+                })
+              )
               const pull = yield* Stream.toPull(open(response)).pipe(Scope.extend(scope))
               const first = yield* idle(pull).pipe(
                 Effect.catchAll(Option.match({
