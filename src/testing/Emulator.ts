@@ -769,7 +769,9 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
           attempt: s.requests.length + 1,
           method: raw.method,
           path,
-          headers: raw.headers,
+          // Node's own header object, made a platform `Headers` (which
+          // redacts `x-api-key` when logged)
+          headers: Headers.fromInput(raw.headers),
           body: Option.getOrElse(body, () => ""),
           json: Option.flatMap(body, decodeJson),
           receivedAt: now
