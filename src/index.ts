@@ -34,6 +34,22 @@ export * as RetryAfter from "./RetryAfter.js"
 export * as CircuitBreaker from "./CircuitBreaker.js"
 
 /**
+ * The retry policy: a `Schedule` over `ApiError.Retryable` only, and the
+ * `retry` combinator (split by tag, wall-clock budget, retry budget).
+ *
+ * @since 0.1.0
+ */
+export * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * The process-wide retry budget: a token bucket that keeps retries a bounded
+ * fraction of traffic.
+ *
+ * @since 0.1.0
+ */
+export * as RetryBudget from "./RetryBudget.js"
+
+/**
  * The Messages wire format: request params, `Message`, content blocks, stream
  * events, Message Batches objects, and the stream accumulator.
  *
