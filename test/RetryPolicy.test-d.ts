@@ -1,0 +1,127 @@
+import { Effect, Either, Schedule } from "effect"
+import { describe, expectTypeOf, it } from "vitest"
+import { ApiError, RetryPolicy } from "../src/index.js"
+
+declare const schedule: ReturnType<typeof RetryPolicy.schedule>
+
+type InputOf<S> = S extends Schedule.Schedule<infer _Out, infer In, infer _R> ? In : never
+type OutputOf<S> = S extends Schedule.Schedule<infer Out, infer _In, infer _R> ? Out : never
+
+describe("RetryPolicy.schedule: a Fatal error cannot reach it", () => {
+  it("its input is exactly ApiError.Retryable, its output a Decision, and it needs nothing", () => {
+    expectTypeOf(RetryPolicy.schedule()).toEqualTypeOf<Schedule.Schedule<RetryPolicy.Decision, ApiError.Retryable>>()
+    expectTypeOf<InputOf<typeof schedule>>().toEqualTypeOf<ApiError.Retryable>()
+    expectTypeOf<OutputOf<typeof schedule>>().toEqualTypeOf<RetryPolicy.Decision>()
+  })
+
+  it("Effect.retry accepts it for every Retryable error, alone or together", () => {
+    expectTypeOf(Effect.retry(Effect.fail(null as unknown as ApiError.Retryable), RetryPolicy.schedule()))
+      .toEqualTypeOf<Effect.Effect<never, ApiError.Retryable>>()
+    Effect.retry(Effect.fail(null as unknown as ApiError.RateLimitError), schedule)
+    Effect.retry(Effect.fail(null as unknown as ApiError.InternalServerError), schedule)
+    Effect.retry(Effect.fail(null as unknown as ApiError.BadGatewayError), schedule)
+    Effect.retry(Effect.fail(null as unknown as ApiError.ServiceUnavailableError), schedule)
+    Effect.retry(Effect.fail(null as unknown as ApiError.GatewayTimeoutError), schedule)
+    Effect.retry(Effect.fail(null as unknown as ApiError.OverloadedError), schedule)
+    Effect.retry(Effect.fail(null as unknown as ApiError.TransportError), schedule)
+  })
+
+  it("Effect.retry rejects it for every Fatal tag", () => {
+    // @ts-expect-error 400 InvalidRequestError is Fatal
+    Effect.retry(Effect.fail(null as unknown as ApiError.InvalidRequestError), RetryPolicy.schedule())
+    // @ts-expect-error 401 AuthenticationError is Fatal
+    Effect.retry(Effect.fail(null as unknown as ApiError.AuthenticationError), RetryPolicy.schedule())
+    // @ts-expect-error 402 BillingError is Fatal
+    Effect.retry(Effect.fail(null as unknown as ApiError.BillingError), RetryPolicy.schedule())
+    // @ts-expect-error 403 PermissionError is Fatal
+    Effect.retry(Effect.fail(null as unknown as ApiError.PermissionError), RetryPolicy.schedule())
+    // @ts-expect-error 404 NotFoundError is Fatal
+    Effect.retry(Effect.fail(null as unknown as ApiError.NotFoundError), RetryPolicy.schedule())
+    // @ts-expect-error 413 RequestTooLargeError is Fatal
+    Effect.retry(Effect.fail(null as unknown as ApiError.RequestTooLargeError), RetryPolicy.schedule())
+    // @ts-expect-error 422 UnprocessableEntityError is Fatal
+    Effect.retry(Effect.fail(null as unknown as ApiError.UnprocessableEntityError), RetryPolicy.schedule())
+    // @ts-expect-error SpendLimitError is Fatal
+    Effect.retry(Effect.fail(null as unknown as ApiError.SpendLimitError), RetryPolicy.schedule())
+    // @ts-expect-error UnexpectedStatusError is Fatal
+    Effect.retry(Effect.fail(null as unknown as ApiError.UnexpectedStatusError), RetryPolicy.schedule())
+    // @ts-expect-error ClientRequestError is Fatal
+    Effect.retry(Effect.fail(null as unknown as ApiError.ClientRequestError), RetryPolicy.schedule())
+  })
+
+  it("Effect.retry rejects it for the Fatal union, for ApiError as a whole, and in pipe form", () => {
+    // @ts-expect-error the Fatal union
+    Effect.retry(Effect.fail(null as unknown as ApiError.Fatal), RetryPolicy.schedule())
+    // @ts-expect-error ApiError = Retryable | Fatal
+    Effect.retry(Effect.fail(null as unknown as ApiError.ApiError), RetryPolicy.schedule())
+    // @ts-expect-error a Retryable mixed with one Fatal tag
+    Effect.retry(Effect.fail(null as unknown as ApiError.OverloadedError | ApiError.NotFoundError), schedule)
+    // @ts-expect-error data-last
+    Effect.fail(null as unknown as ApiError.ApiError).pipe(Effect.retry(RetryPolicy.schedule()))
+    // @ts-expect-error an error that is not an ApiError at all
+    Effect.retry(Effect.fail(new Error("boom")), RetryPolicy.schedule())
+  })
+
+  it("every Fatal tag is covered above", () => {
+    expectTypeOf<ApiError.Fatal["_tag"]>().toEqualTypeOf<
+      | "InvalidRequestError"
+      | "AuthenticationError"
+      | "BillingError"
+      | "PermissionError"
+      | "NotFoundError"
+      | "RequestTooLargeError"
+      | "UnprocessableEntityError"
+      | "SpendLimitError"
+      | "UnexpectedStatusError"
+      | "ClientRequestError"
+    >()
+  })
+})
+
+interface Service {
+  readonly _: unique symbol
+}
+class MyError {
+  readonly _tag = "MyError"
+}
+declare const call: Effect.Effect<number, ApiError.ApiError | MyError, Service>
+declare const policy: RetryPolicy.RetryPolicy
+
+describe("RetryPolicy.retry preserves A, E and R", () => {
+  it("data-last and data-first, with the defaults or a validated policy", () => {
+    expectTypeOf(call.pipe(RetryPolicy.retry())).toEqualTypeOf<
+      Effect.Effect<number, ApiError.ApiError | MyError, Service>
+    >()
+    expectTypeOf(call.pipe(RetryPolicy.retry(policy))).toEqualTypeOf<
+      Effect.Effect<number, ApiError.ApiError | MyError, Service>
+    >()
+    expectTypeOf(RetryPolicy.retry(call)).toEqualTypeOf<Effect.Effect<number, ApiError.ApiError | MyError, Service>>()
+    expectTypeOf(RetryPolicy.retry(call, policy)).toEqualTypeOf<
+      Effect.Effect<number, ApiError.ApiError | MyError, Service>
+    >()
+    expectTypeOf(RetryPolicy.retry(RetryPolicy.defaults)(Effect.succeed("x"))).toEqualTypeOf<
+      Effect.Effect<string>
+    >()
+  })
+
+  it("raw options add InvalidRetryOptionsError, and only that", () => {
+    expectTypeOf(call.pipe(RetryPolicy.retry({ jitter: "equal" }))).toEqualTypeOf<
+      Effect.Effect<number, ApiError.ApiError | MyError | RetryPolicy.InvalidRetryOptionsError, Service>
+    >()
+    expectTypeOf(RetryPolicy.retry(call, { maxRetries: 3, budget: "20 seconds" })).toEqualTypeOf<
+      Effect.Effect<number, ApiError.ApiError | MyError | RetryPolicy.InvalidRetryOptionsError, Service>
+    >()
+  })
+
+  it("make returns an Either; options are checked for shape", () => {
+    expectTypeOf(RetryPolicy.make({ base: "2 seconds" })).toEqualTypeOf<
+      Either.Either<RetryPolicy.RetryPolicy, RetryPolicy.InvalidRetryOptionsError>
+    >()
+    // @ts-expect-error an unknown jitter
+    RetryPolicy.make({ jitter: "sometimes" })
+    // @ts-expect-error a misspelt option
+    RetryPolicy.retry(call, { maxRetry: 3 })
+    // @ts-expect-error schedule takes a validated policy, not raw options
+    RetryPolicy.schedule({ jitter: "none" })
+  })
+})
