@@ -384,11 +384,14 @@ const backoffMillis = (policy: RetryPolicy, n: number, previous: number): Effect
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { RetryPolicy } from "claude-resilience"
+ * import { ApiError, RetryPolicy } from "claude-resilience"
  *
- * // `call` fails with ApiError.Retryable only (Fatal errors do not compile here)
  * declare const call: Effect.Effect<string, ApiError.Retryable>
  * const retried = Effect.retry(call, RetryPolicy.schedule())
+ *
+ * declare const any: Effect.Effect<string, ApiError.ApiError>
+ * // @ts-expect-error a Fatal error cannot reach the schedule: use RetryPolicy.retry
+ * Effect.retry(any, RetryPolicy.schedule())
  * ```
  *
  * @since 0.1.0
@@ -538,12 +541,14 @@ const retryWith = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy): 
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { RetryPolicy } from "claude-resilience"
+ * import { ApiError, RetryPolicy } from "claude-resilience"
  *
  * declare const call: Effect.Effect<string, ApiError.ApiError>
  *
- * call.pipe(RetryPolicy.retry())                         // Effect<string, ApiError>
- * RetryPolicy.retry(call, { jitter: "equal", maxRetries: 3 }) // Effect<string, ApiError | InvalidRetryOptionsError>
+ * // Effect<string, ApiError>
+ * const a = call.pipe(RetryPolicy.retry())
+ * // Effect<string, ApiError | InvalidRetryOptionsError>
+ * const b = RetryPolicy.retry(call, { jitter: "equal", maxRetries: 3 })
  * ```
  *
  * @since 0.1.0
