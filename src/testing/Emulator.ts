@@ -792,7 +792,12 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
       return yield* respond(raw, recorded, reply, headers, now)
     })
 
-    yield* server.serve(app.pipe(HttpIncomingMessage.withMaxBodySize(Option.some(300 * 1024 * 1024))))
+    // the platform runs a handler uninterruptibly: a stalled reply (Stall,
+    // Reset, a Delayed sleep) must stay interruptible, or its fiber outlives
+    // the connection and the server
+    yield* server.serve(
+      app.pipe(Effect.interruptible, HttpIncomingMessage.withMaxBodySize(Option.some(300 * 1024 * 1024)))
+    )
 
     return {
       url,
