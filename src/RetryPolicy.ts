@@ -536,7 +536,8 @@ const retryWith = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy): 
  * Pass nothing for the {@link defaults}, a {@link RetryPolicy} from
  * {@link make}, or raw {@link Options}: raw options are validated when the
  * effect runs, and invalid ones fail it with {@link InvalidRetryOptionsError}
- * (before any attempt), which is why that form adds it to the error type.
+ * (before any attempt), which is why that form (or a value typed
+ * `RetryPolicy | Options`) adds it to the error type.
  *
  * @example
  * ```ts
@@ -559,6 +560,13 @@ export const retry: {
   (options: Options): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | InvalidRetryOptionsError, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, policy?: RetryPolicy): Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, options: Options): Effect.Effect<A, E | InvalidRetryOptionsError, R>
+  (
+    options?: RetryPolicy | Options
+  ): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | InvalidRetryOptionsError, R>
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>,
+    options?: RetryPolicy | Options
+  ): Effect.Effect<A, E | InvalidRetryOptionsError, R>
 } = dual(
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(

@@ -113,6 +113,16 @@ describe("RetryPolicy.retry preserves A, E and R", () => {
     >()
   })
 
+  it("a value that may be either a policy or raw options adds InvalidRetryOptionsError", () => {
+    const either = null as unknown as RetryPolicy.RetryPolicy | RetryPolicy.Options
+    expectTypeOf(RetryPolicy.retry(call, either)).toEqualTypeOf<
+      Effect.Effect<number, ApiError.ApiError | MyError | RetryPolicy.InvalidRetryOptionsError, Service>
+    >()
+    expectTypeOf(call.pipe(RetryPolicy.retry(either))).toEqualTypeOf<
+      Effect.Effect<number, ApiError.ApiError | MyError | RetryPolicy.InvalidRetryOptionsError, Service>
+    >()
+  })
+
   it("make returns an Either; options are checked for shape", () => {
     expectTypeOf(RetryPolicy.make({ base: "2 seconds" })).toEqualTypeOf<
       Either.Either<RetryPolicy.RetryPolicy, RetryPolicy.InvalidRetryOptionsError>
