@@ -206,9 +206,10 @@ const deposit = (bucket: Bucket, state: State, now: number): State => {
   }
 }
 
-const withdraw = (bucket: Bucket, state: State, now: number): readonly [boolean, State] => {
+const withdraw = (bucket: Bucket, state: State, now: number, sendAt: number): readonly [boolean, State] => {
   const pruned = prune(state, now)
-  const reserve = reserveUnits(bucket, pruned, now)
+  // the reserve pays for a call when it is sent: what it will have earned by then
+  const reserve = reserveUnits(bucket, pruned, sendAt)
   if (depositedUnits(pruned) + reserve < UNIT) return [false, pruned]
   let owed = UNIT
   const deposits: Array<Deposit> = []
@@ -225,7 +226,7 @@ const withdraw = (bucket: Bucket, state: State, now: number): readonly [boolean,
   // what the deposits could not cover comes out of the reserve
   const reserveEmptyAt = owed === 0
     ? pruned.reserveEmptyAt
-    : now - (reserve - owed) / bucket.reservePerMilli
+    : sendAt - (reserve - owed) / bucket.reservePerMilli
   return [true, { deposits, reserveEmptyAt }]
 }
 
@@ -259,8 +260,15 @@ export interface Service {
   readonly settings: Settings
   /** Records a first attempt: adds `percent` of a token, to expire after `ttl`. */
   readonly deposit: Effect.Effect<void>
-  /** Takes one token for a retry if there is one; `false` (and nothing taken) if not. */
+  /** Takes one token for a retry sent now if there is one; `false` (and nothing taken) if not. */
   readonly tryWithdraw: Effect.Effect<boolean>
+  /**
+   * Takes one token for a retry that will be sent after `wait`: the reserve
+   * counts what it will have earned by then, so a retry decided at once but
+   * sent after its backoff is paid as of its sending (the bound on calls made
+   * by any instant holds). `false` (and nothing taken) if there is none.
+   */
+  readonly tryWithdrawFor: (wait: Duration.Duration) => Effect.Effect<boolean>
   /** The bucket's contents now. */
   readonly balance: Effect.Effect<Balance>
 }
@@ -289,7 +297,9 @@ const fromSettings = (s: Settings): Effect.Effect<Service> =>
     return {
       settings: s,
       deposit: withNow((state, now) => [undefined, deposit(bucket, state, now)] as const),
-      tryWithdraw: withNow((state, now) => withdraw(bucket, state, now)),
+      tryWithdraw: withNow((state, now) => withdraw(bucket, state, now, now)),
+      tryWithdrawFor: (wait) =>
+        withNow((state, now) => withdraw(bucket, state, now, now + Math.max(0, Duration.toMillis(wait)))),
       balance: withNow((state, now) => {
         const pruned = prune(state, now)
         const d = depositedUnits(pruned)
@@ -301,7 +311,9 @@ const fromSettings = (s: Settings): Effect.Effect<Service> =>
 
 /**
  * Makes a budget. Its reserve starts empty and fills at
- * `minRetriesPerSecond` from now. Invalid options fail with
+ * `minRetriesPerSecond` from now; a retry is paid as of when it will be sent
+ * (after its wait), so the first retry of a new process is not refused for
+ * want of reserve if its wait has earned one. Invalid options fail with
  * {@link InvalidRetryBudgetOptionsError}.
  *
  * @example

@@ -464,7 +464,7 @@ const instrumented = (
   Schedule.makeWithState(inner.initial, (now, error, state) =>
     Effect.flatMap(inner.step(now, error, state), ([nextState, decision, scheduleDecision]) => {
       const refused: Effect.Effect<boolean> = decision._tag === "Retry" && Option.isSome(budget)
-        ? Effect.map(budget.value.tryWithdraw, (ok) => !ok)
+        ? Effect.map(budget.value.tryWithdrawFor(decision.wait), (ok) => !ok)
         : Effect.succeed(false)
       return Effect.flatMap(refused, (isRefused) => {
         const final: Decision = isRefused && decision._tag === "Retry"

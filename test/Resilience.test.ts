@@ -1,0 +1,125 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Random from "effect/Random"
+import * as Ref from "effect/Ref"
+import * as TestClock from "effect/TestClock"
+import { ApiError, CircuitBreaker, Resilience, RetryBudget } from "../src/index.js"
+
+const error = (status: number) => ApiError.fromResponse({ status, body: ApiError.canonicalBody(status), now: 0 })
+
+/** An upstream that answers from a script and records the virtual instant of each call. */
+const scripted = (outcomes: ReadonlyArray<number>) =>
+  Effect.gen(function*() {
+    const calls = yield* Ref.make<ReadonlyArray<number>>([])
+    const call = Effect.gen(function*() {
+      const now = yield* TestClock.currentTimeMillis
+      const n = (yield* Ref.updateAndGet(calls, (c) => [...c, now])).length
+      const status = outcomes[n - 1] ?? 200
+      return status === 200 ? "ok" : yield* Effect.fail(error(status))
+    })
+    return { call, calls: Ref.get(calls) }
+  })
+
+/** Runs `effect` to its end, moving the TestClock one second at a time. */
+const drive = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    for (let i = 0; i < 120; i++) {
+      yield* TestClock.adjust("100 millis")
+    }
+    return yield* Fiber.await(fiber)
+  })
+
+describe("RetryBudget.tryWithdrawFor", () => {
+  it.effect("a retry is paid by the reserve it will have earned when it is sent", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.make()
+      // at t = 0 the reserve is empty: a retry sent now is refused, one sent after 100 ms is not
+      expect(yield* budget.tryWithdraw).toBe(false)
+      expect(yield* budget.tryWithdrawFor(Duration.millis(99))).toBe(false)
+      expect(yield* budget.tryWithdrawFor(Duration.millis(100))).toBe(true)
+      // that token is spent: the next one needs another 100 ms
+      expect(yield* budget.tryWithdrawFor(Duration.millis(199))).toBe(false)
+      expect(yield* budget.tryWithdrawFor(Duration.millis(200))).toBe(true)
+    }))
+})
+
+describe("Resilience.protect: the seeds' policy in one line", () => {
+  it.effect("defaults: 529, 529, 529, 200 with every draw 0.5 waits 0.5 s, 1 s, 2 s", () =>
+    Effect.gen(function*() {
+      const upstream = yield* scripted([529, 529, 529])
+      const exit = yield* drive(upstream.call.pipe(Resilience.protect(), Effect.provide(Resilience.layer())))
+      expect(exit).toEqual(Exit.succeed("ok"))
+      expect(yield* upstream.calls).toEqual([0, 500, 1500, 3500])
+    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+
+  it.effect("defaults: a Fatal error leaves at once, unretried", () =>
+    Effect.gen(function*() {
+      const upstream = yield* scripted([401])
+      const exit = yield* drive(upstream.call.pipe(Resilience.protect(), Effect.provide(Resilience.layer())))
+      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("AuthenticationError")
+      expect(yield* upstream.calls).toEqual([0])
+    }))
+
+  it.effect("defaults: the shared breaker opens under a storm and then no call is made", () =>
+    Effect.gen(function*() {
+      const upstream = yield* scripted(Array(100).fill(529))
+      const program = Effect.gen(function*() {
+        // ten calls of one attempt each fill the window with failures
+        for (let i = 0; i < 10; i++) {
+          yield* Effect.exit(upstream.call.pipe(Resilience.protect({ maxRetries: 0 })))
+        }
+        const state = yield* CircuitBreaker.state
+        const next = yield* Effect.exit(upstream.call.pipe(Resilience.protect()))
+        return { state, next }
+      }).pipe(Effect.provide(Resilience.layer()))
+      const { next, state } = yield* program
+      expect(state._tag).toBe("Open")
+      expect(Exit.isFailure(next) && next.cause._tag === "Fail" && next.cause.error._tag).toBe("CircuitOpenError")
+      expect((yield* upstream.calls).length).toBe(10)
+    }))
+
+  it.effect("every option overridden: each one shows", () =>
+    Effect.gen(function*() {
+      const upstream = yield* scripted(Array(100).fill(503))
+      const layer = Resilience.layer({
+        breaker: { failureRateThreshold: 0.9, minimumCalls: 50, window: "1 minute", openDuration: "5 seconds" },
+        budget: { percent: 0.5, minRetriesPerSecond: 100, ttl: "20 seconds" }
+      })
+      const exit = yield* drive(
+        upstream.call.pipe(
+          Resilience.protect({ base: "200 millis", factor: 3, cap: "1 second", jitter: "none", maxRetries: 3, budget: "10 seconds" }),
+          Effect.provide(layer)
+        )
+      )
+      expect(Exit.isFailure(exit)).toBe(true)
+      // jitter none: ceilings 200 ms, 600 ms, then capped at 1 s; 3 retries
+      expect(yield* upstream.calls).toEqual([0, 200, 800, 1800])
+    }))
+
+  it.effect("invalid options are a typed error, and nothing is called", () =>
+    Effect.gen(function*() {
+      const upstream = yield* scripted([])
+      const exit = yield* upstream.call.pipe(Resilience.protect({ maxRetries: -1 }), Effect.provide(Resilience.layer()), Effect.exit)
+      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("InvalidRetryOptionsError")
+      expect(yield* upstream.calls).toEqual([])
+      const bad = yield* Effect.exit(Effect.provide(Effect.void, Resilience.layer({ budget: { percent: -1 } })))
+      expect(Exit.isFailure(bad) && bad.cause._tag === "Fail" && bad.cause.error._tag).toBe("InvalidRetryBudgetOptionsError")
+    }))
+
+  it.effect("the budget provided by the layer is the one the retries draw on", () =>
+    Effect.gen(function*() {
+      const upstream = yield* scripted(Array(100).fill(529))
+      const balance = yield* Effect.gen(function*() {
+        const budget = yield* RetryBudget.RetryBudget
+        yield* drive(upstream.call.pipe(Resilience.protect({ maxRetries: 1 })))
+        return yield* budget.balance
+      }).pipe(Effect.provide(Resilience.layer({ budget: { percent: 1, minRetriesPerSecond: 0 } })))
+      // one first attempt deposited 1 token and its one retry took it
+      expect(balance.total).toBe(0)
+      expect((yield* upstream.calls).length).toBe(2)
+    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+})
