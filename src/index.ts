@@ -58,6 +58,20 @@ export * as RetryBudget from "./RetryBudget.js"
 export * as Messages from "./Messages.js"
 
 /**
+ * The Claude client service and its layers.
+ *
+ * @since 0.1.0
+ */
+export * as Claude from "./Claude.js"
+
+/**
+ * Checks made before a request is sent: size limits and the 10-minute rule.
+ *
+ * @since 0.1.0
+ */
+export * as Preflight from "./Preflight.js"
+
+/**
  * The semantic layer over a successful `Message`: stop-reason outcomes,
  * semantic errors (disjoint from `ApiError`), and the combinators that require
  * a complete answer, continue paused or truncated turns, and validate tool
@@ -66,3 +80,10 @@ export * as Messages from "./Messages.js"
  * @since 0.1.0
  */
 export * as Semantic from "./Semantic.js"
+
+/**
+ * The seeds' unified policy in one line: retry + breaker + budget.
+ *
+ * @since 0.1.0
+ */
+export * as Resilience from "./Resilience.js"
