@@ -1,0 +1,196 @@
+/**
+ * The circuit breaker and the retry budget, end to end: provided as Layers
+ * they are shared by every client (`Effect.serviceOption`); without them
+ * the client has a breaker of its own and runs unbudgeted.
+ */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Random from "effect/Random"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import { CircuitBreaker, Claude, RetryBudget } from "../../src/index.js"
+import { Emulator } from "../../src/testing/index.js"
+import { runVirtual } from "../support/virtualTime.js"
+import { arrivals, consume, failureOf, oneFailure, params, textStreamTypes, types } from "./support.js"
+
+const { Reply } = Emulator
+
+const create = Effect.flatMap(Claude.Claude, (claude) => claude.messages.create(params))
+
+const withShared = <ROut, E>(
+  options: Parameters<typeof Emulator.layerClaude>[0],
+  shared: Layer.Layer<ROut, E>
+) =>
+<A, E2, R>(effect: Effect.Effect<A, E2, R>) =>
+  effect.pipe(
+    Effect.provide(Emulator.layerClaude(options).pipe(Layer.provideMerge(shared))),
+    Effect.withRandom(Random.fixed([0.5]))
+  )
+
+const stream = Stream.unwrap(Effect.map(Claude.Claude, (claude) => claude.messages.stream(params)))
+
+const storm = () => Reply.Error({ status: 529 })
+
+describe("Claude e2e: a shared CircuitBreaker", () => {
+  it.effect("opens under a 529 storm; then calls fail with CircuitOpenError and no request is sent", () =>
+    Effect.gen(function*() {
+      const first = yield* failureOf(create)
+      // 4 calls in the window, all failed: open at 3.5 s; the retry due at
+      // 7.5 s is refused by the breaker, which ends the retries
+      expect(first).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
+      expect(first).toMatchObject({ state: "Open", openedAt: 3500, halfOpenAt: 33500 })
+      expect(yield* arrivals).toEqual([0, 500, 1500, 3500])
+      expect(yield* TestClock.currentTimeMillis).toBe(7500)
+
+      const second = yield* failureOf(create)
+      expect(second).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
+      expect(yield* arrivals).toEqual([0, 500, 1500, 3500])
+      expect(yield* TestClock.currentTimeMillis).toBe(7500)
+      // the breaker the test provided is the one the client used
+      const state = yield* CircuitBreaker.state
+      expect(state).toMatchObject({ _tag: "Open", openedAt: 3500 })
+    }).pipe(withShared({ script: storm }, CircuitBreaker.layer({ minimumCalls: 4, failureRateThreshold: 0.5 }))))
+
+  it.effect("one breaker serves every client: a second client is refused too, without a request", () =>
+    Effect.gen(function*() {
+      yield* failureOf(create)
+      const emulator = yield* Emulator.Emulator
+      const other = yield* Claude.make({ apiKey: Redacted.make(Emulator.testApiKey), baseUrl: emulator.url }).pipe(
+        Effect.provide(NodeHttpClient.layer)
+      )
+      const error = yield* failureOf(other.messages.countTokens({ model: params.model, messages: params.messages }))
+      expect(error).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
+      const { exit } = yield* consume(other.messages.stream(params))
+      expect(oneFailure(exit)).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
+      expect(yield* emulator.requestCount).toBe(4)
+    }).pipe(
+      Effect.scoped,
+      withShared({ script: storm }, CircuitBreaker.layer({ minimumCalls: 4, failureRateThreshold: 0.5 }))
+    ))
+
+  it.effect("after openDuration it half-opens: a probe is sent, and its success closes it", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* failureOf(create)
+      expect(yield* CircuitBreaker.state).toMatchObject({ _tag: "Open", halfOpenAt: 13500 })
+      yield* emulator.setScript(Emulator.healthy)
+      yield* TestClock.setTime(13499)
+      expect(yield* failureOf(create)).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
+      yield* TestClock.setTime(13500)
+      const message = yield* runVirtual(create)
+      expect(message.type).toBe("message")
+      expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 13500])
+      expect((yield* CircuitBreaker.state)._tag).toBe("Closed")
+    }).pipe(withShared(
+      { script: storm },
+      CircuitBreaker.layer({ minimumCalls: 4, failureRateThreshold: 0.5, openDuration: "10 seconds", halfOpenProbes: 1 })
+    )))
+
+  it.effect("a mid-stream overload (status 200 error event after emission) counts as a breaker failure", () =>
+    Effect.gen(function*() {
+      const { exit, received } = yield* consume(stream)
+      expect(oneFailure(exit)._tag).toBe("OverloadedError")
+      expect(received).toHaveLength(4)
+      // one call, one failure: open
+      expect(yield* CircuitBreaker.state).toMatchObject({ _tag: "Open", openedAt: 0 })
+      expect(yield* failureOf(create)).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
+      expect(yield* arrivals).toEqual([0])
+    }).pipe(withShared(
+      { script: () => Reply.StreamError({ afterEvents: 4, type: "overloaded_error" }) },
+      CircuitBreaker.layer({ minimumCalls: 1, failureRateThreshold: 1 })
+    )))
+
+  it.effect("a stream that ends well counts as a success; one retried before emission counts each attempt", () =>
+    Effect.gen(function*() {
+      const { exit, received } = yield* consume(stream)
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(types(received)).toEqual(textStreamTypes(3))
+      expect(CircuitBreaker.windowCounts(yield* CircuitBreaker.state)).toEqual({ calls: 2, failures: 1 })
+      expect(yield* arrivals).toEqual([0, 500])
+    }).pipe(withShared(
+      { script: Emulator.sequence([Reply.StreamError({ afterEvents: 0, type: "overloaded_error" })]) },
+      CircuitBreaker.layer({ minimumCalls: 3 })
+    )))
+
+  it.effect("4xx and 429 count as calls, not failures: the breaker stays closed", () =>
+    Effect.gen(function*() {
+      for (let i = 0; i < 3; i++) yield* failureOf(create)
+      expect(CircuitBreaker.windowCounts(yield* CircuitBreaker.state)).toEqual({ calls: 4, failures: 0 })
+      expect(yield* Effect.flatMap(Emulator.Emulator, (e) => e.requestCount)).toBe(4)
+    }).pipe(withShared(
+      {
+        script: Emulator.sequence([
+          Reply.Error({ status: 400 }),
+          Reply.Error({ status: 404 }),
+          Reply.Error({ status: 429 }),
+          Reply.Error({ status: 401 })
+        ]),
+        client: { retry: { maxRetries: 1 } }
+      },
+      CircuitBreaker.layer({ minimumCalls: 1, failureRateThreshold: 0.01 })
+    )))
+})
+
+describe("Claude e2e: the client's own breaker", () => {
+  it.effect("with no breaker provided, the default one (10 calls, 30 %) opens during the second storm", () =>
+    Effect.gen(function*() {
+      const first = yield* failureOf(create)
+      expect(first._tag).toBe("OverloadedError")
+      expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 7500, 11500])
+      const second = yield* failureOf(create)
+      // calls 7 to 10 fail; at the 10th (15 s) it opens and refuses the retry due at 19 s
+      expect(second).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
+      expect(second).toMatchObject({ openedAt: 15000 })
+      expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 7500, 11500, 11500, 12000, 13000, 15000])
+      expect(yield* failureOf(create)).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
+      expect(yield* Effect.flatMap(Emulator.Emulator, (e) => e.requestCount)).toBe(10)
+    }).pipe(withShared({ script: storm }, Layer.empty)))
+
+  it.effect("the client's breaker options shape its own breaker", () =>
+    Effect.gen(function*() {
+      const error = yield* failureOf(create)
+      expect(error).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
+      expect(yield* arrivals).toEqual([0, 500])
+    }).pipe(withShared({ script: storm, client: { breaker: { minimumCalls: 2 } } }, Layer.empty)))
+})
+
+describe("Claude e2e: a shared RetryBudget", () => {
+  it.effect("percent 1, no reserve: each call earns exactly one retry", () =>
+    Effect.gen(function*() {
+      const first = yield* failureOf(create)
+      const second = yield* failureOf(create)
+      expect(first._tag).toBe("OverloadedError")
+      expect(second._tag).toBe("OverloadedError")
+      expect(yield* arrivals).toEqual([0, 500, 500, 1000])
+      const balance = yield* Effect.flatMap(RetryBudget.RetryBudget, (budget) => budget.balance)
+      expect(balance.total).toBe(0)
+    }).pipe(withShared({ script: storm }, RetryBudget.layer({ percent: 1, minRetriesPerSecond: 0 }))))
+
+  it.effect("an empty budget (percent 0, no reserve) allows no retry: 1 request per call", () =>
+    Effect.gen(function*() {
+      expect((yield* failureOf(create))._tag).toBe("OverloadedError")
+      expect((yield* failureOf(create))._tag).toBe("OverloadedError")
+      expect(yield* arrivals).toEqual([0, 0])
+    }).pipe(withShared({ script: storm }, RetryBudget.layer({ percent: 0, minRetriesPerSecond: 0 }))))
+
+  it.effect("the budget bounds the retries of a stream too", () =>
+    Effect.gen(function*() {
+      const { exit, received } = yield* consume(stream)
+      expect(oneFailure(exit)._tag).toBe("OverloadedError")
+      expect(received).toHaveLength(0)
+      expect(yield* arrivals).toEqual([0, 500])
+    }).pipe(withShared(
+      { script: () => Reply.StreamError({ afterEvents: 0, type: "overloaded_error" }) },
+      RetryBudget.layer({ percent: 1, minRetriesPerSecond: 0 })
+    )))
+
+  it.effect("without a budget the same storm takes every retry the policy allows", () =>
+    Effect.gen(function*() {
+      yield* failureOf(create)
+      expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 7500, 11500])
+    }).pipe(withShared({ script: storm }, Layer.empty)))
+})
