@@ -1,0 +1,459 @@
+/**
+ * The Claude client's layers, options, headers, spans and metrics, and its
+ * clean shutdown, end to end over loopback. The error table, streams,
+ * batches, the breaker and the key hygiene have files of their own
+ * (ClaudeErrors, ClaudeStream, ClaudeBatches, ClaudeBreaker, ClaudeSecrets).
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { describe, expect, it } from "@effect/vitest"
+import * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Supervisor from "effect/Supervisor"
+import * as TestServices from "effect/TestServices"
+import * as Net from "node:net"
+import { CircuitBreaker, Claude, RetryPolicy } from "../../src/index.js"
+import { Emulator } from "../../src/testing/index.js"
+import { runVirtual } from "../support/virtualTime.js"
+import { arrivals, defaultText, failureOf, makeTracer, params, withClaude } from "./support.js"
+
+const { Reply } = Emulator
+
+const create = Effect.flatMap(Claude.Claude, (claude) => claude.messages.create(params))
+
+const liveSleep = (millis: number) => TestServices.provideLive(Effect.sleep(millis))
+
+/** Whether a TCP connection to the port on loopback is accepted (false: refused). */
+const connects = (port: number) =>
+  Effect.async<boolean>((resume) => {
+    const socket = Net.connect({ host: "127.0.0.1", port })
+    socket.once("connect", () => {
+      socket.destroy()
+      resume(Effect.succeed(true))
+    })
+    socket.once("error", (error: NodeJS.ErrnoException) => {
+      socket.destroy()
+      resume(error.code === "ECONNREFUSED" ? Effect.succeed(false) : Effect.die(error))
+    })
+  })
+
+/** Polls (in real time, at most ~2 s) until `condition` holds. */
+const eventually = <E, R>(condition: Effect.Effect<boolean, E, R>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 400; i++) {
+      if (yield* condition) return true
+      yield* liveSleep(5)
+    }
+    return yield* condition
+  })
+
+/** Node's open TCP handles: sockets and servers. */
+const tcpHandles = () => {
+  const info = process.getActiveResourcesInfo()
+  return {
+    sockets: info.filter((name) => name === "TCPSocketWrap").length,
+    servers: info.filter((name) => name === "TCPServerWrap").length
+  }
+}
+
+/** Builds the emulator-wired client in a scope of its own, to close by hand. */
+const buildIn = (options: Parameters<typeof Emulator.layerClaude>[0]) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const context = yield* Layer.buildWithScope(Emulator.layerClaude(options), scope)
+    const emulator = Context.get(context, Emulator.Emulator)
+    return {
+      scope,
+      claude: Context.get(context, Claude.Claude),
+      emulator,
+      port: Number(new URL(emulator.url).port)
+    }
+  })
+
+describe("Claude e2e: the client over loopback", () => {
+  it.effect("create: the Message, one POST with the documented headers and body", () =>
+    Effect.gen(function*() {
+      const message = yield* runVirtual(create)
+      expect(message).toMatchObject({
+        id: "msg_emu_000001",
+        type: "message",
+        role: "assistant",
+        model: params.model,
+        content: [{ type: "text", text: defaultText }],
+        stop_reason: "end_turn"
+      })
+      const [request, ...others] = yield* Effect.flatMap(Emulator.Emulator, (e) => e.requests)
+      expect(others).toHaveLength(0)
+      expect(request).toMatchObject({ method: "POST", path: "/v1/messages", receivedAt: 0 })
+      expect(request?.headers["x-api-key"]).toBe(Emulator.testApiKey)
+      expect(request?.headers["anthropic-version"]).toBe("2023-06-01")
+      expect(request?.headers["content-type"]).toBe("application/json")
+      expect(request?.headers["anthropic-beta"]).toBeUndefined()
+      expect(Option.getOrUndefined(request!.json)).toEqual(params)
+    }).pipe(withClaude()))
+
+  it.effect("beta flags go comma-separated in anthropic-beta; apiVersion replaces the version", () =>
+    Effect.gen(function*() {
+      yield* runVirtual(create)
+      const [request] = yield* Effect.flatMap(Emulator.Emulator, (e) => e.requests)
+      expect(request?.headers["anthropic-beta"]).toBe("context-1m-2025-08-07,files-api-2025-04-14")
+      expect(request?.headers["anthropic-version"]).toBe("2099-01-01")
+    }).pipe(withClaude({
+      client: { beta: ["context-1m-2025-08-07", "files-api-2025-04-14"], apiVersion: "2099-01-01" }
+    })))
+
+  it.effect("unknown content blocks, fields and stop reasons decode (forward compatible)", () =>
+    Effect.gen(function*() {
+      const message = yield* runVirtual(create)
+      expect(message.stop_reason).toBe("a_reason_from_the_future")
+      expect(message.content[0]).toMatchObject({ type: "unknown", raw: { type: "hologram", depth: 3 } })
+      expect(message.content[1]).toMatchObject({ type: "text", text: "ok", sparkle: true })
+    }).pipe(withClaude({
+      script: () =>
+        Reply.Ok({
+          content: [{ type: "hologram", depth: 3 }, { type: "text", text: "ok", sparkle: true }],
+          stopReason: "a_reason_from_the_future"
+        })
+    })))
+
+  it.effect("a RetryPolicy value given as the retry option is the one applied", () =>
+    Effect.gen(function*() {
+      const error = yield* failureOf(create)
+      expect(error._tag).toBe("ServiceUnavailableError")
+      expect(yield* arrivals).toEqual([0, 250, 750])
+    }).pipe(withClaude({
+      client: { retry: Either.getOrThrow(RetryPolicy.make({ base: "250 millis", maxRetries: 2, jitter: "none" })) },
+      script: () => Reply.Error({ status: 503 })
+    })))
+})
+
+describe("Claude e2e: spans and metrics", () => {
+  it.effect("a call's span, one claude.attempt span per attempt (number, wait, outcome, request id), the platform's http.client span in each", () => {
+    const traced = makeTracer()
+    return Effect.gen(function*() {
+      yield* runVirtual(create)
+      const call = traced.spans.filter((span) => span.name === "claude.messages.create")
+      expect(call).toHaveLength(1)
+      expect(Object.fromEntries(call[0]!.attributes)).toMatchObject({
+        "claude.method": "POST",
+        "claude.path": "/v1/messages"
+      })
+      const attempts = traced.spans.filter((span) => span.name === "claude.attempt")
+      expect(attempts.map((span) => span.parent)).toEqual([call[0]!.spanId, call[0]!.spanId, call[0]!.spanId])
+      expect(attempts.map((span) => span.startTime)).toEqual([0n, 500_000_000n, 1_500_000_000n])
+      const own = (span: { readonly attributes: Map<string, unknown> }) =>
+        Object.fromEntries([...span.attributes].filter(([key]) => key.startsWith("claude.")))
+      expect(attempts.map(own)).toEqual([
+        {
+          "claude.endpoint": "messages.create",
+          "claude.attempt": 1,
+          "claude.outcome": "OverloadedError",
+          "claude.request_id": "req_emu_000001"
+        },
+        {
+          "claude.endpoint": "messages.create",
+          "claude.attempt": 2,
+          "claude.wait_ms": 500,
+          "claude.outcome": "OverloadedError",
+          "claude.request_id": "req_emu_000002"
+        },
+        { "claude.endpoint": "messages.create", "claude.attempt": 3, "claude.wait_ms": 1000, "claude.outcome": "Success" }
+      ])
+      const http = traced.spans.filter((span) => span.name === "http.client POST")
+      expect(http.map((span) => span.parent)).toEqual(attempts.map((span) => span.spanId))
+      expect(http.map((span) => span.attributes.get("http.response.status_code"))).toEqual([529, 529, 200])
+      // the policy's last decision is annotated on the call's span
+      expect(call[0]!.attributes.get("retry.wait_ms")).toBe(1000)
+    }).pipe(
+      withClaude({ script: Emulator.sequence([Reply.Error({ status: 529 }), Reply.Error({ status: 529 })]) }),
+      Effect.withTracer(traced.tracer)
+    )
+  })
+
+  it.effect("a stream's span covers the whole stream; batches.list sends its paging as a query", () => {
+    const traced = makeTracer()
+    return Effect.gen(function*() {
+      const claude = yield* Claude.Claude
+      yield* runVirtual(Stream.runDrain(claude.messages.stream(params)))
+      yield* runVirtual(claude.batches.list({ limit: 5, afterId: "msgbatch_a" }))
+      const stream = traced.spans.filter((span) => span.name === "claude.messages.stream")
+      expect(stream).toHaveLength(1)
+      expect(stream[0]!.exit !== undefined && Exit.isSuccess(stream[0]!.exit)).toBe(true)
+      const list = traced.spans.find((span) => span.name === "http.client GET")
+      expect(list?.attributes.get("url.path")).toBe("/v1/messages/batches")
+      expect(list?.attributes.get("url.query")).toBe("limit=5&after_id=msgbatch_a")
+    }).pipe(withClaude(), Effect.withTracer(traced.tracer))
+  })
+
+  it.effect("metrics: attempts by endpoint, outcomes by tag, the waits before retries", () =>
+    Effect.gen(function*() {
+      const attempts = Metric.tagged(Claude.attemptsTotal, "endpoint", "messages.create")
+      const outcome = (tag: string) =>
+        Metric.tagged(Metric.tagged(Claude.outcomesTotal, "endpoint", "messages.create"), "outcome", tag)
+      const read = Effect.all({
+        attempts: Metric.value(attempts),
+        overloaded: Metric.value(outcome("OverloadedError")),
+        success: Metric.value(outcome("Success")),
+        waits: Metric.value(Claude.retryWaitMillis)
+      })
+      const before = yield* read
+      yield* runVirtual(create)
+      const after = yield* read
+      expect(after.attempts.count - before.attempts.count).toBe(3)
+      expect(after.overloaded.count - before.overloaded.count).toBe(2)
+      expect(after.success.count - before.success.count).toBe(1)
+      expect(after.waits.count - before.waits.count).toBe(2)
+      expect(after.waits.sum - before.waits.sum).toBe(1500)
+    }).pipe(withClaude({ script: Emulator.sequence([Reply.Error({ status: 529 }), Reply.Error({ status: 529 })]) })))
+})
+
+describe("Claude e2e: layerConfig", () => {
+  const config = (entries: ReadonlyArray<readonly [string, string]>) =>
+    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries)))
+
+  it.effect("reads ANTHROPIC_API_KEY (as Redacted) and ANTHROPIC_BASE_URL", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const claude = yield* Layer.build(Claude.layerConfig()).pipe(
+        Effect.map(Context.get(Claude.Claude)),
+        Effect.provide(NodeHttpClient.layer),
+        config([["ANTHROPIC_API_KEY", Emulator.testApiKey], ["ANTHROPIC_BASE_URL", `${emulator.url}/`]])
+      )
+      const message = yield* runVirtual(claude.messages.create(params))
+      expect(message.type).toBe("message")
+      const [request] = yield* emulator.requests
+      expect(request?.path).toBe("/v1/messages")
+      expect(request?.headers["x-api-key"]).toBe(Emulator.testApiKey)
+    }).pipe(Effect.scoped, Effect.provide(Emulator.layer({ apiKey: Emulator.testApiKey }))))
+
+  it.effect("takes every other option", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const claude = yield* Layer.build(Claude.layerConfig({ retry: { maxRetries: 0 }, beta: "b-1" })).pipe(
+        Effect.map(Context.get(Claude.Claude)),
+        Effect.provide(NodeHttpClient.layer),
+        config([["ANTHROPIC_API_KEY", Emulator.testApiKey], ["ANTHROPIC_BASE_URL", emulator.url]])
+      )
+      const error = yield* failureOf(claude.messages.create(params))
+      expect(error._tag).toBe("OverloadedError")
+      const requests = yield* emulator.requests
+      expect(requests).toHaveLength(1)
+      expect(requests[0]?.headers["anthropic-beta"]).toBe("b-1")
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(Emulator.layer({ apiKey: Emulator.testApiKey, script: () => Reply.Error({ status: 529 }) })),
+      Effect.withRandom(Random.fixed([0.5]))
+    ))
+
+  it.effect("a missing ANTHROPIC_API_KEY is a ConfigError that names it", () =>
+    Effect.gen(function*() {
+      const error = yield* Layer.build(Claude.layerConfig()).pipe(
+        Effect.provide(NodeHttpClient.layer),
+        config([["ANTHROPIC_BASE_URL", "http://127.0.0.1:1"]]),
+        Effect.scoped,
+        Effect.flip
+      )
+      expect(ConfigError.isConfigError(error)).toBe(true)
+      expect(String(error)).toContain("ANTHROPIC_API_KEY")
+    }))
+
+  it.effect("an invalid ANTHROPIC_BASE_URL is an InvalidClientOptionsError", () =>
+    Effect.gen(function*() {
+      const error = yield* Layer.build(Claude.layerConfig()).pipe(
+        Effect.provide(NodeHttpClient.layer),
+        config([["ANTHROPIC_API_KEY", "sk-ant-config-test"], ["ANTHROPIC_BASE_URL", "api.anthropic.com"]]),
+        Effect.scoped,
+        Effect.flip
+      )
+      expect(error).toBeInstanceOf(Claude.InvalidClientOptionsError)
+      expect(error).toMatchObject({ option: "baseUrl" })
+      expect(String(error)).not.toContain("sk-ant-config-test")
+    }))
+
+  it.effect("without ANTHROPIC_BASE_URL the client calls https://api.anthropic.com", () =>
+    Effect.gen(function*() {
+      const seen = yield* Ref.make<ReadonlyArray<{ url: string; headers: Record<string, string> }>>([])
+      const fake = HttpClient.make((request) =>
+        Effect.as(
+          Ref.update(seen, (all) => [...all, { url: request.url, headers: { ...request.headers } }]),
+          HttpClientResponse.fromWeb(
+            request,
+            new Response(JSON.stringify({ type: "error", error: { type: "not_found_error", message: "no" } }), {
+              status: 404,
+              headers: { "content-type": "application/json", "request-id": "req_fake" }
+            })
+          )
+        )
+      )
+      const claude = yield* Layer.build(Claude.layerConfig()).pipe(
+        Effect.map(Context.get(Claude.Claude)),
+        Effect.provide(Layer.succeed(HttpClient.HttpClient, fake)),
+        config([["ANTHROPIC_API_KEY", "sk-ant-config-test"]])
+      )
+      const error = yield* failureOf(claude.messages.countTokens(params))
+      expect(error).toMatchObject({ _tag: "NotFoundError", requestId: Option.some("req_fake") })
+      const [request, ...others] = yield* Ref.get(seen)
+      expect(others).toHaveLength(0)
+      expect(request?.url).toBe("https://api.anthropic.com/v1/messages/count_tokens")
+      expect(request?.headers["x-api-key"]).toBe("sk-ant-config-test")
+      expect(request?.headers["anthropic-version"]).toBe("2023-06-01")
+    }).pipe(Effect.scoped))
+})
+
+describe("Claude e2e: invalid options are typed layer errors", () => {
+  const cases: ReadonlyArray<readonly [string, Omit<Claude.Options, "apiKey">, string, string]> = [
+    ["a base URL that does not parse", { baseUrl: "not a url" }, "InvalidClientOptionsError", "baseUrl"],
+    ["a base URL that is not http(s)", { baseUrl: "ftp://api.anthropic.com" }, "InvalidClientOptionsError", "baseUrl"],
+    ["a negative requestTimeout", { requestTimeout: -5 }, "InvalidClientOptionsError", "requestTimeout"],
+    ["a requestTimeout that is no duration", { requestTimeout: "soon" as Duration.DurationInput }, "InvalidClientOptionsError", "requestTimeout"],
+    ["a zero streamIdleTimeout", { streamIdleTimeout: 0 }, "InvalidClientOptionsError", "streamIdleTimeout"],
+    ["an infinite streamIdleTimeout", { streamIdleTimeout: Duration.infinity }, "InvalidClientOptionsError", "streamIdleTimeout"],
+    ["a maxEventSize of 0", { maxEventSize: 0 }, "InvalidClientOptionsError", "maxEventSize"],
+    ["a fractional maxEventSize", { maxEventSize: 1.5 }, "InvalidClientOptionsError", "maxEventSize"],
+    ["negative maxRetries", { retry: { maxRetries: -1 } }, "InvalidRetryOptionsError", "maxRetries"],
+    ["an unknown jitter", { retry: { jitter: "wild" as RetryPolicy.Jitter } }, "InvalidRetryOptionsError", "jitter"],
+    ["breaker minimumCalls 0", { breaker: { minimumCalls: 0 } }, "InvalidCircuitBreakerOptionsError", "minimumCalls"]
+  ]
+  for (const [name, options, tag, option] of cases) {
+    it.effect(`${name} ⇒ ${tag} naming ${option}`, () =>
+      Effect.gen(function*() {
+        const error = yield* Layer.build(
+          Claude.layer({ apiKey: Redacted.make("sk-ant-options-test"), ...options })
+        ).pipe(Effect.provide(NodeHttpClient.layer), Effect.scoped, Effect.flip)
+        expect(error._tag).toBe(tag)
+        expect(error.message).toContain(option)
+        if (error._tag === "InvalidRetryOptionsError") {
+          expect(error.problems.map((p) => p.option)).toEqual([option])
+        } else {
+          expect(error.option).toBe(option)
+        }
+        expect(String(error)).not.toContain("sk-ant-options-test")
+      }))
+  }
+
+  it.effect("the emulator-wired layer fails the same way, and nothing is sent", () =>
+    Effect.gen(function*() {
+      const error = yield* Layer.build(Emulator.layerClaude({ client: { requestTimeout: -1 } })).pipe(
+        Effect.scoped,
+        Effect.flip
+      )
+      expect(error).toBeInstanceOf(Claude.InvalidClientOptionsError)
+    }))
+})
+
+describe("Claude e2e: no leaked fibers or sockets", () => {
+  it.effect("after the Layer's scope closes, the emulator's port refuses connections and no TCP handle is left", () =>
+    Effect.gen(function*() {
+      const before = tcpHandles()
+      const { claude, port, scope } = yield* buildIn({})
+      yield* runVirtual(claude.messages.create(params))
+      yield* runVirtual(Stream.runDrain(claude.messages.stream(params)))
+      expect(yield* connects(port)).toBe(true)
+      yield* Scope.close(scope, Exit.void)
+      expect(yield* connects(port)).toBe(false)
+      expect(yield* eventually(Effect.sync(() => {
+        const after = tcpHandles()
+        return after.sockets <= before.sockets && after.servers <= before.servers
+      }))).toBe(true)
+    }))
+
+  it.effect("a call stalled on its socket is interrupted when the scope closes; the port is closed", () =>
+    Effect.gen(function*() {
+      const { claude, emulator, port, scope } = yield* buildIn({ script: () => Reply.Stall() })
+      const call = yield* Effect.forkIn(claude.messages.create(params), scope)
+      expect(yield* eventually(Effect.map(emulator.requestCount, (n) => n === 1))).toBe(true)
+      const closed = yield* Scope.close(scope, Exit.void).pipe(
+        Effect.timeout("5 seconds"),
+        TestServices.provideLive,
+        Effect.option
+      )
+      expect(Option.isSome(closed)).toBe(true)
+      const exit = yield* Fiber.await(call)
+      expect(Exit.isInterrupted(exit)).toBe(true)
+      expect(yield* connects(port)).toBe(false)
+    }))
+
+  it.effect("a stream stalled mid-way is interrupted when the scope closes; the port is closed", () =>
+    Effect.gen(function*() {
+      const { claude, port, scope } = yield* buildIn({ script: () => Reply.StreamStall({ afterEvents: 3 }) })
+      const received = yield* Ref.make(0)
+      const consumer = yield* Effect.forkIn(
+        Stream.runForEach(claude.messages.stream(params), () => Ref.update(received, (n) => n + 1)),
+        scope
+      )
+      expect(yield* eventually(Effect.map(Ref.get(received), (n) => n === 3))).toBe(true)
+      const closed = yield* Scope.close(scope, Exit.void).pipe(
+        Effect.timeout("5 seconds"),
+        TestServices.provideLive,
+        Effect.option
+      )
+      expect(Option.isSome(closed)).toBe(true)
+      expect(Exit.isInterrupted(yield* Fiber.await(consumer))).toBe(true)
+      expect(yield* connects(port)).toBe(false)
+    }))
+
+  it.effect("every fiber started by the emulator and the client has ended once the scope is closed (stalled, delayed and reset replies too)", () =>
+    Effect.gen(function*() {
+      const supervisor = yield* Supervisor.track
+      const started = yield* Ref.make(0)
+      yield* Effect.gen(function*() {
+        const { claude, emulator, scope } = yield* buildIn({
+          script: (request) =>
+            request.attempt === 1
+              ? Reply.Error({ status: 529 })
+              : request.attempt === 2
+              ? Reply.Ok({})
+              : request.attempt === 3
+              ? Reply.StreamStall({ afterEvents: 2 })
+              : request.attempt === 4
+              ? Reply.Stall()
+              : request.attempt === 5
+              ? Reply.Delayed({ delay: "1 hour", reply: Reply.Ok({}) })
+              : Reply.Reset()
+        })
+        yield* runVirtual(claude.messages.create(params))
+        yield* Effect.forkIn(Stream.runDrain(claude.messages.stream(params)), scope)
+        yield* eventually(Effect.map(emulator.requestCount, (n) => n === 3))
+        yield* Effect.forkIn(claude.messages.countTokens(params), scope)
+        yield* eventually(Effect.map(emulator.requestCount, (n) => n === 4))
+        yield* Effect.forkIn(claude.messages.countTokens(params), scope)
+        yield* eventually(Effect.map(emulator.requestCount, (n) => n === 5))
+        // a reset: the call waits for its retry on the TestClock
+        yield* Effect.forkIn(claude.messages.countTokens(params), scope)
+        expect(yield* eventually(Effect.map(emulator.requestCount, (n) => n === 6))).toBe(true)
+        yield* Ref.set(started, (yield* supervisor.value).length)
+        yield* Scope.close(scope, Exit.void)
+      }).pipe(Effect.supervised(supervisor))
+      // the supervisor saw the server's and the calls' fibers ...
+      expect(yield* Ref.get(started)).toBeGreaterThanOrEqual(3)
+      // ... and none is left
+      expect(yield* eventually(Effect.map(supervisor.value, (fibers) => fibers.length === 0))).toBe(true)
+    }))
+})
+
+// the breaker service is the one from the context when there is one (see
+// ClaudeBreaker.test.ts); here: the layer needs nothing but an HttpClient
+it.effect("Claude.layer requires only HttpClient.HttpClient", () =>
+  Effect.gen(function*() {
+    const layer: Layer.Layer<Claude.Claude, unknown, HttpClient.HttpClient> = Claude.layer({
+      apiKey: Redacted.make("k")
+    })
+    const built = yield* Layer.build(layer).pipe(Effect.provide(NodeHttpClient.layer), Effect.scoped)
+    expect(Context.getOption(built, Claude.Claude).pipe(Option.isSome)).toBe(true)
+    expect(Context.getOption(built, CircuitBreaker.CircuitBreaker).pipe(Option.isSome)).toBe(false)
+  }))
