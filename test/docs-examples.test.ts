@@ -1,0 +1,237 @@
+/**
+ * The examples of docs/client.md, verbatim (imports aside), run against the
+ * emulator so that they keep compiling and keep doing what the page says.
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Context, Effect, Layer, Metric, Option, Random, Schedule, Stream, TestClock } from "effect"
+import { CircuitBreaker, Claude, type Messages, RetryBudget } from "../src/index.js"
+import { Emulator } from "../src/testing/index.js"
+import { runVirtual } from "./support/virtualTime.js"
+
+// --- docs: quick start -------------------------------------------------------
+
+const hello = Effect.gen(function*() {
+  const claude = yield* Claude.Claude
+  const message = yield* claude.messages.create({
+    model: "claude-sonnet-4-5",
+    max_tokens: 1024,
+    messages: [{ role: "user", content: "Hello, Claude" }]
+  })
+  return message.content
+})
+
+// ANTHROPIC_API_KEY (required) and ANTHROPIC_BASE_URL (optional) from Config
+const ClaudeLive = Claude.layerConfig().pipe(Layer.provide(NodeHttpClient.layer))
+
+const main = hello.pipe(Effect.provide(ClaudeLive))
+
+// --- docs: errors by tag -------------------------------------------------------
+
+const answer = hello.pipe(
+  Effect.map((content) => content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("")),
+  Effect.catchTags({
+    // retried already, as the policy allows: now give the user a fallback
+    OverloadedError: () => Effect.succeed("Claude is busy, try again in a minute."),
+    CircuitOpenError: () => Effect.succeed("Claude is unavailable, try again in a minute."),
+    // waiting never fixes these: let them surface
+    SpendLimitError: (error) => Effect.die(error),
+    AuthenticationError: (error) => Effect.die(error)
+  })
+)
+
+// --- docs: streaming -----------------------------------------------------------
+
+const params: Messages.MessageCreateParams = {
+  model: "claude-sonnet-4-5",
+  max_tokens: 1024,
+  messages: [{ role: "user", content: "Write a haiku about retries." }]
+}
+
+const text = Stream.unwrap(Effect.map(Claude.Claude, (claude) => claude.messages.stream(params))).pipe(
+  Stream.filterMap((event) =>
+    event.type === "content_block_delta" && event.delta.type === "text_delta"
+      ? Option.some(event.delta.text)
+      : Option.none()
+  )
+)
+
+const printed = Stream.runForEach(text, (delta) => Effect.sync(() => process.stdout.write(delta)))
+
+// the whole answer, streamed and accumulated: no request held open for minutes
+const final = Effect.flatMap(Claude.Claude, (claude) => claude.messages.finalMessage(params))
+
+// max_tokens 64000 could run past 10 minutes: create sends it as a stream
+const long = Effect.flatMap(Claude.Claude, (claude) => claude.messages.create({ ...params, max_tokens: 64000 }))
+
+// --- docs: batches -------------------------------------------------------------
+
+const batchRun = Effect.gen(function*() {
+  const claude = yield* Claude.Claude
+  const batch = yield* claude.batches.create({
+    requests: [
+      { custom_id: "question-1", params },
+      { custom_id: "question-2", params: { ...params, messages: [{ role: "user", content: "And a limerick?" }] } }
+    ]
+  })
+  yield* claude.batches.retrieve(batch.id).pipe(
+    Effect.repeat({ schedule: Schedule.spaced("30 seconds"), until: (b) => b.processing_status === "ended" })
+  )
+  return yield* claude.batches.results(batch.id).pipe(
+    Stream.runFold({ answers: new Map<string, string>(), failed: [] as Array<string> }, (acc, result) => {
+      switch (result._tag) {
+        case "Succeeded":
+          acc.answers.set(result.customId, JSON.stringify(result.message.content))
+          break
+        case "Errored":
+          acc.failed.push(`${result.customId}: ${result.error._tag}`)
+          break
+        default:
+          acc.failed.push(`${result.customId}: ${result._tag}`)
+      }
+      return acc
+    })
+  )
+})
+
+// --- docs: one breaker and one budget for every client --------------------------
+
+// a second client, with a patient policy for background work
+class Background extends Context.Tag("app/Background")<Background, Claude.Service>() {}
+
+const BackgroundLive = Claude.layerConfig({ retry: { maxRetries: 8, budget: "1 minute" } }).pipe(
+  Layer.project(Claude.Claude, Background, (client) => client)
+)
+
+// one breaker and one retry budget, provided once, under both clients
+const AppLive = Layer.mergeAll(Claude.layerConfig(), BackgroundLive).pipe(
+  Layer.provide(Layer.mergeAll(NodeHttpClient.layer, CircuitBreaker.layer(), RetryBudget.layer()))
+)
+
+// --- docs: metrics ---------------------------------------------------------------
+
+const attempts = Metric.value(Metric.tagged(Claude.attemptsTotal, "endpoint", "messages.create"))
+
+// --- the tests (the last two are the testing section's examples) -----------------
+
+const withConfig = (url: string) =>
+  Effect.withConfigProvider(
+    ConfigProvider.fromMap(new Map([["ANTHROPIC_API_KEY", Emulator.testApiKey], ["ANTHROPIC_BASE_URL", url]]))
+  )
+
+describe("docs/client.md examples", () => {
+  it.effect("quick start: layerConfig over NodeHttpClient, one create", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const content = yield* main.pipe(withConfig(emulator.url))
+      expect(content).toMatchObject([{ type: "text", text: "Hello from the claude-resilience emulator." }])
+      expect(yield* emulator.requestCount).toBe(1)
+    }).pipe(Effect.provide(Emulator.layer({ apiKey: Emulator.testApiKey }))))
+
+  it.effect("errors by tag: a 529 storm ends in the fallback text, after the policy's 6 attempts", () =>
+    Effect.gen(function*() {
+      const claude = yield* Claude.Claude
+      const text = yield* runVirtual(answer.pipe(Effect.provideService(Claude.Claude, claude)))
+      expect(text).toBe("Claude is busy, try again in a minute.")
+      expect(yield* Effect.flatMap(Emulator.Emulator, (e) => e.requestCount)).toBe(6)
+    }).pipe(
+      Effect.provide(Emulator.layerClaude({ script: () => Emulator.Reply.Error({ status: 529 }) })),
+      Effect.withRandom(Random.fixed([0.5]))
+    ))
+
+  it.effect("streaming: the text deltas, and finalMessage for a long answer", () =>
+    Effect.gen(function*() {
+      const deltas = yield* runVirtual(Stream.runCollect(text))
+      expect([...deltas].join("")).toBe("Hello from the claude-resilience emulator.")
+      const written: Array<string> = []
+      const write = process.stdout.write
+      process.stdout.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stdout.write
+      yield* runVirtual(printed).pipe(Effect.ensuring(Effect.sync(() => (process.stdout.write = write))))
+      expect(written.join("")).toBe("Hello from the claude-resilience emulator.")
+      const message = yield* runVirtual(final)
+      expect(message.stop_reason).toBe("end_turn")
+      const longMessage = yield* runVirtual(long)
+      expect(longMessage.content).toEqual(message.content)
+      const requests = yield* Effect.flatMap(Emulator.Emulator, (e) => e.requests)
+      expect(requests.map((r) => (Option.getOrUndefined(r.json) as { stream?: boolean }).stream)).toEqual([
+        true,
+        true,
+        true,
+        true
+      ])
+    }).pipe(Effect.provide(Emulator.layerClaude())))
+
+  it.effect("batches: create, poll until ended, fold the results", () =>
+    Effect.gen(function*() {
+      const { answers, failed } = yield* runVirtual(batchRun)
+      expect([...answers.keys()]).toEqual(["question-1"])
+      expect(failed).toEqual(["question-2: OverloadedError"])
+      const requests = yield* Effect.flatMap(Emulator.Emulator, (e) => e.requests)
+      // create, 3 polls (at 0, 30 and 60 s; it ends at 60 s), results
+      expect(requests.map((r) => [r.method, r.receivedAt])).toEqual([
+        ["POST", 0],
+        ["GET", 0],
+        ["GET", 30_000],
+        ["GET", 60_000],
+        ["GET", 60_000]
+      ])
+    }).pipe(Effect.provide(Emulator.layerClaude({
+      batchProcessingTime: "1 minute",
+      batchOutcome: (customId) => customId === "question-1" ? "succeeded" : { errored: { type: "overloaded_error" } }
+    }))))
+
+  it.effect("metrics: attempts counted by endpoint", () =>
+    Effect.gen(function*() {
+      const before = yield* attempts
+      yield* runVirtual(hello)
+      const after = yield* attempts
+      expect(after.count - before.count).toBe(1)
+    }).pipe(Effect.provide(Emulator.layerClaude())))
+
+  it.effect("sharing: the breaker the default client opened refuses the background client too", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const program = Effect.gen(function*() {
+        // the budget's reserve fills from the moment it is made
+        yield* TestClock.adjust("10 seconds")
+        const first = yield* Effect.flip(runVirtual(hello))
+        const second = yield* Effect.flip(runVirtual(Effect.flatMap(Background, (claude) => claude.messages.create(params))))
+        const third = yield* Effect.flip(runVirtual(hello))
+        return [first, second, third].map((error) => typeof error === "string" ? error : error._tag)
+      })
+      const tags = yield* program.pipe(Effect.provide(AppLive), withConfig(emulator.url))
+      // 6 attempts by the first call, 4 by the second: the 10th failure opens
+      // the shared breaker (10 calls, 30 %), which refuses the rest
+      expect(tags).toEqual(["OverloadedError", "CircuitOpenError", "CircuitOpenError"])
+      expect(yield* emulator.requestCount).toBe(10)
+    }).pipe(
+      Effect.provide(Emulator.layer({ apiKey: Emulator.testApiKey, script: () => Emulator.Reply.Error({ status: 529 }) })),
+      Effect.withRandom(Random.fixed([0.5]))
+    ))
+
+  // --- docs: testing ---------------------------------------------------------------
+
+  it.effect("529, 529, then 200: the message, after waits of 500 ms and 1 s", () =>
+    Effect.gen(function*() {
+      const claude = yield* Claude.Claude
+      const emulator = yield* Emulator.Emulator
+      const message = yield* runVirtual(claude.messages.create(params))
+      expect(message.type).toBe("message")
+      const requests = yield* emulator.requests
+      expect(requests.map((r) => r.receivedAt)).toEqual([0, 500, 1500])
+    }).pipe(
+      Effect.provide(Emulator.layerClaude({
+        script: Emulator.sequence([Emulator.Reply.Error({ status: 529 }), Emulator.Reply.Error({ status: 529 })])
+      })),
+      // every jitter draw 0.5: the full-jitter waits are half their ceilings
+      Effect.withRandom(Random.fixed([0.5]))
+    ))
+
+  it.effect("a 400 is not retried: one request, no time spent", () =>
+    Effect.gen(function*() {
+      const claude = yield* Claude.Claude
+      const error = yield* Effect.flip(claude.messages.create(params))
+      expect(error._tag).toBe("InvalidRequestError")
+      expect(yield* Effect.flatMap(Emulator.Emulator, (e) => e.requestCount)).toBe(1)
+    }).pipe(Effect.provide(Emulator.layerClaude({ script: () => Emulator.Reply.Error({ status: 400 }) }))))
+})
