@@ -115,7 +115,8 @@ export const Reply = Data.taggedEnum<Reply>()
 
 /**
  * One request as the emulator received it. `headers` are `@effect/platform`
- * `Headers`, which redact `x-api-key` when logged or inspected.
+ * `Headers`, which redact `x-api-key` when Effect logs or formats them (Node's
+ * `util.inspect` does not: read `headers["x-api-key"]` only to assert on it).
  *
  * @since 0.1.0
  * @category models
