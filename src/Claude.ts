@@ -656,12 +656,21 @@ export const make = (
           ),
           Stream.takeUntil((event) => event.type === "message_stop"),
           Stream.concat(
-            Stream.suspend(() =>
+            Stream.suspend((): Stream.Stream<never, ApiError.TransportError | Messages.IncompleteStreamError> =>
               stopped
                 ? Stream.empty
+                : events === 0
+                // a body that closes before its first event delivered nothing:
+                // a transport failure, retried like a reset before headers
+                ? Stream.fail(ApiError.transportError({
+                  reason: "ResponseBody",
+                  method: response.request.method,
+                  url,
+                  detail: "the stream ended before its first event"
+                }))
                 : Stream.fail(Messages.incompleteStreamError({
                   events,
-                  missing: events === 0 ? "message_start" : "message_stop",
+                  missing: "message_stop",
                   lastEventType: lastType
                 }))
             )

@@ -131,6 +131,24 @@ describe("Claude e2e: messages.stream", () => {
       expect(yield* arrivals).toEqual([0])
     }).pipe(withClaude({ script: () => Reply.StreamCut({ afterEvents: 4, abrupt: true }) })))
 
+  it.effect("a clean end before any event ⇒ TransportError before emission: retried", () =>
+    Effect.gen(function*() {
+      const { exit, received } = yield* consume(stream)
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(types(received)).toEqual(textStreamTypes(3))
+      expect(yield* arrivals).toEqual([0, 500])
+    }).pipe(withClaude({ script: Emulator.sequence([Reply.StreamCut({ afterEvents: 0 })]) })))
+
+  it.effect("a clean end before any event, every time ⇒ the last TransportError after the policy's 6 attempts", () =>
+    Effect.gen(function*() {
+      const { exit, received } = yield* consume(stream)
+      const error = oneFailure(exit)
+      expect(error).toBeInstanceOf(ApiError.TransportError)
+      expect(error instanceof ApiError.TransportError && error.message).toContain("before its first event")
+      expect(received).toHaveLength(0)
+      expect(yield* arrivals).toHaveLength(6)
+    }).pipe(withClaude({ script: () => Reply.StreamCut({ afterEvents: 0 }) })))
+
   it.effect("an abrupt cut before any event ⇒ TransportError before emission: retried", () =>
     Effect.gen(function*() {
       const { exit, received } = yield* consume(stream)
