@@ -126,6 +126,8 @@ export interface RecordedRequest {
   readonly attempt: number
   readonly method: string
   readonly path: string
+  /** The query string, without its `?` (empty when there is none). */
+  readonly query: string
   readonly headers: Headers.Headers
   readonly body: string
   readonly json: Option.Option<unknown>
@@ -764,12 +766,14 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
       const raw = yield* HttpServerRequest.HttpServerRequest
       const body = yield* raw.text.pipe(Effect.option)
       const now = yield* Clock.currentTimeMillis
-      const path = raw.url.split("?")[0] ?? raw.url
+      const [path = raw.url, ...rest] = raw.url.split("?")
+      const query = rest.join("?")
       const recorded = yield* Ref.modify(state, (s): readonly [RecordedRequest, State] => {
         const request: RecordedRequest = {
           attempt: s.requests.length + 1,
           method: raw.method,
           path,
+          query,
           // Node's own header object, made a platform `Headers` (which
           // redacts `x-api-key` when logged)
           headers: Headers.fromInput(raw.headers),

@@ -197,6 +197,8 @@ describe("Claude e2e: spans and metrics", () => {
       const list = traced.spans.find((span) => span.name === "http.client GET")
       expect(list?.attributes.get("url.path")).toBe("/v1/messages/batches")
       expect(list?.attributes.get("url.query")).toBe("limit=5&after_id=msgbatch_a")
+      const recorded = yield* Effect.flatMap(Emulator.Emulator, (e) => e.requests)
+      expect(recorded.at(-1)).toMatchObject({ method: "GET", path: "/v1/messages/batches", query: "limit=5&after_id=msgbatch_a" })
     }).pipe(withClaude(), Effect.withTracer(traced.tracer))
   })
 
