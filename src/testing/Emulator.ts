@@ -448,6 +448,11 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
     const batchProcessing = Duration.toMillis(Duration.decode(options.batchProcessingTime ?? 0))
 
     const node = Http.createServer()
+    // Node stamps every reply with a wall-clock `Date` header; the emulator's
+    // times come from `Clock` only, so that TestClock drives all of them
+    node.on("request", (_request, response: Http.ServerResponse) => {
+      response.sendDate = false
+    })
     const server = yield* NodeHttpServer.make(() => node, { host: "127.0.0.1", port: 0 })
     // Stalled requests hold their connections open; close them all first so
     // that closing the server (the finalizer above) never waits on one.

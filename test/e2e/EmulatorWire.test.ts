@@ -92,6 +92,18 @@ describe("Emulator wire format (official SDK)", () => {
       }))
   }
 
+  it.live("replies carry no wall-clock Date header: the emulator's times come from Clock", () =>
+    Effect.gen(function*() {
+      const headers = yield* Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        return yield* Effect.promise(() =>
+          fetch(`${emulator.url}/v1/messages`, { method: "POST", body: JSON.stringify(params) }).then((r) => r.headers)
+        )
+      }).pipe(Effect.scoped)
+      expect(headers.get("request-id")).toBe("req_emu_000001")
+      expect(headers.get("date")).toBeNull()
+    }))
+
   it.live("a wrong API key is a 401 the SDK recognises", () =>
     Effect.gen(function*() {
       const result = yield* Effect.gen(function*() {
