@@ -31,6 +31,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as ApiError from "./ApiError.js"
+import { decodeDuration, describeValue } from "./internal/options.js"
 
 // ---------------------------------------------------------------------------
 // state
@@ -262,31 +263,8 @@ export class InvalidCircuitBreakerOptionsError extends Schema.TaggedError<Invali
 const invalid = (option: string, expected: string, value: unknown) =>
   new InvalidCircuitBreakerOptionsError({
     option,
-    message: `Invalid circuit breaker option "${option}": expected ${expected}, got ${show(value)}`
+    message: `Invalid circuit breaker option "${option}": expected ${expected}, got ${describeValue(value)}`
   })
-
-const show = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "bigint") return `${value}n`
-  if (Duration.isDuration(value)) return Duration.format(value)
-  if (Array.isArray(value)) return `[${value.map(show).join(", ")}]`
-  if (typeof value === "function") return "a function"
-  return String(value)
-}
-
-const isNegativeInput = (input: unknown): boolean => {
-  if (typeof input === "number") return input < 0
-  if (typeof input === "bigint") return input < BigInt(0)
-  if (typeof input === "string") {
-    const match = /^\s*(-?\d+(?:\.\d+)?)/.exec(input)
-    return match !== null && Number(match[1]) < 0
-  }
-  if (Array.isArray(input) && input.length === 2) {
-    const [seconds, nanos] = input as ReadonlyArray<unknown>
-    return typeof seconds === "number" && typeof nanos === "number" && seconds * 1e9 + nanos < 0
-  }
-  return false
-}
 
 const durationMillis = (
   option: string,
@@ -296,14 +274,7 @@ const durationMillis = (
 ): Either.Either<number, InvalidCircuitBreakerOptionsError> => {
   const expected = allowZero ? "a finite duration ≥ 0" : "a finite duration > 0"
   if (input === undefined) return Either.right(fallback)
-  if (
-    (typeof input === "number" && Number.isNaN(input)) ||
-    (Array.isArray(input) && input.some((part) => typeof part !== "number" || Number.isNaN(part))) ||
-    isNegativeInput(input)
-  ) {
-    return Either.left(invalid(option, expected, input))
-  }
-  const decoded = Duration.decodeUnknown(input)
+  const decoded = decodeDuration(input)
   if (Option.isNone(decoded) || !Duration.isFinite(decoded.value)) {
     return Either.left(invalid(option, expected, input))
   }

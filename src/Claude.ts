@@ -30,6 +30,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as ApiError from "./ApiError.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
+import { decodeDuration, describeValue } from "./internal/options.js"
 import * as Sse from "./internal/sse.js"
 import * as Messages from "./Messages.js"
 import * as Preflight from "./Preflight.js"
@@ -284,23 +285,21 @@ const requestIdOf = (exit: Exit.Exit<unknown, unknown>): Option.Option<string> =
           : Option.none())
   })
 
-const decodeDuration = (
+const durationOption = (
   option: string,
   input: Duration.DurationInput | undefined,
   fallback: Duration.Duration
 ): Either.Either<Duration.Duration, InvalidClientOptionsError> => {
   if (input === undefined) return Either.right(fallback)
-  const duration = Duration.decodeUnknown(input)
-  return Option.match(duration, {
-    onNone: () =>
-      Either.left(new InvalidClientOptionsError({ option, message: `${option} is not a duration: ${String(input)}` })),
-    onSome: (d) =>
-      Duration.toMillis(d) > 0 && Duration.isFinite(d)
-        ? Either.right(d)
-        : Either.left(
-          new InvalidClientOptionsError({ option, message: `${option} must be a finite duration above zero` })
-        )
-  })
+  const decoded = decodeDuration(input)
+  return Option.isSome(decoded) && Duration.isFinite(decoded.value) && Duration.toMillis(decoded.value) > 0
+    ? Either.right(decoded.value)
+    : Either.left(
+      new InvalidClientOptionsError({
+        option,
+        message: `${option} must be a finite duration above zero, got ${describeValue(input)}`
+      })
+    )
 }
 
 interface Settings {
@@ -331,8 +330,8 @@ const settingsFrom = (
       : RetryPolicy.isRetryPolicy(options.retry)
       ? options.retry
       : yield* RetryPolicy.make(options.retry)
-    const requestTimeout = yield* decodeDuration("requestTimeout", options.requestTimeout, Duration.minutes(10))
-    const idleTimeout = yield* decodeDuration("streamIdleTimeout", options.streamIdleTimeout, Duration.seconds(60))
+    const requestTimeout = yield* durationOption("requestTimeout", options.requestTimeout, Duration.minutes(10))
+    const idleTimeout = yield* durationOption("streamIdleTimeout", options.streamIdleTimeout, Duration.seconds(60))
     const maxEventSize = options.maxEventSize ?? 16 * 1024 * 1024
     if (!Number.isInteger(maxEventSize) || maxEventSize < 1) {
       return yield* Either.left(

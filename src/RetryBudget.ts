@@ -30,8 +30,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import { decodeDuration, describeValue } from "./internal/options.js"
 
 // ---------------------------------------------------------------------------
 // options
@@ -92,14 +94,6 @@ export class InvalidRetryBudgetOptionsError extends Schema.TaggedError<InvalidRe
   }
 ) {}
 
-const describeValue = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value)
-  if (Duration.isDuration(value)) return Duration.format(value)
-  if (Array.isArray(value)) return `[${value.map(describeValue).join(", ")}]`
-  return typeof value
-}
-
 /**
  * Validates options and fills in the defaults.
  *
@@ -121,8 +115,8 @@ export const settings = (options: Options = {}): Either.Either<Settings, Invalid
   }
   let ttl = defaults.ttl
   if (options.ttl !== undefined) {
-    const decoded = isNegativeInput(options.ttl) ? undefined : Duration.decodeUnknown(options.ttl)
-    if (decoded === undefined || decoded._tag === "None") {
+    const decoded = decodeDuration(options.ttl)
+    if (Option.isNone(decoded)) {
       problems.push({ option: "ttl", reason: `must be a non-negative duration, got ${describeValue(options.ttl)}` })
     } else if (!Duration.isFinite(decoded.value) || Duration.toMillis(decoded.value) <= 0) {
       problems.push({ option: "ttl", reason: `must be finite and > 0, got ${describeValue(options.ttl)}` })
@@ -139,15 +133,6 @@ export const settings = (options: Options = {}): Either.Either<Settings, Invalid
     )
   }
   return Either.right({ percent, ttl, minRetriesPerSecond: rate })
-}
-
-/** A negative number, bigint, `[seconds, nanos]` pair or `"-… unit"` string. */
-const isNegativeInput = (input: unknown): boolean => {
-  if (typeof input === "number") return Number.isNaN(input) || input < 0
-  if (typeof input === "bigint") return input < 0n
-  if (typeof input === "string") return input.trimStart().startsWith("-")
-  if (Array.isArray(input)) return input.some((n) => typeof n === "number" && (Number.isNaN(n) || n < 0))
-  return false
 }
 
 // ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
 import * as Schema from "effect/Schema"
 import * as ApiError from "./ApiError.js"
+import { decodeDuration, describeValue } from "./internal/options.js"
 import * as RetryBudget from "./RetryBudget.js"
 
 // ---------------------------------------------------------------------------
@@ -151,23 +152,6 @@ export class InvalidRetryOptionsError extends Schema.TaggedError<InvalidRetryOpt
 
 const jitters: ReadonlyArray<Jitter> = ["full", "equal", "decorrelated", "none"]
 
-const describeValue = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value)
-  if (Duration.isDuration(value)) return Duration.format(value)
-  if (Array.isArray(value)) return `[${value.map(describeValue).join(", ")}]`
-  return typeof value
-}
-
-/** A negative number, bigint, `[seconds, nanos]` pair or `"-… unit"` string. */
-const isNegativeInput = (input: unknown): boolean => {
-  if (typeof input === "number") return Number.isNaN(input) || input < 0
-  if (typeof input === "bigint") return input < 0n
-  if (typeof input === "string") return input.trimStart().startsWith("-")
-  if (Array.isArray(input)) return input.some((n) => typeof n === "number" && (Number.isNaN(n) || n < 0))
-  return false
-}
-
 /**
  * Validates options and fills in the {@link defaults}. Never throws: every
  * problem (a negative or unparsable duration, an infinite `base`, a `factor`
@@ -193,7 +177,7 @@ export const make = (options: Options = {}): Either.Either<RetryPolicy, InvalidR
   const duration = (option: "base" | "cap" | "budget", finite: boolean): Duration.Duration => {
     const input: unknown = options[option]
     if (input === undefined) return defaults[option]
-    const decoded = isNegativeInput(input) ? Option.none() : Duration.decodeUnknown(input)
+    const decoded = decodeDuration(input)
     if (Option.isNone(decoded)) {
       problems.push({ option, reason: `must be a non-negative duration, got ${describeValue(input)}` })
       return defaults[option]
