@@ -686,6 +686,46 @@ export interface ContinueOptions {
 export type ContinuationError = Claude.StreamError | Preflight.LongRequestError
 
 /**
+ * The type of {@link continuePaused} and {@link continueTruncated}: a dual
+ * combinator over an Effect that yields a `Message`. It keeps the input's
+ * error and context, adds `Err` (the outcome still there when the
+ * continuations run out), the follow-ups' {@link ContinuationError} and
+ * {@link InvalidContinuationOptionsError}, and needs {@link Claude.Claude}
+ * for the follow-ups.
+ *
+ * @since 0.1.0
+ * @category continuations
+ */
+export interface Continuation<Err> {
+  (
+    params: Messages.MessageCreateParams,
+    options?: ContinueOptions
+  ): <E, R>(
+    self: Effect.Effect<Messages.Message, E, R>
+  ) => Effect.Effect<
+    Messages.Message,
+    E | Err | ContinuationError | InvalidContinuationOptionsError,
+    R | Claude.Claude
+  >
+  <E, R>(
+    self: Effect.Effect<Messages.Message, E, R>,
+    params: Messages.MessageCreateParams,
+    options?: ContinueOptions
+  ): Effect.Effect<
+    Messages.Message,
+    E | Err | ContinuationError | InvalidContinuationOptionsError,
+    R | Claude.Claude
+  >
+}
+
+/** What a continuation's implementation returns, as in {@link Continuation}'s data-first call. */
+type Continued<Err, E, R> = Effect.Effect<
+  Messages.Message,
+  E | Err | ContinuationError | InvalidContinuationOptionsError,
+  R | Claude.Claude
+>
+
+/**
  * The assistant turn a follow-up sends: `content` with the trailing
  * whitespace of its last text block removed (the API rejects a final
  * assistant turn that ends with whitespace), and a last text block left
@@ -881,37 +921,13 @@ const followUp = (
  * @since 0.1.0
  * @category combinators
  */
-export const continuePaused: {
-  (
-    params: Messages.MessageCreateParams,
-    options?: ContinueOptions
-  ): <E, R>(
-    self: Effect.Effect<Messages.Message, E, R>
-  ) => Effect.Effect<
-    Messages.Message,
-    E | PausedTurnError | ContinuationError | InvalidContinuationOptionsError,
-    R | Claude.Claude
-  >
-  <E, R>(
-    self: Effect.Effect<Messages.Message, E, R>,
-    params: Messages.MessageCreateParams,
-    options?: ContinueOptions
-  ): Effect.Effect<
-    Messages.Message,
-    E | PausedTurnError | ContinuationError | InvalidContinuationOptionsError,
-    R | Claude.Claude
-  >
-} = dual(
+export const continuePaused: Continuation<PausedTurnError> = dual(
   (args) => Effect.isEffect(args[0]),
   <E, R>(
     self: Effect.Effect<Messages.Message, E, R>,
     params: Messages.MessageCreateParams,
     options?: ContinueOptions
-  ): Effect.Effect<
-    Messages.Message,
-    E | PausedTurnError | ContinuationError | InvalidContinuationOptionsError,
-    R | Claude.Claude
-  > =>
+  ): Continued<PausedTurnError, E, R> =>
     Effect.gen(function*() {
       const max = yield* validateMax(options, 5)
       const send = sender(options)
@@ -968,37 +984,13 @@ const continuable = (content: ReadonlyArray<Messages.ContentBlock>): Option.Opti
  * @since 0.1.0
  * @category combinators
  */
-export const continueTruncated: {
-  (
-    params: Messages.MessageCreateParams,
-    options?: ContinueOptions
-  ): <E, R>(
-    self: Effect.Effect<Messages.Message, E, R>
-  ) => Effect.Effect<
-    Messages.Message,
-    E | TruncatedError | ContinuationError | InvalidContinuationOptionsError,
-    R | Claude.Claude
-  >
-  <E, R>(
-    self: Effect.Effect<Messages.Message, E, R>,
-    params: Messages.MessageCreateParams,
-    options?: ContinueOptions
-  ): Effect.Effect<
-    Messages.Message,
-    E | TruncatedError | ContinuationError | InvalidContinuationOptionsError,
-    R | Claude.Claude
-  >
-} = dual(
+export const continueTruncated: Continuation<TruncatedError> = dual(
   (args) => Effect.isEffect(args[0]),
   <E, R>(
     self: Effect.Effect<Messages.Message, E, R>,
     params: Messages.MessageCreateParams,
     options?: ContinueOptions
-  ): Effect.Effect<
-    Messages.Message,
-    E | TruncatedError | ContinuationError | InvalidContinuationOptionsError,
-    R | Claude.Claude
-  > =>
+  ): Continued<TruncatedError, E, R> =>
     Effect.gen(function*() {
       const max = yield* validateMax(options, 3)
       const send = sender(options)
