@@ -9,6 +9,7 @@ import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
@@ -23,6 +24,7 @@ import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
@@ -262,28 +264,23 @@ export const retryWaitMillis = Metric.histogram(
 
 const defaultBaseUrl = "https://api.anthropic.com"
 
+const failureOf = (exit: Exit.Exit<unknown, unknown>): Option.Option<unknown> =>
+  Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+
 const outcomeTag = (exit: Exit.Exit<unknown, unknown>): string =>
-  Exit.match(exit, {
-    onSuccess: () => "Success",
-    onFailure: (cause) =>
-      Option.match(Effect.runSync(Effect.option(Effect.failCause(cause).pipe(Effect.flip))), {
-        onNone: () => "Defect",
-        onSome: (error) =>
-          typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
-            ? error._tag
-            : "Unknown"
-      })
-  })
+  Exit.isSuccess(exit)
+    ? "Success"
+    : Option.match(failureOf(exit), {
+      onNone: () => Cause.isInterruptedOnly(exit.cause) ? "Interrupted" : "Defect",
+      onSome: (error) =>
+        Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : "Unknown"
+    })
 
 const requestIdOf = (exit: Exit.Exit<unknown, unknown>): Option.Option<string> =>
-  Exit.match(exit, {
-    onSuccess: () => Option.none(),
-    onFailure: (cause) =>
-      Option.flatMap(Effect.runSync(Effect.option(Effect.flip(Effect.failCause(cause)))), (error) =>
-        typeof error === "object" && error !== null && "requestId" in error && Option.isOption(error.requestId)
-          ? (error.requestId as Option.Option<string>)
-          : Option.none())
-  })
+  Option.flatMap(failureOf(exit), (error) =>
+    Predicate.hasProperty(error, "requestId") && Option.isOption(error.requestId)
+      ? (error.requestId as Option.Option<string>)
+      : Option.none())
 
 const durationOption = (
   option: string,
@@ -301,6 +298,10 @@ const durationOption = (
       })
     )
 }
+
+const apiKeyValue = /^[\x21-\x7e]+$/
+const batchId = /^[A-Za-z0-9_-]{1,256}$/
+const token = /^[A-Za-z0-9._-]+$/
 
 interface Settings {
   readonly baseUrl: string
@@ -338,9 +339,39 @@ const settingsFrom = (
         new InvalidClientOptionsError({ option: "maxEventSize", message: "maxEventSize must be a positive integer" })
       )
     }
+    // header values: visible ASCII only, checked here so that a stray
+    // newline or control character is a clear typed error (never echoing the
+    // key), not a defect or a transport failure quoting the header
+    if (!apiKeyValue.test(Redacted.value(options.apiKey))) {
+      return yield* Either.left(
+        new InvalidClientOptionsError({
+          option: "apiKey",
+          message:
+            "apiKey must be non-empty visible ASCII (no spaces, newlines or control characters); check how the key was pasted or loaded"
+        })
+      )
+    }
     const beta = typeof options.beta === "string" ? [options.beta] : options.beta ?? []
+    const badBeta = beta.find((flag) => !token.test(flag))
+    if (badBeta !== undefined) {
+      return yield* Either.left(
+        new InvalidClientOptionsError({
+          option: "beta",
+          message: `each beta flag must be a non-empty token of letters, digits and - _ . ; got ${describeValue(badBeta)}`
+        })
+      )
+    }
+    const apiVersion = options.apiVersion ?? "2023-06-01"
+    if (!token.test(apiVersion)) {
+      return yield* Either.left(
+        new InvalidClientOptionsError({
+          option: "apiVersion",
+          message: `apiVersion must be a token such as "2023-06-01", got ${describeValue(apiVersion)}`
+        })
+      )
+    }
     const headers: Record<string, string> = {
-      "anthropic-version": options.apiVersion ?? "2023-06-01",
+      "anthropic-version": apiVersion,
       "accept": "application/json",
       ...(beta.length > 0 ? { "anthropic-beta": beta.join(",") } : {})
     }
@@ -718,7 +749,20 @@ export const make = (
         return yield* call("messages.countTokens", "POST", path, Option.some(body), readJson(Messages.CountTokensResponse))
       })
 
-    const batchPath = (id: string) => `/v1/messages/batches/${encodeURIComponent(id)}`
+    /** A batch id goes into the URL path: it must be a plain id, never `..` or empty. */
+    const batchPath = (id: string, suffix = ""): Effect.Effect<string, ApiError.ClientRequestError> =>
+      batchId.test(id)
+        ? Effect.succeed(`/v1/messages/batches/${id}${suffix}`)
+        : Effect.fail(
+          new ApiError.ClientRequestError({
+            reason: "InvalidUrl",
+            method: "GET",
+            url: `${settings.baseUrl}/v1/messages/batches`,
+            message: `A batch id is letters, digits, "_" and "-" (like "msgbatch_01…"); got ${
+              describeValue(id.slice(0, 100))
+            }: nothing was sent`
+          })
+        )
 
     const batchResults = (response: HttpClientResponse.HttpClientResponse): Stream.Stream<BatchResult, CallError> =>
       response.stream.pipe(
@@ -773,8 +817,27 @@ export const make = (
           yield* Preflight.checkSize("batches", body)
           return yield* call("batches.create", "POST", path, Option.some(body), readJson(Messages.MessageBatch))
         }),
-      retrieve: (id) => call("batches.retrieve", "GET", batchPath(id), Option.none(), readJson(Messages.MessageBatch)),
+      retrieve: (id) =>
+        Effect.flatMap(
+          batchPath(id),
+          (path) => call("batches.retrieve", "GET", path, Option.none(), readJson(Messages.MessageBatch))
+        ),
       list: (options = {}) => {
+        if (
+          options.limit !== undefined &&
+          (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 1000)
+        ) {
+          return Effect.fail(
+            new ApiError.ClientRequestError({
+              reason: "InvalidUrl",
+              method: "GET",
+              url: `${settings.baseUrl}/v1/messages/batches`,
+              message: `batches.list limit must be an integer from 1 to 1000, got ${
+                describeValue(options.limit)
+              }: nothing was sent`
+            })
+          )
+        }
         const query = new URLSearchParams()
         if (options.limit !== undefined) query.set("limit", String(options.limit))
         if (options.afterId !== undefined) query.set("after_id", options.afterId)
@@ -789,10 +852,22 @@ export const make = (
         )
       },
       cancel: (id) =>
-        call("batches.cancel", "POST", `${batchPath(id)}/cancel`, Option.none(), readJson(Messages.MessageBatch)),
+        Effect.flatMap(
+          batchPath(id, "/cancel"),
+          (path) => call("batches.cancel", "POST", path, Option.none(), readJson(Messages.MessageBatch))
+        ),
       delete: (id) =>
-        call("batches.delete", "DELETE", batchPath(id), Option.none(), readJson(Messages.DeletedMessageBatch)),
-      results: (id) => resilientStream("batches.results", `${batchPath(id)}/results`, batchResults, "GET", Option.none())
+        Effect.flatMap(
+          batchPath(id),
+          (path) => call("batches.delete", "DELETE", path, Option.none(), readJson(Messages.DeletedMessageBatch))
+        ),
+      results: (id) =>
+        Stream.unwrap(
+          Effect.map(
+            batchPath(id, "/results"),
+            (path) => resilientStream("batches.results", path, batchResults, "GET", Option.none())
+          )
+        )
     }
 
     return {
@@ -837,7 +912,10 @@ export const layerConfig = (
     Claude,
     Effect.gen(function*() {
       const apiKey = yield* Config.redacted("ANTHROPIC_API_KEY")
-      const baseUrl = yield* Config.option(Config.string("ANTHROPIC_BASE_URL"))
+      // an empty ANTHROPIC_BASE_URL (exported but blank) means "unset"
+      const baseUrl = yield* Config.option(Config.string("ANTHROPIC_BASE_URL")).pipe(
+        Effect.map(Option.filter((url) => url.trim().length > 0))
+      )
       return yield* make({ ...options, apiKey, baseUrl: Option.getOrUndefined(baseUrl) })
     })
   )

@@ -329,7 +329,9 @@ describe("Claude e2e: invalid options are typed layer errors", () => {
     ["a fractional maxEventSize", { maxEventSize: 1.5 }, "InvalidClientOptionsError", "maxEventSize"],
     ["negative maxRetries", { retry: { maxRetries: -1 } }, "InvalidRetryOptionsError", "maxRetries"],
     ["an unknown jitter", { retry: { jitter: "wild" as RetryPolicy.Jitter } }, "InvalidRetryOptionsError", "jitter"],
-    ["breaker minimumCalls 0", { breaker: { minimumCalls: 0 } }, "InvalidCircuitBreakerOptionsError", "minimumCalls"]
+    ["breaker minimumCalls 0", { breaker: { minimumCalls: 0 } }, "InvalidCircuitBreakerOptionsError", "minimumCalls"],
+    ["a beta flag with a newline", { beta: ["ok-1", "bad\nflag"] }, "InvalidClientOptionsError", "beta"],
+    ["an apiVersion with a space", { apiVersion: "2023 06 01" }, "InvalidClientOptionsError", "apiVersion"]
   ]
   for (const [name, options, tag, option] of cases) {
     it.effect(`${name} ⇒ ${tag} naming ${option}`, () =>
@@ -347,6 +349,43 @@ describe("Claude e2e: invalid options are typed layer errors", () => {
         expect(String(error)).not.toContain("sk-ant-options-test")
       }))
   }
+
+  for (const [name, key] of [["a newline", "sk-ant-SECRET\ntail"], ["a NUL", "sk-ant-SECRET\u0000tail"], ["a space", "sk-ant-SECRET tail"], ["nothing", ""]] as const) {
+    it.effect(`an API key with ${name} ⇒ InvalidClientOptionsError naming apiKey, never echoing the key`, () =>
+      Effect.gen(function*() {
+        const error = yield* Layer.build(Claude.layer({ apiKey: Redacted.make(key) })).pipe(
+          Effect.provide(NodeHttpClient.layer),
+          Effect.scoped,
+          Effect.flip
+        )
+        expect(error).toBeInstanceOf(Claude.InvalidClientOptionsError)
+        expect(error).toMatchObject({ option: "apiKey" })
+        for (const text of [String(error), JSON.stringify(error), error.message]) {
+          expect(text).not.toContain("SECRET")
+        }
+      }))
+  }
+
+  it.effect("an empty ANTHROPIC_BASE_URL means unset: the default base URL", () =>
+    Effect.gen(function*() {
+      const seen = yield* Ref.make<ReadonlyArray<string>>([])
+      const fake = HttpClient.make((request) =>
+        Effect.as(
+          Ref.update(seen, (all) => [...all, request.url]),
+          HttpClientResponse.fromWeb(request, new Response("{\"input_tokens\":3}", { status: 200 }))
+        )
+      )
+      const claude = yield* Layer.build(Claude.layerConfig()).pipe(
+        Effect.map(Context.get(Claude.Claude)),
+        Effect.provide(Layer.succeed(HttpClient.HttpClient, fake)),
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(new Map([["ANTHROPIC_API_KEY", "sk-ant-config-test"], ["ANTHROPIC_BASE_URL", " "]]))
+        )
+      )
+      const count = yield* claude.messages.countTokens(params)
+      expect(count.input_tokens).toBe(3)
+      expect(yield* Ref.get(seen)).toEqual(["https://api.anthropic.com/v1/messages/count_tokens"])
+    }).pipe(Effect.scoped))
 
   it.effect("the emulator-wired layer fails the same way, and nothing is sent", () =>
     Effect.gen(function*() {

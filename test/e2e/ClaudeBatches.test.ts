@@ -187,6 +187,30 @@ describe("Claude e2e: batches", () => {
       expect(yield* arrivals).toEqual([])
     }).pipe(withClaude()))
 
+  it.effect("a batch id that is not a plain id, and a bad list limit, fail locally (InvalidUrl), 0 requests", () =>
+    Effect.gen(function*() {
+      const claude = yield* Claude.Claude
+      for (const id of ["..", "", "a/b", "msgbatch_1?x=1", "x".repeat(257)]) {
+        const calls: ReadonlyArray<Effect.Effect<unknown, Claude.CallError>> = [
+          claude.batches.retrieve(id),
+          claude.batches.cancel(id),
+          claude.batches.delete(id)
+        ]
+        for (const call of calls) {
+          const error = yield* failureOf(call)
+          expect(error._tag === "ClientRequestError" && error.reason).toBe("InvalidUrl")
+          expect(error.message).toContain("batch id")
+        }
+        const results = yield* Effect.flip(Stream.runDrain(claude.batches.results(id)))
+        expect(results._tag === "ClientRequestError" && results.reason).toBe("InvalidUrl")
+      }
+      for (const limit of [0, -1, 1.5, 1001]) {
+        const error = yield* failureOf(claude.batches.list({ limit }))
+        expect(error._tag === "ClientRequestError" && error.message).toContain("limit")
+      }
+      expect(yield* arrivals).toEqual([])
+    }).pipe(withClaude()))
+
   it.effect("more than 100 000 requests fail locally with ClientRequestError, 0 requests", () =>
     Effect.gen(function*() {
       const claude = yield* Claude.Claude
