@@ -421,6 +421,22 @@ export const make = (
 
     // -- one HTTP attempt ----------------------------------------------------
 
+    /**
+     * Defence in depth: a transport failure's message quotes the platform's
+     * own error, which some clients word with a header value; the key never
+     * stays in it.
+     */
+    const scrub = (error: ApiError.ApiError): ApiError.ApiError => {
+      const key = Redacted.value(apiKey)
+      if (
+        (error._tag !== "TransportError" && error._tag !== "ClientRequestError") || !error.message.includes(key)
+      ) return error
+      const message = error.message.split(key).join("[redacted]")
+      return error._tag === "TransportError"
+        ? new ApiError.TransportError({ ...error, message }, true)
+        : new ApiError.ClientRequestError({ ...error, message }, true)
+    }
+
     const request = (method: "GET" | "POST" | "DELETE", path: string, body: Option.Option<string>) => {
       const base = HttpClientRequest.make(method)(`${settings.baseUrl}${path}`).pipe(
         HttpClientRequest.setHeaders(settings.headers),
@@ -439,7 +455,7 @@ export const make = (
       body: Option.Option<string>
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError.ApiError> =>
       httpClient.execute(request(method, path, body)).pipe(
-        Effect.catchAll(ApiError.fromHttpClientError),
+        Effect.catchAll((error) => Effect.mapError(ApiError.fromHttpClientError(error), scrub)),
         Effect.flatMap((response) =>
           response.status >= 200 && response.status < 300
             ? Effect.succeed(response)

@@ -5,6 +5,7 @@
  * (ClaudeErrors, ClaudeStream, ClaudeBatches, ClaudeBreaker, ClaudeSecrets).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
@@ -365,6 +366,28 @@ describe("Claude e2e: invalid options are typed layer errors", () => {
         }
       }))
   }
+
+  it.effect("a transport failure whose platform message quotes the key is scrubbed", () =>
+    Effect.gen(function*() {
+      const leaky = HttpClient.make((request) =>
+        Effect.fail(
+          new HttpClientError.RequestError({
+            request,
+            reason: "Transport",
+            cause: new Error(`Headers.append: "${request.headers["x-api-key"]}" is an invalid header value.`)
+          })
+        )
+      )
+      const claude = yield* Layer.build(
+        Claude.layer({ apiKey: Redacted.make("sk-ant-LEAKY-123"), retry: { maxRetries: 0 } })
+      ).pipe(Effect.map(Context.get(Claude.Claude)), Effect.provide(Layer.succeed(HttpClient.HttpClient, leaky)))
+      const error = yield* Effect.flip(claude.messages.countTokens(params))
+      expect(error._tag).toBe("TransportError")
+      expect(error.message).toContain("[redacted]")
+      for (const text of [String(error), JSON.stringify(error), error.message]) {
+        expect(text).not.toContain("sk-ant-LEAKY-123")
+      }
+    }).pipe(Effect.scoped))
 
   it.effect("an empty ANTHROPIC_BASE_URL means unset: the default base URL", () =>
     Effect.gen(function*() {
