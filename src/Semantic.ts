@@ -879,10 +879,22 @@ const sender = (options: ContinueOptions | undefined) => (params: Messages.Messa
 const followUp = (
   params: Messages.MessageCreateParams,
   turn: ReadonlyArray<Messages.ContentBlock>
-): Messages.MessageCreateParams => ({
-  ...params,
-  messages: turn.length === 0 ? params.messages : [...params.messages, { role: "assistant", content: turn }]
-})
+): Messages.MessageCreateParams => {
+  if (turn.length === 0) return params
+  const last = params.messages[params.messages.length - 1]
+  if (last === undefined || last.role !== "assistant") {
+    return { ...params, messages: [...params.messages, { role: "assistant", content: turn }] }
+  }
+  // the request ended with an assistant prefill: the turn continues it, so the
+  // two become one assistant message (two in a row are rejected with a 400)
+  const prefill: ReadonlyArray<Messages.ContentBlockParam> = typeof last.content === "string"
+    ? (last.content.length > 0 ? [{ type: "text", text: last.content }] : [])
+    : last.content
+  return {
+    ...params,
+    messages: [...params.messages.slice(0, -1), { role: "assistant", content: [...prefill, ...turn] }]
+  }
+}
 
 /**
  * Continues a turn paused in a server-tool loop (`stop_reason:

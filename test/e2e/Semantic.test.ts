@@ -418,6 +418,25 @@ describe("continuePaused", () => {
       expect(bodies[1]).toEqual(JSON.parse(JSON.stringify(expected)))
     }))
 
+  it.effect("a request ending with an assistant prefill: the follow-up extends that one assistant message", () =>
+    Effect.gen(function*() {
+      const prefilled: Messages.MessageCreateParams = {
+        ...searchParams,
+        messages: [...searchParams.messages, { role: "assistant", content: "Here is what I found:" }]
+      }
+      const script = Emulator.sequence([rawJson(paused1), rawJson(done)])
+      const { bodies, exit } = yield* run(script, send("create", prefilled).pipe(Semantic.continuePaused(prefilled)))
+      expect(success(exit).id).toBe("msg_p3")
+      expect(bodies).toHaveLength(2)
+      expect(bodies[1]).toEqual({
+        ...searchParamsJson,
+        messages: [userTurn, {
+          role: "assistant",
+          content: [{ type: "text", text: "Here is what I found:" }, ...part1]
+        }]
+      })
+    }))
+
   it.effect("a response that is not paused comes back unchanged, with no follow-up", () =>
     Effect.gen(function*() {
       const { bodies, exit } = yield* run(Emulator.sequence([rawJson(done)]), send("create", searchParams).pipe(Semantic.continuePaused(searchParams)))
