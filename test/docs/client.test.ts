@@ -5,9 +5,9 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer, Metric, Option, Random, Schedule, Stream, TestClock } from "effect"
-import { CircuitBreaker, Claude, type Messages, RetryBudget } from "../src/index.js"
-import { Emulator } from "../src/testing/index.js"
-import { runVirtual } from "./support/virtualTime.js"
+import { CircuitBreaker, Claude, type Messages, RetryBudget } from "../../src/index.js"
+import { Emulator } from "../../src/testing/index.js"
+import { runVirtual } from "../support/virtualTime.js"
 
 // --- docs: quick start -------------------------------------------------------
 
