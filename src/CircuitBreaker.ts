@@ -714,7 +714,9 @@ export interface Service {
  * One admitted call, for work whose end is not the end of one effect (a
  * stream that outlives the effect that opened it). `complete` records the
  * call's outcome exactly as `protect` would; call it once, from a finalizer,
- * so that an interruption is recorded too.
+ * so that an interruption is recorded too. Take the permit and install that
+ * finalizer inside one `Effect.uninterruptibleMask`, as `protect` does: an
+ * interruption between the two would keep a half-open probe slot forever.
  *
  * @since 0.1.0
  * @category models
@@ -810,12 +812,14 @@ export const make = (
       return [decision, next, transitions]
     })
 
-    const permit: Effect.Effect<Permit, CircuitOpenError> = Effect.flatMap(admit, (decision) =>
+    // uninterruptible: once admission has taken a slot, the permit that frees
+    // it is always handed back (an interruption waits until it is)
+    const permit: Effect.Effect<Permit, CircuitOpenError> = Effect.uninterruptible(Effect.flatMap(admit, (decision) =>
       decision._tag === "Reject"
         ? Effect.zipRight(Metric.increment(rejections), Effect.fail(CircuitOpenError.fromRejection(decision)))
         : Effect.succeed<Permit>({
           complete: (exit) => run(outcome(decision.generation, exit, isFailure))
-        }))
+        })))
 
     const protect = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
       Effect.uninterruptibleMask((restore) =>

@@ -488,7 +488,7 @@ export const make = (
 
     /** Observes one attempt: a span, the attempt and outcome metrics, the wait before it. */
     const observeAttempt = (endpoint: string, counter: Ref.Ref<{ n: number; lastEnd: Option.Option<number> }>) =>
-    <A, E>(attempt: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const { lastEnd, n } = yield* Ref.updateAndGet(counter, (c) => ({ ...c, n: c.n + 1 }))
@@ -581,50 +581,56 @@ export const make = (
                   detail: `no event for ${Duration.format(settings.idleTimeout)}`
                 }))
             })
-          const attempt = Effect.gen(function*() {
-            const permit = yield* breaker.permit
-            const scope = yield* Scope.make()
-            return yield* Effect.gen(function*() {
-              // the headers of a stream come at once: waiting for them is
-              // silence like any other, bounded by the idle timeout
-              const response = yield* send(method, path, body).pipe(
-                Effect.timeoutFail({
-                  duration: settings.idleTimeout,
-                  onTimeout: () =>
-                    ApiError.transportError({
-                      reason: "Idle",
-                      method,
-                      url: `${settings.baseUrl}${path}`,
-                      detail: `no response headers for ${Duration.format(settings.idleTimeout)}`
-                    })
+          const outcome = yield* Ref.make<Exit.Exit<unknown, unknown>>(Exit.interrupt(Option.none() as never))
+          // Admission and the hand-over of what it holds (the breaker's permit,
+          // the attempt's scope) are uninterruptible: an interruption at any
+          // point either completes the permit and closes the scope, or finds
+          // them owned by the stream's finalizer, never in between.
+          const attempt = Effect.uninterruptibleMask((restore) =>
+            Effect.gen(function*() {
+              const permit = yield* breaker.permit
+              const scope = yield* Scope.make()
+              const opened = yield* restore(Effect.gen(function*() {
+                // the headers of a stream come at once: waiting for them is
+                // silence like any other, bounded by the idle timeout
+                const response = yield* send(method, path, body).pipe(
+                  Effect.timeoutFail({
+                    duration: settings.idleTimeout,
+                    onTimeout: () =>
+                      ApiError.transportError({
+                        reason: "Idle",
+                        method,
+                        url: `${settings.baseUrl}${path}`,
+                        detail: `no response headers for ${Duration.format(settings.idleTimeout)}`
+                      })
+                  })
+                )
+                const pull = yield* Stream.toPull(open(response)).pipe(Scope.extend(scope))
+                const first = yield* idle(pull).pipe(
+                  Effect.catchAll(Option.match({
+                    onNone: () => Effect.succeed(Chunk.empty<A>()),
+                    onSome: (error: E | ApiError.TransportError) => Effect.fail(error)
+                  }))
+                )
+                return { first, pull }
+              })).pipe(
+                Effect.onError((cause) =>
+                  Effect.zipRight(permit.complete(Exit.failCause(cause)), Scope.close(scope, Exit.failCause(cause)))
+                )
+              )
+              // from here the stream's scope owns the permit and the attempt's scope
+              yield* Effect.addFinalizer((exit) =>
+                Effect.gen(function*() {
+                  const recorded = yield* Ref.get(outcome)
+                  // a consumer that stops early (take, interrupt) leaves no outcome
+                  yield* permit.complete(Exit.isSuccess(exit) || Exit.isInterrupted(exit) ? recorded : exit)
+                  yield* Scope.close(scope, exit)
                 })
               )
-              const pull = yield* Stream.toPull(open(response)).pipe(Scope.extend(scope))
-              const first = yield* idle(pull).pipe(
-                Effect.catchAll(Option.match({
-                  onNone: () => Effect.succeed(Chunk.empty<A>()),
-                  onSome: (error: E | ApiError.TransportError) => Effect.fail(error)
-                }))
-              )
-              return { first, pull, permit, scope }
-            }).pipe(
-              Effect.onError((cause) =>
-                Effect.zipRight(permit.complete(Exit.failCause(cause)), Scope.close(scope, Exit.failCause(cause)))
-              )
-            )
-          }).pipe(observeAttempt(endpoint, counter))
-          const opened = yield* withBudget(RetryPolicy.retry(attempt, settings.policy))
-          const outcome = yield* Ref.make<Exit.Exit<unknown, unknown>>(Exit.interrupt(Option.none() as never))
-          yield* Effect.addFinalizer((exit) =>
-            Effect.gen(function*() {
-              const recorded = yield* Ref.get(outcome)
-              // a consumer that stops early (take, interrupt) leaves no outcome
-              yield* opened.permit.complete(
-                Exit.isSuccess(exit) || Exit.isInterrupted(exit) ? recorded : exit
-              )
-              yield* Scope.close(opened.scope, exit)
+              return opened
             })
-          )
+          ).pipe(observeAttempt(endpoint, counter))
+          const opened = yield* withBudget(RetryPolicy.retry(attempt, settings.policy))
           const rest = Stream.repeatEffectChunkOption(
             idle(opened.pull).pipe(
               Effect.tapError(Option.match({

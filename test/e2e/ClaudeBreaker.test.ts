@@ -7,6 +7,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
@@ -193,4 +194,41 @@ describe("Claude e2e: a shared RetryBudget", () => {
       yield* failureOf(create)
       expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 7500, 11500])
     }).pipe(withShared({ script: storm }, Layer.empty)))
+})
+
+describe("Claude e2e: breaker admission and interruption", () => {
+  // a half-open breaker with one probe slot, behind a store that takes 10 ms
+  // (virtual) per update, as a shared store over the network would
+  const slowHalfOpen = Layer.scoped(
+    CircuitBreaker.CircuitBreaker,
+    Effect.gen(function*() {
+      const memory = yield* CircuitBreaker.makeMemoryStore(
+        CircuitBreaker.State.HalfOpen({ generation: 1, openedAt: 0, halfOpenAt: 0, inFlight: 0, succeeded: 0 })
+      )
+      const slow: CircuitBreaker.Store = {
+        get: memory.get,
+        modify: (f) => Effect.zipRight(Effect.sleep("10 millis"), memory.modify(f))
+      }
+      return yield* CircuitBreaker.make({ halfOpenProbes: 1, store: slow })
+    })
+  )
+
+  it.effect("a stream interrupted while the breaker admits it frees its probe slot: the next call is sent", () =>
+    Effect.gen(function*() {
+      const claude = yield* Claude.Claude
+      const fiber = yield* Effect.fork(Stream.runDrain(claude.messages.stream(params)))
+      yield* Effect.yieldNow()
+      yield* Effect.yieldNow()
+      // interrupt while the store is still updating (admission in flight)
+      const interrupter = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* Effect.yieldNow()
+      // the admission ends, then the interruption records the slot's release
+      // (another 10 ms update); let the clock run until both are done
+      yield* runVirtual(Fiber.join(interrupter))
+      const state = yield* runVirtual(CircuitBreaker.state)
+      expect(state._tag === "HalfOpen" && state.inFlight).toBe(0)
+      const exit = yield* Effect.exit(runVirtual(create))
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(yield* Effect.flatMap(Emulator.Emulator, (e) => e.requestCount)).toBe(1)
+    }).pipe(withShared({}, slowHalfOpen)))
 })
