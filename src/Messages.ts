@@ -223,6 +223,14 @@ export const TextBlock = open({
  */
 export type TextBlock = typeof TextBlock.Type
 
+/** The fields of a tool call, client (`tool_use`) or server (`server_tool_use`). */
+const toolCallFields = {
+  id: Schema.String,
+  name: Schema.String,
+  input: JsonValue,
+  cache_control: optNull(CacheControl)
+}
+
 /**
  * `{ type: "tool_use", id, name, input }`: a call of a client tool.
  *
@@ -231,10 +239,7 @@ export type TextBlock = typeof TextBlock.Type
  */
 export const ToolUseBlock = open({
   type: Schema.Literal("tool_use"),
-  id: Schema.String,
-  name: Schema.String,
-  input: JsonValue,
-  cache_control: optNull(CacheControl)
+  ...toolCallFields
 }).annotations({ identifier: "ToolUseBlock" })
 
 /**
@@ -288,10 +293,7 @@ export type RedactedThinkingBlock = typeof RedactedThinkingBlock.Type
  */
 export const ServerToolUseBlock = open({
   type: Schema.Literal("server_tool_use"),
-  id: Schema.String,
-  name: Schema.String,
-  input: JsonValue,
-  cache_control: optNull(CacheControl)
+  ...toolCallFields
 }).annotations({ identifier: "ServerToolUseBlock" })
 
 /**
