@@ -412,11 +412,22 @@ export const make = (
       }))
     )
     const budget = yield* Effect.serviceOption(RetryBudget.RetryBudget)
-    const withBudget = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Option.match(budget, {
-        onNone: () => effect,
-        onSome: (service) => Effect.provideService(effect, RetryBudget.RetryBudget, service)
+    /**
+     * The retry policy sees this client's breaker (it ends the retries
+     * without sleeping when the breaker will still be open at the next
+     * attempt) and the process's budget, if there is one.
+     */
+    const retried = <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+      const withBreaker = Effect.provideService(
+        RetryPolicy.retry(attempt, settings.policy),
+        CircuitBreaker.CircuitBreaker,
+        breaker
+      )
+      return Option.match(budget, {
+        onNone: () => withBreaker,
+        onSome: (service) => Effect.provideService(withBreaker, RetryBudget.RetryBudget, service)
       })
+    }
     const apiKey = options.apiKey
 
     // -- one HTTP attempt ----------------------------------------------------
@@ -547,7 +558,7 @@ export const make = (
           }),
           observeAttempt(endpoint, counter)
         )
-        return yield* withBudget(RetryPolicy.retry(breaker.protect(attempt), settings.policy))
+        return yield* retried(breaker.protect(attempt))
       }).pipe(Effect.withSpan(`claude.${endpoint}`, { attributes: { "claude.method": method, "claude.path": path } }))
 
     // -- streams: retried only until the first element is handed over --------
@@ -630,7 +641,7 @@ export const make = (
               return opened
             })
           ).pipe(observeAttempt(endpoint, counter))
-          const opened = yield* withBudget(RetryPolicy.retry(attempt, settings.policy))
+          const opened = yield* retried(attempt)
           const rest = Stream.repeatEffectChunkOption(
             idle(opened.pull).pipe(
               Effect.tapError(Option.match({

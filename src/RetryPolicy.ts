@@ -23,6 +23,7 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
 import * as Schema from "effect/Schema"
 import * as ApiError from "./ApiError.js"
+import * as CircuitBreaker from "./CircuitBreaker.js"
 import { decodeDuration, describeValue } from "./internal/options.js"
 import * as RetryBudget from "./RetryBudget.js"
 
@@ -248,6 +249,9 @@ export const make = (options: Options = {}): Either.Either<RetryPolicy, InvalidR
  * - `"RetryAfterExceedsBudget"`: the server's `retry-after` is longer than
  *   what is left of the wall-clock budget;
  * - `"Budget"`: the next wait would end past the wall-clock budget;
+ * - `"CircuitOpen"`: the {@link CircuitBreaker.CircuitBreaker} in the
+ *   context is open and will still be open when the retry would be sent, so
+ *   the retry could only be refused (only from {@link retry});
  * - `"RetryBudgetEmpty"`: the process-wide {@link RetryBudget.RetryBudget}
  *   refused the retry (only from {@link retry}; {@link schedule} alone is
  *   unbudgeted).
@@ -261,6 +265,7 @@ export type GiveUpReason =
   | "MaxRetries"
   | "RetryAfterExceedsBudget"
   | "Budget"
+  | "CircuitOpen"
   | "RetryBudgetEmpty"
 
 /**
@@ -436,25 +441,38 @@ export const schedule = (policy: RetryPolicy = defaults): Schedule.Schedule<Deci
 // ---------------------------------------------------------------------------
 
 /**
- * Wraps the policy's schedule for {@link retry}: a retry the policy allows
- * must also be paid for by the retry budget (if one is provided), before any
- * sleep; each decision is logged at debug level and annotated on the current
- * span (attempt, wait, error tag, status, request id; never a header).
+ * Wraps the policy's schedule for {@link retry}. A retry the policy allows is
+ * refused at once, before any sleep, when the circuit breaker in the context
+ * will still be open at the instant the retry would be sent (it would only be
+ * rejected), or when the retry budget (if one is provided) cannot pay for it.
+ * Each decision is logged at debug level and annotated on the current span
+ * (attempt, wait, error tag, status, request id; never a header).
  */
 const instrumented = (
   inner: Schedule.Schedule<Decision, ApiError.Retryable>,
-  budget: Option.Option<RetryBudget.Service>
+  budget: Option.Option<RetryBudget.Service>,
+  breaker: Option.Option<CircuitBreaker.Service>
 ): Schedule.Schedule<Decision, ApiError.Retryable> =>
   Schedule.makeWithState(inner.initial, (now, error, state) =>
     Effect.flatMap(inner.step(now, error, state), ([nextState, decision, scheduleDecision]) => {
-      const refused: Effect.Effect<boolean> = decision._tag === "Retry" && Option.isSome(budget)
-        ? Effect.map(budget.value.tryWithdrawFor(decision.wait), (ok) => !ok)
-        : Effect.succeed(false)
-      return Effect.flatMap(refused, (isRefused) => {
-        const final: Decision = isRefused && decision._tag === "Retry"
+      const refusal: Effect.Effect<Option.Option<GiveUpReason>> = decision._tag !== "Retry"
+        ? Effect.succeedNone
+        : Effect.gen(function*() {
+          if (Option.isSome(breaker)) {
+            const current = yield* breaker.value.state
+            const sendAt = now + Duration.toMillis(decision.wait)
+            if (current._tag === "Open" && current.halfOpenAt > sendAt) return Option.some("CircuitOpen" as const)
+          }
+          if (Option.isSome(budget) && !(yield* budget.value.tryWithdrawFor(decision.wait))) {
+            return Option.some("RetryBudgetEmpty" as const)
+          }
+          return Option.none()
+        })
+      return Effect.flatMap(refusal, (refused) => {
+        const final: Decision = Option.isSome(refused) && decision._tag === "Retry"
           ? {
             _tag: "GiveUp",
-            reason: "RetryBudgetEmpty",
+            reason: refused.value,
             attempt: decision.attempt,
             error: decision.error,
             elapsed: decision.elapsed
@@ -462,7 +480,7 @@ const instrumented = (
           : decision
         return Effect.as(
           report(final, error),
-          [nextState, final, isRefused ? ScheduleDecision.done : scheduleDecision] as const
+          [nextState, final, Option.isSome(refused) ? ScheduleDecision.done : scheduleDecision] as const
         )
       })
     })
@@ -491,7 +509,9 @@ const report = (decision: Decision, error: ApiError.Retryable): Effect.Effect<vo
 }
 
 const retryWith = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Effect.serviceOption(RetryBudget.RetryBudget), (budget) => {
+  Effect.flatMap(
+    Effect.zip(Effect.serviceOption(RetryBudget.RetryBudget), Effect.serviceOption(CircuitBreaker.CircuitBreaker)),
+    ([budget, breaker]) => {
     // split by tag: only Retryable errors reach the schedule; any other
     // failure rides out in the success channel, so it is never retried
     const attempt = Effect.matchEffect(self, {
@@ -501,10 +521,11 @@ const retryWith = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy): 
     })
     const deposit = Option.match(budget, { onNone: () => Effect.void, onSome: (b) => b.deposit })
     return deposit.pipe(
-      Effect.zipRight(Effect.retry(attempt, instrumented(schedule(policy), budget))),
+      Effect.zipRight(Effect.retry(attempt, instrumented(schedule(policy), budget, breaker))),
       Effect.flatMap(Either.match({ onLeft: (e) => Effect.fail(e), onRight: (a) => Effect.succeed(a) }))
     )
-  })
+  }
+  )
 
 /**
  * Retries an effect under the policy. Errors are split by tag before the
@@ -516,6 +537,9 @@ const retryWith = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy): 
  * With a {@link RetryBudget.RetryBudget} in the context, the call's first
  * attempt deposits and each retry withdraws (before any sleep); an empty
  * budget ends the call at once with its last error. Without one, unbudgeted.
+ * With a {@link CircuitBreaker.CircuitBreaker} in the context, a retry that
+ * would reach the breaker while it is still open is not taken: the call ends
+ * at once with its last error, without sleeping first.
  *
  * Pass nothing for the {@link defaults}, a {@link RetryPolicy} from
  * {@link make}, or raw {@link Options}: raw options are validated when the

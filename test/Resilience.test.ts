@@ -123,3 +123,31 @@ describe("Resilience.protect: the seeds' policy in one line", () => {
       expect((yield* upstream.calls).length).toBe(2)
     }).pipe(Effect.withRandom(Random.fixed([0.5]))))
 })
+
+describe("Resilience.protect: the retry looks ahead at the breaker", () => {
+  it.effect("a retry that would reach a breaker still open is not taken: the last error, at once, no sleep", () =>
+    Effect.gen(function*() {
+      const upstream = yield* scripted(Array(100).fill(529))
+      const exit = yield* drive(
+        upstream.call.pipe(Resilience.protect(), Effect.provide(Resilience.layer({ breaker: { minimumCalls: 3 } })))
+      )
+      // the third failure (at 1.5 s) opens the breaker until 31.5 s; the retry
+      // due at 3.5 s would only be refused, so the call ends at 1.5 s
+      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("OverloadedError")
+      expect(yield* upstream.calls).toEqual([0, 500, 1500])
+    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+
+  it.effect("a retry that would reach the breaker half-open is taken, as its probe", () =>
+    Effect.gen(function*() {
+      const upstream = yield* scripted([529, 529, 529])
+      const exit = yield* drive(
+        upstream.call.pipe(
+          Resilience.protect(),
+          Effect.provide(Resilience.layer({ breaker: { minimumCalls: 3, openDuration: "1 second" } }))
+        )
+      )
+      // open at 1.5 s until 2.5 s; the retry due at 3.5 s finds it half-open and closes it
+      expect(exit).toEqual(Exit.succeed("ok"))
+      expect(yield* upstream.calls).toEqual([0, 500, 1500, 3500])
+    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+})
