@@ -15,7 +15,9 @@ export const normalize = (input: HeadersInput | undefined): Headers.Headers =>
   input === undefined ? Headers.empty : Headers.isHeaders(input) ? input : Headers.fromInput(input)
 
 /** @internal */
-export const get = (headers: Headers.Headers, name: string): Option.Option<string> => {
-  const value: unknown = headers[name]
-  return typeof value === "string" ? Option.some(value.trim()) : Option.none()
-}
+export const get = (headers: Headers.Headers, name: string): Option.Option<string> =>
+  // a record from untyped code may carry a non-string value: treat it as absent
+  Headers.get(headers, name).pipe(
+    Option.filter((value: unknown) => typeof value === "string"),
+    Option.map((value) => value.trim())
+  )
