@@ -325,10 +325,10 @@ describe("MessageCreateParams", () => {
     output_config: { effort: "high" }
   }
 
-  it("decodes a full request, keeping params it does not name, and encodes it back unchanged", () => {
+  it("decodes a full request, gathering params it does not name into extraParams, and encodes it back unchanged", () => {
     const params = Schema.decodeUnknownSync(Messages.MessageCreateParams)(full)
     expect(params.tools?.[1]).toEqual(full.tools[1])
-    expect(params.context_management).toEqual(full.context_management)
+    expect(params.extraParams).toEqual({ context_management: full.context_management })
     expect(params.output_config).toEqual({ effort: "high" })
     expect(Schema.encodeSync(Messages.MessageCreateParams)(params)).toEqual(full)
   })
@@ -344,14 +344,18 @@ describe("MessageCreateParams", () => {
     }
   })
 
-  it("lets a caller add a param this version does not name (type level too)", () => {
-    const params: Messages.MessageCreateParams = {
-      model: "claude-sonnet-4-5",
-      max_tokens: 16,
-      messages: [{ role: "user", content: "hi" }],
+  it("lets a caller add a param this version does not name, through extraParams (type level too)", () => {
+    const base = { model: "claude-sonnet-5-5", max_tokens: 16, messages: [{ role: "user" as const, content: "hi" }] }
+    const params: Messages.MessageCreateParams = { ...base, extraParams: { a_param_from_next_year: { enabled: true } } }
+    expect(Schema.encodeSync(Messages.MessageCreateParams)(params)).toEqual({
+      ...base,
       a_param_from_next_year: { enabled: true }
-    }
-    expect(Schema.encodeSync(Messages.MessageCreateParams)(params)).toEqual(params)
+    })
+    // withExtraParams merges, data-first and data-last
+    const twice = Messages.withExtraParams(Messages.withExtraParams(base, { a: 1 }), { b: 2 })
+    expect(twice.extraParams).toEqual({ a: 1, b: 2 })
+    expect(Messages.withExtraParams({ c: 3 })(twice).extraParams).toEqual({ a: 1, b: 2, c: 3 })
+    expect(Schema.encodeSync(Messages.MessageCreateParams)(twice)).toEqual({ ...base, a: 1, b: 2 })
   })
 
   it("rejects params without model or messages, and a tool without input_schema", () => {
@@ -848,7 +852,7 @@ describe("totality", () => {
     ["batch result", () => Messages.decodeMessageBatchIndividualResponseJson(JSON.stringify({ custom_id: "a", result: { type: poison } }))],
     ["param block", () => Messages.decodeMessageCreateParams({ model: "m", max_tokens: 1, messages: [{ role: "user", content: [{ type: poison }] }] })],
     ["image source", () => Messages.decodeMessageCreateParams({ model: "m", max_tokens: 1, messages: [{ role: "user", content: [{ type: "image", source: { type: poison } }] }] })],
-    ["tool_choice", () => Messages.decodeCountTokensParams({ model: "m", messages: [], tool_choice: { type: poison } })]
+    ["tool_choice", () => Messages.decodeCountTokensParams({ model: "m", messages: [{ role: "user", content: "hi" }], tool_choice: { type: poison } })]
   ]
   for (const [where, decode] of poisoned) {
     it(`a {"type":{"toString":0}} ${where} is a ParseError, not a throw`, () => {
