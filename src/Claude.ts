@@ -207,7 +207,7 @@ export interface Service {
  * const program = Effect.gen(function*() {
  *   const claude = yield* Claude.Claude
  *   const message = yield* claude.messages.create({
- *     model: "claude-sonnet-4-5",
+ *     model: "claude-sonnet-5-5",
  *     max_tokens: 1024,
  *     messages: [{ role: "user", content: "Hello" }]
  *   })

@@ -93,7 +93,7 @@ const messageBody = (content: ReadonlyArray<unknown>, extra: Record<string, unkn
   id: "msg_01XFDUDYJgAACzvnptvVoYEL",
   type: "message",
   role: "assistant",
-  model: "claude-sonnet-4-5-20250929",
+  model: "claude-haiku-4-5-20251001",
   content,
   stop_reason: "end_turn",
   stop_sequence: null,
@@ -236,7 +236,7 @@ describe("Message", () => {
   it("sends a response's content back as the next request's assistant turn", () => {
     const message = decodeOk(messageBody([thinking, textWithCitation, { type: "mystery", x: 1 }, toolUse]))
     const params: Messages.MessageCreateParams = {
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-5-5",
       max_tokens: 1024,
       messages: [
         { role: "user", content: "What's the weather in San Francisco?" },
@@ -262,7 +262,7 @@ describe("Message", () => {
 
 describe("MessageCreateParams", () => {
   const full = {
-    model: "claude-sonnet-4-5",
+    model: "claude-sonnet-5-5",
     max_tokens: 2048,
     system: [{ type: "text", text: "You are terse.", cache_control: { type: "ephemeral", ttl: "1h" } }],
     messages: [
@@ -368,7 +368,7 @@ describe("MessageCreateParams", () => {
 
   it("CountTokensParams takes the prompt params and passes the others through", () => {
     const body = {
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-5-5",
       system: "You are terse.",
       messages: [{ role: "user", content: "Hello, world" }],
       tools: full.tools,
@@ -389,7 +389,7 @@ describe("MessageCreateParams", () => {
 describe("BatchCreateParams", () => {
   const request = (custom_id: string) => ({
     custom_id,
-    params: { model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "Hello, world" }] }
+    params: { model: "claude-sonnet-5-5", max_tokens: 1024, messages: [{ role: "user", content: "Hello, world" }] }
   })
   const decode = Schema.decodeUnknownEither(Messages.BatchCreateParams)
 
@@ -509,7 +509,7 @@ const startBody = {
     type: "message",
     role: "assistant",
     content: [],
-    model: "claude-opus-4-1-20250805",
+    model: "claude-opus-4-5-20251101",
     stop_reason: null,
     stop_sequence: null,
     usage: { input_tokens: 472, output_tokens: 2, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }
@@ -643,7 +643,7 @@ const expectedMessage: Messages.Message = {
   id: "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY",
   type: "message",
   role: "assistant",
-  model: "claude-opus-4-1-20250805",
+  model: "claude-opus-4-5-20251101",
   content: [
     {
       type: "thinking",
