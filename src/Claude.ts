@@ -776,7 +776,9 @@ export const make = (
 
     const stream = (params: Messages.MessageCreateParams): Stream.Stream<Messages.MessageStreamEvent, StreamError> => {
       const site = siteOf("messages.stream", "POST", messagesPath)
-      return Stream.unwrap(Effect.map(checkedParams(Messages.MessageCreateParams, params, site), (wire) => streamWire(wire, site)))
+      return Stream.unwrap(
+        Effect.map(checkedParams(Messages.MessageCreateParams, params, site), (wire) => streamWire(wire, site))
+      )
     }
 
     const finalMessage = (params: Messages.MessageCreateParams): Effect.Effect<Messages.Message, StreamError> => {

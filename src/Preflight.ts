@@ -51,7 +51,9 @@ const kindOf = (u: unknown): string =>
     ? "a function"
     : typeof u === "symbol"
     ? "a symbol"
-    : "an array or another object"
+    : Array.isArray(u)
+    ? "an array"
+    : "an object"
 
 const segment = (key: PropertyKey): string =>
   typeof key === "number" ? `[${key}]` : typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${
@@ -83,12 +85,17 @@ const describeParseError = (error: ParseResult.ParseError): string => {
     : `${where}: ${issue.message}`
 }
 
+const maxProblemLength = 1000
+
 const invalid = (call: Call, problem: string): ApiError.ClientRequestError =>
   new ApiError.ClientRequestError({
     reason: "Encode",
     method: call.method,
     url: call.url,
-    message: `Invalid params for ${call.operation}, nothing was sent: ${problem}`
+    // a parse issue may quote the value at fault, which can be megabytes long
+    message: `Invalid params for ${call.operation}, nothing was sent: ${
+      problem.length > maxProblemLength ? `${problem.slice(0, maxProblemLength)}…` : problem
+    }`
   })
 
 /**
@@ -110,7 +117,10 @@ export const encodeParams = <A, I>(
     if (typeof params !== "object" || params === null || Array.isArray(params)) {
       return Either.left(invalid(call, `the params must be an object; got ${kindOf(params)}`))
     }
-    return Either.mapLeft(Schema.encodeUnknownEither(schema)(params), (error) => invalid(call, describeParseError(error)))
+    return Either.mapLeft(
+      Schema.encodeUnknownEither(schema)(params),
+      (error) => invalid(call, describeParseError(error))
+    )
   } catch (thrown) {
     return Either.left(
       invalid(call, `reading the params threw (${thrownText(thrown)}); pass plain data (no throwing getters or Proxies)`)
