@@ -86,6 +86,19 @@ describe("a value that cannot be right fails before anything is sent", () => {
       expect(yield* requestCount).toBe(0)
     }).pipe(withClaude()))
 
+  it.effect("a huge value of the wrong type is quoted, not copied: the message stays under 1200 characters", () =>
+    Effect.gen(function*() {
+      const claude = yield* Claude.Claude
+      const huge = "a".repeat(1_000_000)
+      const error = yield* failureOf(claude.messages.create({
+        ...params,
+        messages: [{ role: "user", content: [{ type: "text", text: "x", citations: huge as any }] }]
+      }))
+      expectInvalid(error, "messages.create", "messages[0].content[0].citations")
+      expect(error.message.length).toBeLessThan(1200)
+      expect(yield* requestCount).toBe(0)
+    }).pipe(withClaude()))
+
   it.effect("the controls are sent: max_tokens 0 (cache pre-warming), temperature 0 and 1, top_k 0", () =>
     Effect.gen(function*() {
       const claude = yield* Claude.Claude
