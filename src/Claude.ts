@@ -13,7 +13,7 @@ import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -207,7 +207,7 @@ export interface Service {
  * const program = Effect.gen(function*() {
  *   const claude = yield* Claude.Claude
  *   const message = yield* claude.messages.create({
- *     model: "claude-sonnet-4-5",
+ *     model: "claude-sonnet-5-5",
  *     max_tokens: 1024,
  *     messages: [{ role: "user", content: "Hello" }]
  *   })
@@ -342,7 +342,26 @@ const settingsFrom = (
     // header values: visible ASCII only, checked here so that a stray
     // newline or control character is a clear typed error (never echoing the
     // key), not a defect or a transport failure quoting the header
-    if (!apiKeyValue.test(Redacted.value(options.apiKey))) {
+    // a JavaScript caller may pass the key as a plain string (or nothing):
+    // say so, without printing it, instead of dying in `Redacted.value`
+    if (!Redacted.isRedacted(options.apiKey)) {
+      return yield* Either.left(
+        new InvalidClientOptionsError({
+          option: "apiKey",
+          message: `apiKey must be a Redacted value, got ${
+            typeof options.apiKey === "string"
+              ? "a plain string"
+              : options.apiKey === null
+              ? "null"
+              : typeof options.apiKey === "object"
+              ? "an object that is not Redacted"
+              : typeof options.apiKey
+          }: wrap the key with Redacted.make(key) (or use Claude.layerConfig, which reads ANTHROPIC_API_KEY), so that it is never printed`
+        })
+      )
+    }
+    const apiKey: unknown = Redacted.value(options.apiKey)
+    if (typeof apiKey !== "string" || !apiKeyValue.test(apiKey)) {
       return yield* Either.left(
         new InvalidClientOptionsError({
           option: "apiKey",
@@ -658,19 +677,20 @@ export const make = (
 
     // -- encoding and preflight -----------------------------------------------
 
-    const encodeBody = <A, I>(schema: Schema.Schema<A, I>, value: A, method: string, path: string) =>
-      Schema.encode(Schema.parseJson(schema))(value).pipe(
-        Effect.mapError((error) =>
-          new ApiError.ClientRequestError({
-            reason: "Encode",
-            method,
-            url: `${settings.baseUrl}${path}`,
-            message: `The request body could not be encoded (${method} ${path}): ${
-              ParseResult.TreeFormatter.formatErrorSync(error)
-            }`
-          })
-        )
-      )
+    // every entry point checks what it is given before anything else, totally:
+    // a JavaScript caller may pass null, a number or a throwing Proxy
+
+    const siteOf = (operation: string, method: string, path: string): Preflight.Call => ({
+      operation,
+      method,
+      url: `${settings.baseUrl}${path}`
+    })
+
+    const checkedParams = <A, I>(schema: Schema.Schema<A, I>, params: unknown, site: Preflight.Call) =>
+      Effect.suspend(() => Preflight.encodeParams(schema, params, site))
+
+    const bodyOf = (wire: unknown, endpoint: Preflight.Endpoint, site: Preflight.Call) =>
+      Effect.flatMap(Preflight.toJson(wire, site), (body) => Effect.as(Preflight.checkSize(endpoint, body), body))
 
     const streamEvents = (response: HttpClientResponse.HttpClientResponse) =>
       Stream.suspend(() => {
@@ -741,58 +761,76 @@ export const make = (
         )
       })
 
-    const streamParams = (params: Messages.MessageCreateParams) =>
-      Effect.gen(function*() {
-        const body = yield* encodeBody(Messages.MessageCreateParams, { ...params, stream: true }, "POST", "/v1/messages")
-        yield* Preflight.checkSize("messages", body)
-        return body
-      })
+    const messagesPath = "/v1/messages"
 
-    const stream = (params: Messages.MessageCreateParams): Stream.Stream<Messages.MessageStreamEvent, StreamError> =>
+    const streamWire = (
+      wire: Readonly<Record<string, unknown>>,
+      site: Preflight.Call
+    ): Stream.Stream<Messages.MessageStreamEvent, StreamError> =>
       Stream.unwrap(
         Effect.map(
-          streamParams(params),
-          (body) => resilientStream("messages.stream", "/v1/messages", streamEvents, "POST", Option.some(body))
+          bodyOf({ ...wire, stream: true }, "messages", site),
+          (body) => resilientStream("messages.stream", messagesPath, streamEvents, "POST", Option.some(body))
         )
       )
 
-    const finalMessage = (params: Messages.MessageCreateParams): Effect.Effect<Messages.Message, StreamError> =>
-      Stream.run(stream(params), Messages.sink)
+    const stream = (params: Messages.MessageCreateParams): Stream.Stream<Messages.MessageStreamEvent, StreamError> => {
+      const site = siteOf("messages.stream", "POST", messagesPath)
+      return Stream.unwrap(
+        Effect.map(checkedParams(Messages.MessageCreateParams, params, site), (wire) => streamWire(wire, site))
+      )
+    }
+
+    const finalMessage = (params: Messages.MessageCreateParams): Effect.Effect<Messages.Message, StreamError> => {
+      const site = siteOf("messages.finalMessage", "POST", messagesPath)
+      return Effect.flatMap(
+        checkedParams(Messages.MessageCreateParams, params, site),
+        (wire) => Stream.run(streamWire(wire, site), Messages.sink)
+      )
+    }
 
     const create = (
       params: Messages.MessageCreateParams
     ): Effect.Effect<Messages.Message, StreamError | Preflight.LongRequestError> =>
       Effect.gen(function*() {
-        if (Preflight.isLongRequest(params.max_tokens)) {
+        const site = siteOf("messages.create", "POST", messagesPath)
+        const wire = yield* checkedParams(Messages.MessageCreateParams, params, site)
+        const maxTokens = typeof wire.max_tokens === "number" ? wire.max_tokens : 0
+        if (Preflight.isLongRequest(maxTokens)) {
           return settings.longRequests === "fail"
-            ? yield* Effect.fail(Preflight.longRequestError(params.max_tokens))
-            : yield* finalMessage(params)
+            ? yield* Effect.fail(Preflight.longRequestError(maxTokens))
+            : yield* Stream.run(streamWire(wire, site), Messages.sink)
         }
-        const { stream: _stream, ...rest } = params
-        const body = yield* encodeBody(Messages.MessageCreateParams, rest, "POST", "/v1/messages")
-        yield* Preflight.checkSize("messages", body)
-        return yield* call("messages.create", "POST", "/v1/messages", Option.some(body), readJson(Messages.Message))
+        const { stream: _stream, ...rest } = wire
+        const body = yield* bodyOf(rest, "messages", site)
+        return yield* call("messages.create", "POST", messagesPath, Option.some(body), readJson(Messages.Message))
       })
 
     const countTokens = (params: Messages.CountTokensParams) =>
       Effect.gen(function*() {
         const path = "/v1/messages/count_tokens"
-        const body = yield* encodeBody(Messages.CountTokensParams, params, "POST", path)
-        yield* Preflight.checkSize("countTokens", body)
+        const site = siteOf("messages.countTokens", "POST", path)
+        const wire = yield* checkedParams(Messages.CountTokensParams, params, site)
+        const body = yield* bodyOf(wire, "countTokens", site)
         return yield* call("messages.countTokens", "POST", path, Option.some(body), readJson(Messages.CountTokensResponse))
       })
 
     /** A batch id goes into the URL path: it must be a plain id, never `..` or empty. */
     const batchPath = (id: string, suffix = ""): Effect.Effect<string, ApiError.ClientRequestError> =>
-      batchId.test(id)
+      // `typeof` first: a JavaScript caller's null, number or Proxy is never read
+      typeof id === "string" && batchId.test(id)
         ? Effect.succeed(`/v1/messages/batches/${id}${suffix}`)
         : Effect.fail(
           new ApiError.ClientRequestError({
             reason: "InvalidUrl",
             method: "GET",
             url: `${settings.baseUrl}/v1/messages/batches`,
-            message: `A batch id is letters, digits, "_" and "-" (like "msgbatch_01…"); got ${
-              describeValue(id.slice(0, 100))
+            message: `A batch id is a string of letters, digits, "_" and "-" (like "msgbatch_01…"); got ${
+              typeof id === "string"
+                ? describeValue(id.slice(0, 100))
+                : id === null || typeof id !== "object" && typeof id !== "function"
+                ? String(id)
+                : `a value of type ${typeof id}`
             }: nothing was sent`
           })
         )
@@ -846,8 +884,9 @@ export const make = (
       create: (params) =>
         Effect.gen(function*() {
           const path = "/v1/messages/batches"
-          const body = yield* encodeBody(Messages.BatchCreateParams, params, "POST", path)
-          yield* Preflight.checkSize("batches", body)
+          const site = siteOf("batches.create", "POST", path)
+          const wire = yield* checkedParams(Messages.BatchCreateParams, params, site)
+          const body = yield* bodyOf(wire, "batches", site)
           return yield* call("batches.create", "POST", path, Option.some(body), readJson(Messages.MessageBatch))
         }),
       retrieve: (id) =>
@@ -855,35 +894,20 @@ export const make = (
           batchPath(id),
           (path) => call("batches.retrieve", "GET", path, Option.none(), readJson(Messages.MessageBatch))
         ),
-      list: (options = {}) => {
-        if (
-          options.limit !== undefined &&
-          (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 1000)
-        ) {
-          return Effect.fail(
-            new ApiError.ClientRequestError({
-              reason: "InvalidUrl",
-              method: "GET",
-              url: `${settings.baseUrl}/v1/messages/batches`,
-              message: `batches.list limit must be an integer from 1 to 1000, got ${
-                describeValue(options.limit)
-              }: nothing was sent`
-            })
-          )
-        }
-        const query = new URLSearchParams()
-        if (options.limit !== undefined) query.set("limit", String(options.limit))
-        if (options.afterId !== undefined) query.set("after_id", options.afterId)
-        if (options.beforeId !== undefined) query.set("before_id", options.beforeId)
-        const search = query.toString()
-        return call(
-          "batches.list",
-          "GET",
-          `/v1/messages/batches${search.length > 0 ? `?${search}` : ""}`,
-          Option.none(),
-          readJson(Messages.MessageBatchList)
-        )
-      },
+      list: (options) =>
+        Effect.flatMap(
+          Effect.suspend(() =>
+            Preflight.listQuery(options, siteOf("batches.list", "GET", "/v1/messages/batches"))
+          ),
+          (search) =>
+            call(
+              "batches.list",
+              "GET",
+              `/v1/messages/batches${search.length > 0 ? `?${search}` : ""}`,
+              Option.none(),
+              readJson(Messages.MessageBatchList)
+            )
+        ),
       cancel: (id) =>
         Effect.flatMap(
           batchPath(id, "/cancel"),
@@ -944,7 +968,15 @@ export const layerConfig = (
   Layer.scoped(
     Claude,
     Effect.gen(function*() {
-      const apiKey = yield* Config.redacted("ANTHROPIC_API_KEY")
+      const apiKey = yield* Config.redacted("ANTHROPIC_API_KEY").pipe(
+        // Config redacts the message of a secret's error ("<redacted>"), which
+        // reads as if a key were there: say that none is set, and how to set one
+        Effect.catchIf(ConfigError.isMissingDataOnly, () =>
+          Effect.fail(ConfigError.MissingData(
+            ["ANTHROPIC_API_KEY"],
+            "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=<your API key from the Claude Console> before starting, or build the client with Claude.layer({ apiKey: Redacted.make(key) })"
+          )))
+      )
       // an empty ANTHROPIC_BASE_URL (exported but blank) means "unset"
       const baseUrl = yield* Config.option(Config.string("ANTHROPIC_BASE_URL")).pipe(
         Effect.map(Option.filter((url) => url.trim().length > 0))

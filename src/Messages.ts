@@ -755,53 +755,199 @@ export const SystemPrompt = Schema.Union(Schema.String, Schema.Array(TextBlock))
   identifier: "SystemPrompt"
 })
 
-/**
- * Any param this version does not name passes through (the index signature):
- * the API may add params before this module names them.
- */
-const extraParams = OtherFields
+// -- checked values ------------------------------------------------------------
 
-const countTokensFields = {
-  model: Schema.String,
-  messages: Schema.Array(MessageParam),
-  system: Schema.optional(SystemPrompt),
-  tools: Schema.optional(Schema.Array(Tool)),
-  tool_choice: Schema.optional(ToolChoice),
-  thinking: Schema.optional(ThinkingConfig)
+const isFiniteInteger = (n: number): boolean => Number.isFinite(n) && Number.isInteger(n)
+
+/** A number param, checked for values that cannot be right (NaN, ±Infinity, out of range). */
+const checkedNumber = (name: string, rule: string, ok: (n: number) => boolean) =>
+  Schema.Number.pipe(
+    Schema.filter((n) => ok(n) || `${name} must be ${rule}; got ${describeValue(n)}`)
+  ).annotations({ identifier: name })
+
+/**
+ * `max_tokens`: a finite integer, at least 0 (`0` populates the prompt cache
+ * without generating a response, as the API documents).
+ */
+const MaxTokens = checkedNumber("max_tokens", "a finite integer ≥ 0", (n) => isFiniteInteger(n) && n >= 0)
+
+const unitInterval = (name: string) => checkedNumber(name, "a number from 0 to 1", (n) => n >= 0 && n <= 1)
+
+const TopK = checkedNumber("top_k", "a finite integer ≥ 0", (n) => isFiniteInteger(n) && n >= 0)
+
+const ModelName = Schema.String.pipe(
+  Schema.filter((model) =>
+    model.trim().length > 0 || `model must name a model, such as "claude-sonnet-5-5"; got ${describeValue(model)}`
+  )
+).annotations({ identifier: "Model" })
+
+const MessageList = Schema.Array(MessageParam).pipe(
+  Schema.filter((messages) => messages.length > 0 || "messages must hold at least one message; got an empty array")
+).annotations({ identifier: "Messages" })
+
+// -- closed params and their escape hatch -------------------------------------
+
+/**
+ * Params this version does not name yet, sent as given: the value of the
+ * `extraParams` field of {@link MessageCreateParams} and
+ * {@link CountTokensParams}. Its keys are merged into the top level of the
+ * JSON body; a key that is a named param is rejected (set that param
+ * directly, where it is checked).
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const ExtraParams = Schema.Record({ key: FieldName, value: JsonValue }).annotations({
+  identifier: "ExtraParams"
+})
+
+/**
+ * @since 0.1.0
+ * @category params
+ */
+export type ExtraParams = typeof ExtraParams.Type
+
+/** The edit distance of two short names, for "did you mean". */
+const distance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)
+      )
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}
+
+const suggestion = (key: string, names: ReadonlyArray<string>): string => {
+  if (key.length > 64) return ""
+  const near = names
+    .map((name) => [name, distance(key.toLowerCase(), name.toLowerCase())] as const)
+    .filter(([name, d]) => d <= Math.max(1, Math.floor(name.length / 4)))
+    .sort((x, y) => x[1] - y[1])[0]
+  return near === undefined ? "" : ` (did you mean ${near[0]}?)`
 }
 
 /**
- * The body of `POST /v1/messages`. Params this version does not name are
- * allowed and sent as given.
+ * A closed params struct: the fields it names (each checked) plus
+ * `extraParams`, whose keys are merged into the wire object on encode. On
+ * decode, the wire fields it does not name are gathered into `extraParams`.
+ * A field that is neither named nor in `extraParams` is rejected with a
+ * message that names it.
+ */
+const closedParams = <Fields extends Schema.Struct.Fields>(fields: Fields, identifier: string) => {
+  const names = Object.keys(fields)
+  const named = new Set([...names, "extraParams"])
+  const Typed = Schema.Struct({ ...fields, extraParams: Schema.optional(ExtraParams) }).annotations({
+    // keep unknown keys on the type side, so that the filter below sees them
+    parseOptions: { onExcessProperty: "preserve" }
+  }).pipe(
+    Schema.filter((params) => {
+      for (const key of Object.keys(params)) {
+        if (!named.has(key)) {
+          return {
+            path: [key],
+            message: `${describeValue(key)} is not a param of ${identifier}${
+              suggestion(key, names)
+            }: pass a param this version does not know in extraParams (Messages.withExtraParams)`
+          }
+        }
+      }
+      const extra: unknown = (params as { readonly extraParams?: unknown }).extraParams
+      if (isObject(extra)) {
+        for (const key of Object.keys(extra)) {
+          if (named.has(key)) {
+            return {
+              path: ["extraParams", key],
+              message: `${describeValue(key)} is a named param of ${identifier}: set it directly, not in extraParams`
+            }
+          }
+        }
+      }
+      return true
+    })
+  )
+  const Wire = Schema.Record({ key: FieldName, value: JsonValue })
+  return Schema.transform(Wire, Typed, {
+    strict: false,
+    decode: (wire) => {
+      const own: Record<string, unknown> = {}
+      const extra: Record<string, unknown> = {}
+      for (const key of Object.keys(wire)) {
+        if (named.has(key) && key !== "extraParams") own[key] = wire[key]
+        else extra[key] = wire[key]
+      }
+      return Object.keys(extra).length > 0 ? { ...own, extraParams: extra } : own
+    },
+    encode: (params) => {
+      const { extraParams, ...own } = params as { readonly extraParams?: Readonly<Record<string, unknown>> }
+      return extraParams === undefined ? own : { ...own, ...extraParams }
+    }
+  }).annotations({ identifier })
+}
+
+const countTokensFields = {
+  model: ModelName,
+  messages: MessageList,
+  system: Schema.optional(SystemPrompt),
+  tools: Schema.optional(Schema.Array(Tool)),
+  tool_choice: Schema.optional(ToolChoice),
+  thinking: Schema.optional(ThinkingConfig),
+  cache_control: Schema.optional(Schema.NullOr(CacheControl)),
+  output_config: Schema.optional(open({
+    effort: Schema.optional(Schema.NullOr(Schema.String)),
+    format: Schema.optional(Schema.NullOr(OtherFields))
+  })),
+  speed: Schema.optional(Schema.NullOr(Schema.String))
+}
+
+/**
+ * The body of `POST /v1/messages`, closed: a misspelt param (`temprature`,
+ * `sytem`) is a compile error, and a `ParseError` naming it at run time.
+ * Values that cannot be right fail before anything is sent: `max_tokens` is
+ * a finite integer ≥ 0, `temperature` and `top_p` are in [0, 1], `top_k` is
+ * an integer ≥ 0, `messages` holds at least one message, `model` is not
+ * empty.
+ *
+ * A param this version does not name yet goes in `extraParams` (or through
+ * {@link withExtraParams}); its keys are merged into the body as given.
  *
  * @example
  * ```ts
  * import { Messages } from "claude-resilience"
  *
  * const params: Messages.MessageCreateParams = {
- *   model: "claude-sonnet-4-5",
+ *   model: "claude-sonnet-5-5",
  *   max_tokens: 1024,
- *   messages: [{ role: "user", content: "Hello, Claude" }]
+ *   messages: [{ role: "user", content: "Hello, Claude" }],
+ *   extraParams: { context_management: { edits: [{ type: "clear_tool_uses_20250919" }] } }
  * }
  * ```
  *
  * @since 0.1.0
  * @category params
  */
-export const MessageCreateParams = Schema.Struct(
-  {
-    ...countTokensFields,
-    max_tokens: Schema.Number,
-    temperature: Schema.optional(Schema.Number),
-    top_p: Schema.optional(Schema.Number),
-    top_k: Schema.optional(Schema.Number),
-    stop_sequences: Schema.optional(Schema.Array(Schema.String)),
-    stream: Schema.optional(Schema.Boolean),
-    metadata: Schema.optional(open({ user_id: Schema.optional(Schema.NullOr(Schema.String)) })),
-    service_tier: Schema.optional(Schema.String)
-  },
-  extraParams
-).annotations({ identifier: "MessageCreateParams" })
+export const MessageCreateParams = closedParams({
+  ...countTokensFields,
+  max_tokens: MaxTokens,
+  temperature: Schema.optional(unitInterval("temperature")),
+  top_p: Schema.optional(unitInterval("top_p")),
+  top_k: Schema.optional(TopK),
+  stop_sequences: Schema.optional(Schema.Array(Schema.String)),
+  stream: Schema.optional(Schema.Boolean),
+  metadata: Schema.optional(open({ user_id: Schema.optional(Schema.NullOr(Schema.String)) })),
+  service_tier: Schema.optional(Schema.String),
+  container: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, OtherFields))),
+  diagnostics: Schema.optional(Schema.NullOr(OtherFields)),
+  inference_geo: Schema.optional(Schema.NullOr(Schema.String)),
+  user_profile_id: Schema.optional(Schema.String),
+  workspace_id: Schema.optional(Schema.String)
+}, "MessageCreateParams")
 
 /**
  * @since 0.1.0
@@ -811,20 +957,56 @@ export type MessageCreateParams = typeof MessageCreateParams.Type
 
 /**
  * The body of `POST /v1/messages/count_tokens`: the params that shape the
- * prompt (no `max_tokens`, sampling or `stream`). Unnamed params pass through.
+ * prompt (no `max_tokens`, sampling or `stream`, which the endpoint
+ * rejects), closed like {@link MessageCreateParams}, with the same
+ * `extraParams`.
  *
  * @since 0.1.0
  * @category params
  */
-export const CountTokensParams = Schema.Struct(countTokensFields, extraParams).annotations({
-  identifier: "CountTokensParams"
-})
+export const CountTokensParams = closedParams(countTokensFields, "CountTokensParams")
 
 /**
  * @since 0.1.0
  * @category params
  */
 export type CountTokensParams = typeof CountTokensParams.Type
+
+/**
+ * Adds params this version does not name yet to `extraParams` (merged with
+ * any already there). They are sent at the top level of the body, as given.
+ *
+ * @example
+ * ```ts
+ * import { Messages } from "claude-resilience"
+ *
+ * const params = Messages.withExtraParams(
+ *   { model: "claude-sonnet-5-5", max_tokens: 1024, messages: [{ role: "user", content: "Hi" }] },
+ *   { context_management: { edits: [{ type: "clear_tool_uses_20250919" }] } }
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const withExtraParams: {
+  (
+    extra: ExtraParams
+  ): <P extends MessageCreateParams | CountTokensParams>(params: P) => P & { readonly extraParams: ExtraParams }
+  <P extends MessageCreateParams | CountTokensParams>(
+    params: P,
+    extra: ExtraParams
+  ): P & { readonly extraParams: ExtraParams }
+} = dual(
+  2,
+  <P extends MessageCreateParams | CountTokensParams>(
+    params: P,
+    extra: ExtraParams
+  ): P & { readonly extraParams: ExtraParams } => ({
+    ...params,
+    extraParams: { ...params.extraParams, ...extra }
+  })
+)
 
 /**
  * The most requests one Message Batch may hold.

@@ -1,13 +1,199 @@
 /**
- * Checks made before anything is sent: the body's size against the
+ * Checks made before anything is sent: the params against their schema
+ * (total, whatever a JavaScript caller passes), the body's size against the
  * endpoint's byte limit, and the 10-minute rule for non-streaming requests.
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as ApiError from "./ApiError.js"
+
+// ---------------------------------------------------------------------------
+// params
+// ---------------------------------------------------------------------------
+
+/**
+ * The call a check is made for: its name (`messages.create`), its method and
+ * URL, as a {@link ApiError.ClientRequestError} reports them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Call {
+  readonly operation: string
+  readonly method: string
+  readonly url: string
+}
+
+/** What a thrown value says, read without trusting it (its getters may throw too). */
+const thrownText = (thrown: unknown): string => {
+  try {
+    if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`.slice(0, 200)
+    return typeof thrown === "string" ? thrown.slice(0, 200) : `a thrown ${typeof thrown}`
+  } catch {
+    return "a value that could not be read"
+  }
+}
+
+/** `null`, `undefined`, a number… as written; an object or a function by its kind only (nothing of it is read). */
+const kindOf = (u: unknown): string =>
+  u === null
+    ? "null"
+    : typeof u === "string"
+    ? JSON.stringify(u.length > 40 ? `${u.slice(0, 40)}…` : u)
+    : typeof u === "number" || typeof u === "boolean" || typeof u === "undefined" || typeof u === "bigint"
+    ? String(u)
+    : typeof u === "function"
+    ? "a function"
+    : typeof u === "symbol"
+    ? "a symbol"
+    : Array.isArray(u)
+    ? "an array"
+    : "an object"
+
+const segment = (key: PropertyKey): string =>
+  typeof key === "number" ? `[${key}]` : typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${
+    JSON.stringify(String(key))
+  }]`
+
+const formatPath = (path: ReadonlyArray<PropertyKey>): string => path.map(segment).join("").replace(/^\./, "")
+
+/**
+ * The most specific problem of a parse error: the issue with the deepest path
+ * (a union reports one issue per member it tried; the deepest is the one that
+ * got furthest), its path written like `messages[0].content[1].text`.
+ */
+const describeParseError = (error: ParseResult.ParseError): string => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const issue = issues.reduce<ParseResult.ArrayFormatterIssue | undefined>(
+    (best, next) => best === undefined || next.path.length > best.path.length ? next : best,
+    undefined
+  )
+  if (issue === undefined) return ParseResult.TreeFormatter.formatErrorSync(error)
+  if (issue.path.length === 0) return issue.message
+  const where = formatPath(issue.path)
+  if (issue._tag === "Missing") return `${where} is required but missing`
+  const last = issue.path[issue.path.length - 1]
+  // a message that already names its field reads better without the prefix
+  return issue.path.length === 1 && typeof last === "string" &&
+      (issue.message.startsWith(last) || issue.message.startsWith(JSON.stringify(last)))
+    ? issue.message
+    : `${where}: ${issue.message}`
+}
+
+const maxProblemLength = 1000
+
+const invalid = (call: Call, problem: string): ApiError.ClientRequestError =>
+  new ApiError.ClientRequestError({
+    reason: "Encode",
+    method: call.method,
+    url: call.url,
+    // a parse issue may quote the value at fault, which can be megabytes long
+    message: `Invalid params for ${call.operation}, nothing was sent: ${
+      problem.length > maxProblemLength ? `${problem.slice(0, maxProblemLength)}…` : problem
+    }`
+  })
+
+/**
+ * Checks `params` against `schema` and gives their wire form (a fresh plain
+ * object), or a {@link ApiError.ClientRequestError} (`reason: "Encode"`)
+ * whose message names the field at fault. Total: `null`, a number, a Proxy
+ * whose traps throw or an object whose getter throws each become the error,
+ * never a throw or a defect.
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const encodeParams = <A, I>(
+  schema: Schema.Schema<A, I>,
+  params: unknown,
+  call: Call
+): Either.Either<I, ApiError.ClientRequestError> => {
+  try {
+    if (typeof params !== "object" || params === null || Array.isArray(params)) {
+      return Either.left(invalid(call, `the params must be an object; got ${kindOf(params)}`))
+    }
+    return Either.mapLeft(
+      Schema.encodeUnknownEither(schema)(params),
+      (error) => invalid(call, describeParseError(error))
+    )
+  } catch (thrown) {
+    return Either.left(
+      invalid(call, `reading the params threw (${thrownText(thrown)}); pass plain data (no throwing getters or Proxies)`)
+    )
+  }
+}
+
+/**
+ * The JSON text of an encoded body, or a {@link ApiError.ClientRequestError}
+ * when it has none (a `bigint`, a cycle or a throwing `toJSON` in a value
+ * kept as given, such as a tool's input).
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const toJson = (body: unknown, call: Call): Either.Either<string, ApiError.ClientRequestError> => {
+  try {
+    return Either.right(JSON.stringify(body))
+  } catch (thrown) {
+    return Either.left(invalid(call, `the body could not be written as JSON (${thrownText(thrown)})`))
+  }
+}
+
+/**
+ * The query string of `batches.list` (without its `?`), or a
+ * {@link ApiError.ClientRequestError} (`reason: "InvalidUrl"`): `options` is
+ * an object or `undefined`, `limit` an integer from 1 to 1000, `afterId` and
+ * `beforeId` strings. Total, like {@link encodeParams}.
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const listQuery = (options: unknown, call: Call): Either.Either<string, ApiError.ClientRequestError> => {
+  const fail = (problem: string) =>
+    Either.left(
+      new ApiError.ClientRequestError({
+        reason: "InvalidUrl",
+        method: call.method,
+        url: call.url,
+        message: `${call.operation} ${problem}: nothing was sent`
+      })
+    )
+  try {
+    if (options === undefined) return Either.right("")
+    if (typeof options !== "object" || options === null || Array.isArray(options)) {
+      return fail(`options must be an object ({ limit?, afterId?, beforeId? }), got ${kindOf(options)}`)
+    }
+    const { afterId, beforeId, limit } = options as {
+      readonly limit?: unknown
+      readonly afterId?: unknown
+      readonly beforeId?: unknown
+    }
+    if (limit !== undefined && (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 1000)) {
+      return fail(`limit must be an integer from 1 to 1000, got ${kindOf(limit)}`)
+    }
+    for (const [name, value] of [["afterId", afterId], ["beforeId", beforeId]] as const) {
+      if (value !== undefined && (typeof value !== "string" || value.length === 0)) {
+        return fail(`${name} must be a batch id (a non-empty string), got ${kindOf(value)}`)
+      }
+    }
+    const query = new URLSearchParams()
+    if (limit !== undefined) query.set("limit", String(limit))
+    if (typeof afterId === "string") query.set("after_id", afterId)
+    if (typeof beforeId === "string") query.set("before_id", beforeId)
+    return Either.right(query.toString())
+  } catch (thrown) {
+    return fail(`options could not be read (${thrownText(thrown)})`)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// size
+// ---------------------------------------------------------------------------
 
 const MiB = 1024 * 1024
 

@@ -152,7 +152,7 @@ const nonNull = (value: string | null | undefined): Option.Option<string> =>
  * const program = Effect.gen(function*() {
  *   const claude = yield* Claude.Claude
  *   const message = yield* claude.messages.create({
- *     model: "claude-sonnet-4-5",
+ *     model: "claude-sonnet-5-5",
  *     max_tokens: 1024,
  *     messages: [{ role: "user", content: "Hello" }]
  *   })
@@ -617,7 +617,7 @@ const defaultAccepted: ReadonlyArray<OutcomeTag> = ["Complete", "ToolUse"]
  * import { Effect } from "effect"
  * import { Claude, Semantic } from "claude-resilience"
  *
- * const params = { model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user" as const, content: "Hi" }] }
+ * const params = { model: "claude-sonnet-5-5", max_tokens: 1024, messages: [{ role: "user" as const, content: "Hi" }] }
  * const answer = Effect.flatMap(Claude.Claude, (claude) =>
  *   claude.messages.create(params).pipe(
  *     Semantic.requireComplete(),
@@ -918,7 +918,7 @@ const followUp = (
  * import { Claude, Semantic } from "claude-resilience"
  *
  * const params = {
- *   model: "claude-sonnet-4-5",
+ *   model: "claude-sonnet-5-5",
  *   max_tokens: 2048,
  *   tools: [{ type: "web_search_20250305", name: "web_search" }],
  *   messages: [{ role: "user" as const, content: "What happened in Paris today?" }]
@@ -988,7 +988,7 @@ const continuable = (content: ReadonlyArray<Messages.ContentBlock>): Option.Opti
  * import { Effect } from "effect"
  * import { Claude, Semantic } from "claude-resilience"
  *
- * const params = { model: "claude-sonnet-4-5", max_tokens: 512, messages: [{ role: "user" as const, content: "Write a story" }] }
+ * const params = { model: "claude-sonnet-5-5", max_tokens: 512, messages: [{ role: "user" as const, content: "Write a story" }] }
  * const story = Effect.flatMap(Claude.Claude, (claude) =>
  *   claude.messages.create(params).pipe(Semantic.continueTruncated(params, { maxContinuations: 2 })))
  * ```
@@ -1142,7 +1142,7 @@ export const decodeToolInputs: {
  * import { Claude, Semantic } from "claude-resilience"
  *
  * const Weather = Schema.Struct({ city: Schema.String })
- * const params = { model: "claude-sonnet-4-5", max_tokens: 512, messages: [{ role: "user" as const, content: "Weather in Paris?" }] }
+ * const params = { model: "claude-sonnet-5-5", max_tokens: 512, messages: [{ role: "user" as const, content: "Weather in Paris?" }] }
  * const checked = Effect.flatMap(Claude.Claude, (claude) =>
  *   claude.messages.create(params).pipe(
  *     Semantic.requireComplete(),

@@ -616,7 +616,7 @@ describe("ApiError.fromResponse: retryAfter on retryable errors", () => {
 const request = HttpClientRequest.post(MESSAGES_URL).pipe(
   HttpClientRequest.setHeader("x-api-key", SECRET),
   HttpClientRequest.setHeader("anthropic-version", "2023-06-01"),
-  HttpClientRequest.bodyUnsafeJson({ model: "claude-sonnet-4-5", max_tokens: 16, messages: [] })
+  HttpClientRequest.bodyUnsafeJson({ model: "claude-sonnet-5-5", max_tokens: 16, messages: [] })
 )
 
 const webResponse = (body: BodyInit | null, status: number, headers: Record<string, string> = {}) =>

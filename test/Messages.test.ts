@@ -93,7 +93,7 @@ const messageBody = (content: ReadonlyArray<unknown>, extra: Record<string, unkn
   id: "msg_01XFDUDYJgAACzvnptvVoYEL",
   type: "message",
   role: "assistant",
-  model: "claude-sonnet-4-5-20250929",
+  model: "claude-haiku-4-5-20251001",
   content,
   stop_reason: "end_turn",
   stop_sequence: null,
@@ -236,7 +236,7 @@ describe("Message", () => {
   it("sends a response's content back as the next request's assistant turn", () => {
     const message = decodeOk(messageBody([thinking, textWithCitation, { type: "mystery", x: 1 }, toolUse]))
     const params: Messages.MessageCreateParams = {
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-5-5",
       max_tokens: 1024,
       messages: [
         { role: "user", content: "What's the weather in San Francisco?" },
@@ -262,7 +262,7 @@ describe("Message", () => {
 
 describe("MessageCreateParams", () => {
   const full = {
-    model: "claude-sonnet-4-5",
+    model: "claude-sonnet-5-5",
     max_tokens: 2048,
     system: [{ type: "text", text: "You are terse.", cache_control: { type: "ephemeral", ttl: "1h" } }],
     messages: [
@@ -325,10 +325,10 @@ describe("MessageCreateParams", () => {
     output_config: { effort: "high" }
   }
 
-  it("decodes a full request, keeping params it does not name, and encodes it back unchanged", () => {
+  it("decodes a full request, gathering params it does not name into extraParams, and encodes it back unchanged", () => {
     const params = Schema.decodeUnknownSync(Messages.MessageCreateParams)(full)
     expect(params.tools?.[1]).toEqual(full.tools[1])
-    expect(params.context_management).toEqual(full.context_management)
+    expect(params.extraParams).toEqual({ context_management: full.context_management })
     expect(params.output_config).toEqual({ effort: "high" })
     expect(Schema.encodeSync(Messages.MessageCreateParams)(params)).toEqual(full)
   })
@@ -344,14 +344,18 @@ describe("MessageCreateParams", () => {
     }
   })
 
-  it("lets a caller add a param this version does not name (type level too)", () => {
-    const params: Messages.MessageCreateParams = {
-      model: "claude-sonnet-4-5",
-      max_tokens: 16,
-      messages: [{ role: "user", content: "hi" }],
+  it("lets a caller add a param this version does not name, through extraParams (type level too)", () => {
+    const base = { model: "claude-sonnet-5-5", max_tokens: 16, messages: [{ role: "user" as const, content: "hi" }] }
+    const params: Messages.MessageCreateParams = { ...base, extraParams: { a_param_from_next_year: { enabled: true } } }
+    expect(Schema.encodeSync(Messages.MessageCreateParams)(params)).toEqual({
+      ...base,
       a_param_from_next_year: { enabled: true }
-    }
-    expect(Schema.encodeSync(Messages.MessageCreateParams)(params)).toEqual(params)
+    })
+    // withExtraParams merges, data-first and data-last
+    const twice = Messages.withExtraParams(Messages.withExtraParams(base, { a: 1 }), { b: 2 })
+    expect(twice.extraParams).toEqual({ a: 1, b: 2 })
+    expect(Messages.withExtraParams({ c: 3 })(twice).extraParams).toEqual({ a: 1, b: 2, c: 3 })
+    expect(Schema.encodeSync(Messages.MessageCreateParams)(twice)).toEqual({ ...base, a: 1, b: 2 })
   })
 
   it("rejects params without model or messages, and a tool without input_schema", () => {
@@ -364,7 +368,7 @@ describe("MessageCreateParams", () => {
 
   it("CountTokensParams takes the prompt params and passes the others through", () => {
     const body = {
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-5-5",
       system: "You are terse.",
       messages: [{ role: "user", content: "Hello, world" }],
       tools: full.tools,
@@ -385,7 +389,7 @@ describe("MessageCreateParams", () => {
 describe("BatchCreateParams", () => {
   const request = (custom_id: string) => ({
     custom_id,
-    params: { model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "Hello, world" }] }
+    params: { model: "claude-sonnet-5-5", max_tokens: 1024, messages: [{ role: "user", content: "Hello, world" }] }
   })
   const decode = Schema.decodeUnknownEither(Messages.BatchCreateParams)
 
@@ -505,7 +509,7 @@ const startBody = {
     type: "message",
     role: "assistant",
     content: [],
-    model: "claude-opus-4-1-20250805",
+    model: "claude-opus-4-5-20251101",
     stop_reason: null,
     stop_sequence: null,
     usage: { input_tokens: 472, output_tokens: 2, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }
@@ -639,7 +643,7 @@ const expectedMessage: Messages.Message = {
   id: "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY",
   type: "message",
   role: "assistant",
-  model: "claude-opus-4-1-20250805",
+  model: "claude-opus-4-5-20251101",
   content: [
     {
       type: "thinking",
@@ -848,7 +852,7 @@ describe("totality", () => {
     ["batch result", () => Messages.decodeMessageBatchIndividualResponseJson(JSON.stringify({ custom_id: "a", result: { type: poison } }))],
     ["param block", () => Messages.decodeMessageCreateParams({ model: "m", max_tokens: 1, messages: [{ role: "user", content: [{ type: poison }] }] })],
     ["image source", () => Messages.decodeMessageCreateParams({ model: "m", max_tokens: 1, messages: [{ role: "user", content: [{ type: "image", source: { type: poison } }] }] })],
-    ["tool_choice", () => Messages.decodeCountTokensParams({ model: "m", messages: [], tool_choice: { type: poison } })]
+    ["tool_choice", () => Messages.decodeCountTokensParams({ model: "m", messages: [{ role: "user", content: "hi" }], tool_choice: { type: poison } })]
   ]
   for (const [where, decode] of poisoned) {
     it(`a {"type":{"toString":0}} ${where} is a ParseError, not a throw`, () => {

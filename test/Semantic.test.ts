@@ -12,7 +12,7 @@ const body = (stop_reason: unknown, content: ReadonlyArray<unknown>, extra: Reco
   id: "msg_01XFDUDYJgAACzvnptvVoYEL",
   type: "message",
   role: "assistant",
-  model: "claude-sonnet-4-5",
+  model: "claude-sonnet-5-5",
   content,
   stop_reason,
   stop_sequence: null,
@@ -170,13 +170,13 @@ describe("toError", () => {
     expect(error).toMatchObject({
       _tag: "RefusalError",
       messageId: "msg_01XFDUDYJgAACzvnptvVoYEL",
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-5-5",
       category: Option.some("cyber"),
       explanation: Option.some(refusalDetails.explanation)
     })
     expect((error as Semantic.RefusalError).response).toBe(message)
     expect(error.message).toBe(
-      `Claude declined to answer (refusal; message "msg_01XFDUDYJgAACzvnptvVoYEL", model "claude-sonnet-4-5", category "cyber"): ` +
+      `Claude declined to answer (refusal; message "msg_01XFDUDYJgAACzvnptvVoYEL", model "claude-sonnet-5-5", category "cyber"): ` +
         `${refusalDetails.explanation}. The same request gets the same refusal: rephrase it or send it to a fallback model`
     )
   })
@@ -195,7 +195,7 @@ describe("toError", () => {
     const error = Semantic.toError(Semantic.outcome(decode(body("max_tokens", [text("The")]))))
     expect(error).toMatchObject({ _tag: "TruncatedError", outputTokens: 310, continuations: 0 })
     expect(error.message).toBe(
-      `The response was cut off at max_tokens after 310 output tokens (message "msg_01XFDUDYJgAACzvnptvVoYEL", model "claude-sonnet-4-5"): raise max_tokens or continue the response`
+      `The response was cut off at max_tokens after 310 output tokens (message "msg_01XFDUDYJgAACzvnptvVoYEL", model "claude-sonnet-5-5"): raise max_tokens or continue the response`
     )
   })
 
@@ -501,10 +501,10 @@ describe("decodeToolInputs", () => {
       path: ["location", "city"],
       field: "input.location.city",
       messageId: "msg_01XFDUDYJgAACzvnptvVoYEL",
-      model: "claude-sonnet-4-5"
+      model: "claude-sonnet-5-5"
     })
     expect(error.message).toBe(
-      `The input of tool "get_weather" (tool_use "toolu_2", message "msg_01XFDUDYJgAACzvnptvVoYEL", model "claude-sonnet-4-5") does not match its schema at input.location.city: Expected string, actual 75`
+      `The input of tool "get_weather" (tool_use "toolu_2", message "msg_01XFDUDYJgAACzvnptvVoYEL", model "claude-sonnet-5-5") does not match its schema at input.location.city: Expected string, actual 75`
     )
     expect(error.reason).toContain("city")
   })

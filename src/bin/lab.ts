@@ -60,7 +60,7 @@ const scenarios: ReadonlyArray<Scenario> = [
 ]
 
 const params = {
-  model: "claude-lab",
+  model: "claude-sonnet-5-5",
   max_tokens: 256,
   messages: [{ role: "user" as const, content: "Hello from the lab" }]
 }

@@ -5,6 +5,19 @@
  * it as a scoped Layer; its own times come from `Clock`, so `TestClock`
  * drives it together with the client.
  *
+ * Each request is answered in this order:
+ *
+ * 1. a body over 300 MiB gets the edge's HTML 413;
+ * 2. a request that carries no key gets the API's 401 `authentication_error`
+ *    ("x-api-key header is required"), and one with the wrong key, when
+ *    `apiKey` is set, a 401 ("invalid x-api-key");
+ * 3. the fault script decides: any reply it scripts is sent as scripted;
+ * 4. an `Ok` reply is first checked as the API checks the request (unless
+ *    `validate: false`): invalid params get the API's 400
+ *    `invalid_request_error`, a model not in `models` its 404
+ *    `not_found_error`;
+ * 5. the endpoint is served.
+ *
  * @since 0.1.0
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -22,6 +35,7 @@ import * as Data from "effect/Data"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -115,8 +129,10 @@ export const Reply = Data.taggedEnum<Reply>()
 
 /**
  * One request as the emulator received it. `headers` are `@effect/platform`
- * `Headers`, which redact `x-api-key` when Effect logs or formats them (Node's
- * `util.inspect` does not: read `headers["x-api-key"]` only to assert on it).
+ * `Headers` whose credentials (`x-api-key`, `authorization`, cookies) print
+ * as `"<redacted>"` wherever the request is rendered: Effect's loggers,
+ * `JSON.stringify` (of the request or of its headers) and Node's
+ * `util.inspect`. Read `headers["x-api-key"]` only to assert on it.
  *
  * @since 0.1.0
  * @category models
@@ -237,8 +253,29 @@ export type BatchOutcome =
 export interface Options {
   /** The fault script (default {@link healthy}). */
   readonly script?: Script | undefined
-  /** When set, requests must carry this `x-api-key`; others get a 401. */
+  /**
+   * When set, requests must carry this `x-api-key` (or `authorization:
+   * Bearer`); others get a 401 `authentication_error` ("invalid x-api-key").
+   * A request with no key at all always gets a 401 ("x-api-key header is
+   * required").
+   */
   readonly apiKey?: string | undefined
+  /**
+   * The models the emulator serves (default {@link defaultModels}): a request
+   * for any other gets the API's 404 `not_found_error` (`"model: <name>"`).
+   */
+  readonly models?: ReadonlyArray<string> | undefined
+  /**
+   * Whether a request the script answers with `Ok` is first checked as the
+   * API checks it (default `true`): a missing or invalid `model`,
+   * `max_tokens` or `messages`, an out-of-range `temperature`, `top_p` or
+   * `top_k`, an unknown top-level param ⇒ 400 `invalid_request_error` with
+   * the API's message; an unknown model ⇒ 404 `not_found_error`. A batch's
+   * envelope is checked when it is created; each request's params when its
+   * results are read (an invalid one ends `errored`), as the API validates
+   * them asynchronously. `false` serves every request.
+   */
+  readonly validate?: boolean | undefined
   /** Requests per minute reported in the rate-limit headers (default 50). */
   readonly requestsPerMinute?: number | undefined
   /** Tokens per minute reported in the rate-limit headers (default 100 000). */
@@ -298,6 +335,213 @@ const presentedKey = (headers: Headers.Headers): string | undefined => {
   return authorization !== undefined && authorization.startsWith("Bearer ") ? authorization.slice(7) : undefined
 }
 
+// ---------------------------------------------------------------------------
+// checking requests as the API does
+// ---------------------------------------------------------------------------
+
+/**
+ * The models the emulator serves by default: those of the official SDK's
+ * `Model` type (`@anthropic-ai/sdk` 1.12), less the deprecated
+ * `claude-sonnet-4-5` and `claude-sonnet-4-5-20250929` (end of life 2026-11-30).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultModels: ReadonlyArray<string> = [
+  "claude-fable-5-2",
+  "claude-mythos-5-2",
+  "claude-haiku-5-5",
+  "claude-sonnet-5-5",
+  "claude-fable-5-1",
+  "claude-opus-5-5",
+  "claude-mythos-5-1",
+  "claude-sonnet-5",
+  "claude-fable-5",
+  "claude-mythos-5",
+  "claude-opus-5",
+  "claude-opus-4-8",
+  "claude-opus-4-7",
+  "claude-mythos-preview",
+  "claude-opus-4-6",
+  "claude-sonnet-4-6",
+  "claude-haiku-4-5",
+  "claude-haiku-4-5-20251001",
+  "claude-opus-4-5",
+  "claude-opus-4-5-20251101"
+]
+
+/** The model of a reply whose request named none (validation off). */
+const fallbackModel = "claude-sonnet-5-5"
+
+/** The top-level params of `POST /v1/messages/count_tokens` (GA and beta). */
+const countTokensParams = [
+  "model",
+  "messages",
+  "system",
+  "tools",
+  "tool_choice",
+  "thinking",
+  "cache_control",
+  "output_config",
+  "output_format",
+  "speed",
+  "context_management",
+  "mcp_servers",
+  "compaction",
+  "billing_policy"
+]
+
+/** The top-level params of `POST /v1/messages` (GA and beta, and the sampling params). */
+const messagesParams = [
+  ...countTokensParams,
+  "max_tokens",
+  "temperature",
+  "top_p",
+  "top_k",
+  "stop_sequences",
+  "stream",
+  "metadata",
+  "service_tier",
+  "container",
+  "diagnostics",
+  "inference_geo",
+  "user_profile_id",
+  "workspace_id",
+  "fallbacks",
+  "fallback_credit_token",
+  "thread"
+]
+
+/** Why the API would refuse a request: its status, error type and message. */
+interface Refusal {
+  readonly status: 400 | 404
+  readonly type: "invalid_request_error" | "not_found_error"
+  readonly message: string
+}
+
+const invalidRequest = (message: string): Refusal => ({ status: 400, type: "invalid_request_error", message })
+
+const isInteger = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u)
+
+/**
+ * The first problem the API would report in a Messages or Token Counting
+ * body, worded as the API words it (`"max_tokens: Field required"`,
+ * `"temprature: Extra inputs are not permitted"`, `"model: <name>"`), or
+ * `undefined` for a body it would serve.
+ */
+const checkParams = (
+  json: unknown,
+  endpoint: "messages" | "count_tokens",
+  models: ReadonlySet<string>
+): Refusal | undefined => {
+  if (!isRecord(json)) return invalidRequest("Input should be a valid dictionary or object to extract fields from")
+  const known = endpoint === "messages" ? messagesParams : countTokensParams
+  const unknown = Object.keys(json).find((key) => !known.includes(key))
+  if (unknown !== undefined) return invalidRequest(`${unknown}: Extra inputs are not permitted`)
+  if (!("model" in json)) return invalidRequest("model: Field required")
+  if (typeof json.model !== "string") return invalidRequest("model: Input should be a valid string")
+  if (json.model.length === 0) return invalidRequest("model: String should have at least 1 character")
+  if (endpoint === "messages") {
+    if (!("max_tokens" in json)) return invalidRequest("max_tokens: Field required")
+    if (!isInteger(json.max_tokens)) return invalidRequest("max_tokens: Input should be a valid integer")
+    if (json.max_tokens < 0) return invalidRequest("max_tokens: Input should be greater than or equal to 0")
+  }
+  if (!("messages" in json)) return invalidRequest("messages: Field required")
+  if (!Array.isArray(json.messages)) return invalidRequest("messages: Input should be a valid list")
+  if (json.messages.length === 0) return invalidRequest("messages: at least one message is required")
+  for (const [i, message] of json.messages.entries()) {
+    if (!isRecord(message)) return invalidRequest(`messages.${i}: Input should be a valid dictionary`)
+    if (message.role !== "user" && message.role !== "assistant") {
+      return invalidRequest(`messages.${i}.role: Input should be 'user' or 'assistant'`)
+    }
+    if (!("content" in message)) return invalidRequest(`messages.${i}.content: Field required`)
+    if (typeof message.content !== "string" && !Array.isArray(message.content)) {
+      return invalidRequest(`messages.${i}.content: Input should be a valid list`)
+    }
+  }
+  if ("system" in json && typeof json.system !== "string" && !Array.isArray(json.system)) {
+    return invalidRequest("system: Input should be a valid string")
+  }
+  for (const name of ["temperature", "top_p"] as const) {
+    if (name in json) {
+      const value = json[name]
+      if (typeof value !== "number") return invalidRequest(`${name}: Input should be a valid number`)
+      if (!(value >= 0 && value <= 1)) return invalidRequest(`${name}: range: 0..1`)
+    }
+  }
+  if ("top_k" in json) {
+    if (!isInteger(json.top_k)) return invalidRequest("top_k: Input should be a valid integer")
+    if (json.top_k < 0) return invalidRequest("top_k: Input should be greater than or equal to 0")
+  }
+  if ("stream" in json && typeof json.stream !== "boolean") return invalidRequest("stream: Input should be a valid boolean")
+  if (
+    "stop_sequences" in json &&
+    !(Array.isArray(json.stop_sequences) && json.stop_sequences.every((s) => typeof s === "string"))
+  ) {
+    return invalidRequest("stop_sequences: Input should be a valid list")
+  }
+  if (!models.has(json.model)) return { status: 404, type: "not_found_error", message: `model: ${json.model}` }
+  return undefined
+}
+
+const customIdPattern = /^[a-zA-Z0-9_-]{1,64}$/
+
+/** The first problem the API would report in a batch's envelope (each request's params are checked later). */
+const checkBatch = (json: unknown): Refusal | undefined => {
+  if (!isRecord(json)) return invalidRequest("Input should be a valid dictionary or object to extract fields from")
+  const unknown = Object.keys(json).find((key) => key !== "requests")
+  if (unknown !== undefined) return invalidRequest(`${unknown}: Extra inputs are not permitted`)
+  if (!("requests" in json)) return invalidRequest("requests: Field required")
+  if (!Array.isArray(json.requests)) return invalidRequest("requests: Input should be a valid list")
+  if (json.requests.length === 0) return invalidRequest("requests: List should have at least 1 item after validation, not 0")
+  const seen = new Set<string>()
+  for (const [i, request] of json.requests.entries()) {
+    if (!isRecord(request)) return invalidRequest(`requests.${i}: Input should be a valid dictionary`)
+    const extra = Object.keys(request).find((key) => key !== "custom_id" && key !== "params")
+    if (extra !== undefined) return invalidRequest(`requests.${i}.${extra}: Extra inputs are not permitted`)
+    if (!("custom_id" in request)) return invalidRequest(`requests.${i}.custom_id: Field required`)
+    if (typeof request.custom_id !== "string" || !customIdPattern.test(request.custom_id)) {
+      return invalidRequest(`requests.${i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'`)
+    }
+    if (seen.has(request.custom_id)) {
+      return invalidRequest(`requests: custom_id ${request.custom_id} is used more than once; each custom_id must be unique`)
+    }
+    seen.add(request.custom_id)
+    if (!("params" in request)) return invalidRequest(`requests.${i}.params: Field required`)
+    if (!isRecord(request.params)) return invalidRequest(`requests.${i}.params: Input should be a valid dictionary`)
+  }
+  return undefined
+}
+
+// ---------------------------------------------------------------------------
+// recorded requests
+// ---------------------------------------------------------------------------
+
+const credentialHeaders: ReadonlySet<string> = new Set([
+  "x-api-key",
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie"
+])
+
+/**
+ * A request's headers as a platform `Headers` (which Effect's loggers redact)
+ * that also print their credentials as `"<redacted>"` under `JSON.stringify`
+ * and Node's `util.inspect`; reading a header still gives its value.
+ */
+const recordedHeaders = (input: Headers.Input): Headers.Headers => {
+  const headers = Headers.fromInput(input)
+  const printable = (): Record<string, string> => {
+    const out: Record<string, string> = {}
+    for (const [name, value] of Object.entries(headers)) out[name] = credentialHeaders.has(name) ? "<redacted>" : value
+    return out
+  }
+  Object.defineProperty(headers, "toJSON", { value: printable, enumerable: false })
+  Object.defineProperty(headers, NodeInspectSymbol, { value: printable, enumerable: false })
+  return headers
+}
+
 const decodeJson = Schema.decodeUnknownOption(Schema.parseJson())
 
 const estimateTokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4))
@@ -322,7 +566,7 @@ const buildMessage = (
 ): Record<string, unknown> => {
   const content = messageContent(reply)
   const params = Option.getOrUndefined(request.json)
-  const model = isRecord(params) && typeof params.model === "string" ? params.model : "claude-emulator"
+  const model = isRecord(params) && typeof params.model === "string" ? params.model : fallbackModel
   const stopReason = reply.stopReason !== undefined
     ? reply.stopReason
     : content.some((block) => block.type === "tool_use")
@@ -446,6 +690,15 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
     const requestsPerMinute = options.requestsPerMinute ?? 50
     const tokensPerMinute = options.tokensPerMinute ?? 100_000
     const batchProcessing = Duration.toMillis(Duration.decode(options.batchProcessingTime ?? 0))
+    const models: ReadonlySet<string> = new Set(options.models ?? defaultModels)
+    const validate = options.validate ?? true
+    /** How one request of a batch ends: invalid params end `errored`, as the API reports them. */
+    const outcomeOf = (r: BatchRecord["requests"][number]): BatchOutcome => {
+      const refusal = validate ? checkParams(r.params, "messages", models) : undefined
+      return refusal !== undefined
+        ? { errored: { type: refusal.type, message: refusal.message } }
+        : options.batchOutcome?.(r.custom_id, r.params) ?? "succeeded"
+    }
 
     const node = Http.createServer()
     // Node stamps every reply with a wall-clock `Date` header; the emulator's
@@ -518,9 +771,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
     const batchObject = (batch: BatchRecord, now: number) => {
       const ended = Option.isSome(batch.canceledAt) || now >= batch.endsAt
       const outcomes = batch.requests.map((r) =>
-        Option.isSome(batch.canceledAt) && now < batch.endsAt
-          ? "canceled"
-          : options.batchOutcome?.(r.custom_id, r.params) ?? "succeeded"
+        Option.isSome(batch.canceledAt) && now < batch.endsAt ? "canceled" : outcomeOf(r)
       )
       const count = (kind: string) =>
         ended ? outcomes.filter((o) => (typeof o === "string" ? o : "errored") === kind).length : 0
@@ -557,18 +808,34 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
       Effect.gen(function*() {
         const json = Option.getOrUndefined(request.json)
         const notFound = jsonResponse(404, errorObject("not_found_error", "Not found", Option.none()), headers)
-        if (request.method === "POST" && request.path === messagesPath) {
-          if (!isRecord(json)) {
-            return jsonResponse(
-              400,
-              errorObject("invalid_request_error", "The request body is not valid JSON.", Option.none()),
-              headers
-            )
-          }
-          const message = buildMessage(yield* nextId("msg"), request, reply)
-          return json.stream === true ? sseResponse(streamEvents(message), headers) : jsonResponse(200, message, headers)
+        const refuse = (refusal: Refusal) =>
+          jsonResponse(
+            refusal.status,
+            errorObject(refusal.type, refusal.message, Option.some(headers["request-id"]!)),
+            headers
+          )
+        const isPost = request.method === "POST"
+        const endpoint = isPost && request.path === messagesPath
+          ? "messages"
+          : isPost && request.path === `${messagesPath}/count_tokens`
+          ? "count_tokens"
+          : isPost && request.path === `${messagesPath}/batches`
+          ? "batches"
+          : undefined
+        if (endpoint !== undefined && Option.isNone(request.json)) {
+          return refuse(invalidRequest("The request body is not valid JSON."))
         }
-        if (request.method === "POST" && request.path === `${messagesPath}/count_tokens`) {
+        if (validate && endpoint !== undefined) {
+          const refusal = endpoint === "batches" ? checkBatch(json) : checkParams(json, endpoint, models)
+          if (refusal !== undefined) return refuse(refusal)
+        }
+        if (endpoint === "messages") {
+          const message = buildMessage(yield* nextId("msg"), request, reply)
+          return isRecord(json) && json.stream === true
+            ? sseResponse(streamEvents(message), headers)
+            : jsonResponse(200, message, headers)
+        }
+        if (endpoint === "count_tokens") {
           return jsonResponse(200, { input_tokens: estimateTokens(request.body) }, headers)
         }
         if (request.path === `${messagesPath}/batches`) {
@@ -634,7 +901,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
             for (const r of batch.requests) {
               const outcome: BatchOutcome = Option.isSome(batch.canceledAt) && now < batch.endsAt
                 ? "canceled"
-                : options.batchOutcome?.(r.custom_id, r.params) ?? "succeeded"
+                : outcomeOf(r)
               if (outcome === "succeeded") {
                 const message = buildMessage(yield* nextId("msg"), {
                   ...request,
@@ -781,7 +1048,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
           query,
           // Node's own header object, made a platform `Headers` (which
           // redacts `x-api-key` when logged)
-          headers: Headers.fromInput(raw.headers),
+          headers: recordedHeaders(raw.headers),
           body: Option.getOrElse(body, () => ""),
           json: Option.flatMap(body, decodeJson),
           receivedAt: now
@@ -795,8 +1062,14 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
       if (Option.isNone(body)) {
         return HttpServerResponse.text(edgeHtml413, { status: 413, contentType: "text/html", headers: Headers.fromInput(headers) })
       }
-      if (options.apiKey !== undefined && presentedKey(raw.headers) !== options.apiKey) {
-        return yield* respond(raw, recorded, Reply.Error({ status: 401 }), headers, now)
+      // authentication comes first, as at the API: no script answers a
+      // request that carries no key, or the wrong one
+      const key = presentedKey(raw.headers)
+      if (key === undefined || key.length === 0) {
+        return yield* respond(raw, recorded, Reply.Error({ status: 401, message: "x-api-key header is required" }), headers, now)
+      }
+      if (options.apiKey !== undefined && key !== options.apiKey) {
+        return yield* respond(raw, recorded, Reply.Error({ status: 401, message: "invalid x-api-key" }), headers, now)
       }
       const reply = (yield* Ref.get(script))(recorded)
       return yield* respond(raw, recorded, reply, headers, now)
@@ -851,7 +1124,7 @@ export const testApiKey = "sk-ant-emulator-0123456789abcdef"
  *   script: Emulator.sequence([Emulator.Reply.Error({ status: 529 })])
  * })
  * const program = Effect.flatMap(Claude.Claude, (claude) =>
- *   claude.messages.create({ model: "claude-test", max_tokens: 64, messages: [{ role: "user", content: "Hi" }] })
+ *   claude.messages.create({ model: "claude-sonnet-5-5", max_tokens: 64, messages: [{ role: "user", content: "Hi" }] })
  * ).pipe(Effect.provide(TestLive))
  * ```
  *

@@ -14,7 +14,7 @@ import { runVirtual } from "../support/virtualTime.js"
 const hello = Effect.gen(function*() {
   const claude = yield* Claude.Claude
   const message = yield* claude.messages.create({
-    model: "claude-sonnet-4-5",
+    model: "claude-sonnet-5-5",
     max_tokens: 1024,
     messages: [{ role: "user", content: "Hello, Claude" }]
   })
@@ -43,7 +43,7 @@ const answer = hello.pipe(
 // --- docs: streaming -----------------------------------------------------------
 
 const params: Messages.MessageCreateParams = {
-  model: "claude-sonnet-4-5",
+  model: "claude-sonnet-5-5",
   max_tokens: 1024,
   messages: [{ role: "user", content: "Write a haiku about retries." }]
 }

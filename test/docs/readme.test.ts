@@ -9,7 +9,7 @@ import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
 
 const params = {
-  model: "claude-sonnet-4-5",
+  model: "claude-sonnet-5-5",
   max_tokens: 1024,
   messages: [{ role: "user" as const, content: "Hello, Claude" }]
 }

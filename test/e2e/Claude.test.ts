@@ -31,7 +31,7 @@ import * as Net from "node:net"
 import { CircuitBreaker, Claude, RetryPolicy } from "../../src/index.js"
 import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
-import { arrivals, defaultText, failureOf, makeTracer, params, withClaude } from "./support.js"
+import { arrivals, countParams, defaultText, failureOf, makeTracer, params, withClaude } from "./support.js"
 
 const { Reply } = Emulator
 
@@ -308,7 +308,7 @@ describe("Claude e2e: layerConfig", () => {
         Effect.provide(Layer.succeed(HttpClient.HttpClient, fake)),
         config([["ANTHROPIC_API_KEY", "sk-ant-config-test"]])
       )
-      const error = yield* failureOf(claude.messages.countTokens(params))
+      const error = yield* failureOf(claude.messages.countTokens(countParams))
       expect(error).toMatchObject({ _tag: "NotFoundError", requestId: Option.some("req_fake") })
       const [request, ...others] = yield* Ref.get(seen)
       expect(others).toHaveLength(0)
@@ -381,7 +381,7 @@ describe("Claude e2e: invalid options are typed layer errors", () => {
       const claude = yield* Layer.build(
         Claude.layer({ apiKey: Redacted.make("sk-ant-LEAKY-123"), retry: { maxRetries: 0 } })
       ).pipe(Effect.map(Context.get(Claude.Claude)), Effect.provide(Layer.succeed(HttpClient.HttpClient, leaky)))
-      const error = yield* Effect.flip(claude.messages.countTokens(params))
+      const error = yield* Effect.flip(claude.messages.countTokens(countParams))
       expect(error._tag).toBe("TransportError")
       expect(error.message).toContain("[redacted]")
       for (const text of [String(error), JSON.stringify(error), error.message]) {
@@ -405,7 +405,7 @@ describe("Claude e2e: invalid options are typed layer errors", () => {
           ConfigProvider.fromMap(new Map([["ANTHROPIC_API_KEY", "sk-ant-config-test"], ["ANTHROPIC_BASE_URL", " "]]))
         )
       )
-      const count = yield* claude.messages.countTokens(params)
+      const count = yield* claude.messages.countTokens(countParams)
       expect(count.input_tokens).toBe(3)
       expect(yield* Ref.get(seen)).toEqual(["https://api.anthropic.com/v1/messages/count_tokens"])
     }).pipe(Effect.scoped))
@@ -493,12 +493,12 @@ describe("Claude e2e: no leaked fibers or sockets", () => {
         yield* runVirtual(claude.messages.create(params))
         yield* Effect.forkIn(Stream.runDrain(claude.messages.stream(params)), scope)
         yield* eventually(Effect.map(emulator.requestCount, (n) => n === 3))
-        yield* Effect.forkIn(claude.messages.countTokens(params), scope)
+        yield* Effect.forkIn(claude.messages.countTokens(countParams), scope)
         yield* eventually(Effect.map(emulator.requestCount, (n) => n === 4))
-        yield* Effect.forkIn(claude.messages.countTokens(params), scope)
+        yield* Effect.forkIn(claude.messages.countTokens(countParams), scope)
         yield* eventually(Effect.map(emulator.requestCount, (n) => n === 5))
         // a reset: the call waits for its retry on the TestClock
-        yield* Effect.forkIn(claude.messages.countTokens(params), scope)
+        yield* Effect.forkIn(claude.messages.countTokens(countParams), scope)
         expect(yield* eventually(Effect.map(emulator.requestCount, (n) => n === 6))).toBe(true)
         yield* Ref.set(started, (yield* supervisor.value).length)
         yield* Scope.close(scope, Exit.void)

@@ -17,7 +17,7 @@ import * as Stream from "effect/Stream"
 import { Claude } from "../../src/index.js"
 import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
-import { makeTracer, params, render, withClaude } from "./support.js"
+import { countParams, makeTracer, params, render, withClaude } from "./support.js"
 
 const { Reply } = Emulator
 
@@ -73,7 +73,7 @@ const scenarios = Effect.gen(function*() {
   yield* run(Emulator.sequence([Reply.Error({ status: 529 }), Reply.Error({ status: 529 })]), claude.messages.create(params))
   yield* run(() => Reply.Error({ status: 401 }), claude.messages.create(params))
   yield* run(() => Reply.Error({ status: 429, headers: { "retry-after": "1" } }), claude.messages.create(params))
-  yield* run(() => Reply.Error({ status: 500 }), claude.messages.countTokens(params))
+  yield* run(() => Reply.Error({ status: 500 }), claude.messages.countTokens(countParams))
   yield* run(() => Reply.Html({ status: 413 }), claude.messages.create(params))
   yield* run(() => Reply.Raw({ status: 520, body: "" }), claude.messages.create(params))
   yield* run(() => Reply.Reset(), claude.messages.create(params))

@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import { Emulator } from "../../src/testing/index.js"
 
 const params = {
-  model: "claude-test-model",
+  model: "claude-sonnet-5-5",
   max_tokens: 256,
   messages: [{ role: "user" as const, content: "Hello" }]
 }
@@ -34,7 +34,7 @@ describe("Emulator wire format (official SDK)", () => {
       )
       expect(result.type).toBe("message")
       expect(result.role).toBe("assistant")
-      expect(result.model).toBe("claude-test-model")
+      expect(result.model).toBe("claude-sonnet-5-5")
       expect(result.stop_reason).toBe("end_turn")
       expect(result.content[0]?.type).toBe("text")
       expect(requests).toHaveLength(1)

@@ -15,7 +15,7 @@ import { runVirtual } from "../support/virtualTime.js"
 // ---------------------------------------------------------------------------
 
 const params: Messages.MessageCreateParams = {
-  model: "claude-test-model",
+  model: "claude-sonnet-5-5",
   max_tokens: 1024,
   messages: [{ role: "user", content: "What changed in Paris this week?" }]
 }
@@ -111,7 +111,7 @@ const messageBody = (
   id,
   type: "message",
   role: "assistant",
-  model: "claude-test-model",
+  model: "claude-sonnet-5-5",
   content,
   stop_reason,
   stop_sequence: null,
@@ -291,7 +291,7 @@ describe("outcomes from the wire", () => {
             message = success(exit)
           } else {
             const error = failure(exit)
-            expect(error).toMatchObject({ _tag: c.error, model: "claude-test-model" })
+            expect(error).toMatchObject({ _tag: c.error, model: "claude-sonnet-5-5" })
             expect(Semantic.isSemanticError(error)).toBe(true)
             message = (error as { readonly response: Messages.Message }).response
             expect((error as { readonly messageId: string }).messageId).toBe(message.id)
@@ -377,7 +377,7 @@ const done = messageBody("msg_p3", "end_turn", part3, { input_tokens: 1400, outp
 
 const userTurn = { role: "user", content: "What changed in Paris this week?" }
 const searchParamsJson = {
-  model: "claude-test-model",
+  model: "claude-sonnet-5-5",
   max_tokens: 1024,
   tools: [{ type: "web_search_20250305", name: "web_search", max_uses: 5 }]
 }
@@ -523,7 +523,7 @@ describe("continuePaused", () => {
 // continueTruncated
 // ---------------------------------------------------------------------------
 
-const storyParamsJson = { model: "claude-test-model", max_tokens: 1024, messages: [userTurn] }
+const storyParamsJson = { model: "claude-sonnet-5-5", max_tokens: 1024, messages: [userTurn] }
 
 const cut1 = messageBody("msg_t1", "max_tokens", [{ type: "text", text: "The quick brown " }], { input_tokens: 20, output_tokens: 4 })
 const cut2 = messageBody("msg_t2", "max_tokens", [{ type: "text", text: " fox jumps over" }], { input_tokens: 25, output_tokens: 4 })

@@ -19,10 +19,13 @@ import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
 
 export const params: Messages.MessageCreateParams = {
-  model: "claude-test-model",
+  model: "claude-sonnet-5-5",
   max_tokens: 256,
   messages: [{ role: "user", content: "Hello" }]
 }
+
+/** The prompt of {@link params}, as Token Counting takes it (no `max_tokens`, which that endpoint rejects). */
+export const countParams: Messages.CountTokensParams = { model: params.model, messages: params.messages }
 
 /**
  * Provides `Emulator | Claude` over loopback and pins every random draw to
