@@ -1,5 +1,9 @@
 /**
- * Test support: the wire-faithful emulator.
+ * Test support: the wire-faithful emulator, and virtual time over its real
+ * sockets.
+ *
+ * Needs `@effect/platform-node` (an optional peer dependency of
+ * claude-resilience, needed only by this entry point).
  *
  * @since 0.1.0
  */
@@ -8,3 +12,11 @@
  * @since 0.1.0
  */
 export * as Emulator from "./Emulator.js"
+
+/**
+ * `VirtualTime.run`: drive the `TestClock` while real loopback I/O settles,
+ * so that retry timing can be asserted against the emulator.
+ *
+ * @since 0.1.0
+ */
+export * as VirtualTime from "./VirtualTime.js"

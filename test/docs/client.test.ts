@@ -6,7 +6,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer, Metric, Option, Random, Schedule, Stream, TestClock } from "effect"
 import { CircuitBreaker, Claude, type Messages, RetryBudget } from "../../src/index.js"
-import { Emulator } from "../../src/testing/index.js"
+import { Emulator, VirtualTime } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
 
 // --- docs: quick start -------------------------------------------------------
@@ -217,7 +217,7 @@ describe("docs/client.md examples", () => {
     Effect.gen(function*() {
       const claude = yield* Claude.Claude
       const emulator = yield* Emulator.Emulator
-      const message = yield* runVirtual(claude.messages.create(params))
+      const message = yield* VirtualTime.run(claude.messages.create(params))
       expect(message.type).toBe("message")
       const requests = yield* emulator.requests
       expect(requests.map((r) => r.receivedAt)).toEqual([0, 500, 1500])

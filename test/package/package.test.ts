@@ -1,0 +1,207 @@
+/**
+ * The package as users get it: `npm pack` (which builds dist/ on prepack),
+ * the tarball installed into a fresh project next to its peer dependencies,
+ * the README's example, as written, type-checked with `skipLibCheck: false`
+ * and run with node through `import "claude-resilience"` and
+ * `"claude-resilience/testing"`.
+ *
+ * Two projects: one with the lowest versions the peer ranges allow (the
+ * floor the ranges promise), one with the versions this repository's
+ * lockfile holds (what the rest of the suite runs against).
+ */
+import { execFile } from "node:child_process"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { promisify } from "node:util"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { readmeExample, root } from "../docs/markdown.js"
+
+const run = promisify(execFile)
+
+const manifest = JSON.parse(readFileSync(Path.join(root, "package.json"), "utf8")) as {
+  readonly name: string
+  readonly exports: Record<string, unknown>
+  readonly peerDependencies: Record<string, string>
+  readonly peerDependenciesMeta: Record<string, { readonly optional?: boolean }>
+}
+
+const installedVersion = (name: string): string =>
+  (JSON.parse(readFileSync(Path.join(root, "node_modules", name, "package.json"), "utf8")) as { version: string })
+    .version
+
+/** The lowest version a peer range admits: ranges here are `^x.y.z`. */
+export const lowest = (range: string): string => {
+  const match = /^\^(\d+\.\d+\.\d+)$/.exec(range)
+  if (match === null) throw new Error(`peer range ${range}: expected ^x.y.z`)
+  return match[1]!
+}
+
+/** npm and node for a child: none of the npm_* variables of the `npm test` that runs us. */
+const childEnv = (): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith("npm_")))
+
+const exec = async (file: string, args: ReadonlyArray<string>, cwd: string) => {
+  try {
+    return await run(file, args, { cwd, env: childEnv(), maxBuffer: 64 * 1024 * 1024 })
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string }
+    throw new Error(`${file} ${args.join(" ")} (in ${cwd}) failed:\n${stdout ?? ""}\n${stderr ?? ""}`)
+  }
+}
+
+const tsc = Path.join(root, "node_modules/typescript/bin/tsc")
+
+/** A user's strict project: ESM, NodeNext, and the library's .d.ts checked too. */
+const userTsconfig = {
+  compilerOptions: {
+    target: "ES2022",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    lib: ["ES2022"],
+    types: ["node"],
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: false,
+    outDir: "out"
+  },
+  files: ["example.ts"]
+}
+
+interface Project {
+  readonly dir: string
+  readonly versions: Record<string, string>
+  /** What `node out/example.js` printed, after `tsc -p tsconfig.json` compiled it without an error. */
+  readonly stdout: string
+}
+
+let scratch = ""
+let tarball = ""
+let packedFiles: ReadonlyArray<string> = []
+
+const makeProject = async (name: string, versions: Record<string, string>): Promise<Project> => {
+  const dir = Path.join(scratch, name)
+  mkdirSync(dir)
+  writeFileSync(Path.join(dir, "package.json"), JSON.stringify({ name: `${name}-user`, private: true, type: "module" }))
+  await exec("npm", [
+    "install",
+    "--prefer-offline",
+    "--no-audit",
+    "--no-fund",
+    tarball,
+    ...Object.entries(versions).map(([pkg, version]) => `${pkg}@${version}`),
+    `@types/node@${installedVersion("@types/node")}`
+  ], dir)
+  writeFileSync(Path.join(dir, "example.ts"), readmeExample().code)
+  writeFileSync(Path.join(dir, "tsconfig.json"), JSON.stringify(userTsconfig, null, 2))
+  await exec(process.execPath, [tsc, "-p", "tsconfig.json"], dir)
+  const { stdout } = await exec(process.execPath, ["out/example.js"], dir)
+  return { dir, versions, stdout }
+}
+
+const peers = Object.keys(manifest.peerDependencies)
+
+const projects: Record<"lowest" | "locked", Promise<Project>> = {} as never
+
+beforeAll(async () => {
+  scratch = mkdtempSync(Path.join(Os.tmpdir(), "claude-resilience-package-"))
+  // as on a clean clone: whatever is packed was built by the pack itself
+  rmSync(Path.join(root, "dist"), { recursive: true, force: true })
+  const { stdout } = await exec("npm", ["pack", "--json", "--pack-destination", scratch], root)
+  const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>
+  tarball = Path.join(scratch, packed!.filename)
+  packedFiles = packed!.files.map((file) => file.path).sort()
+  // both at once (npm's cache is safe for concurrent use); each test awaits its own
+  projects.lowest = makeProject("lowest", Object.fromEntries(peers.map((pkg) => [pkg, lowest(manifest.peerDependencies[pkg]!)])))
+  projects.locked = makeProject("locked", Object.fromEntries(peers.map((pkg) => [pkg, installedVersion(pkg)])))
+  await Promise.allSettled([projects.lowest, projects.locked])
+}, 300_000)
+
+afterAll(() => {
+  if (scratch !== "") rmSync(scratch, { recursive: true, force: true })
+})
+
+describe("npm pack", () => {
+  it("ships the built entry points with their types and maps, and src for the maps; no tests, no bin, no build info", () => {
+    for (const entry of ["index", "testing/index", "testing/Emulator", "testing/VirtualTime", "Claude"]) {
+      expect(packedFiles).toContain(`dist/${entry}.js`)
+      expect(packedFiles).toContain(`dist/${entry}.d.ts`)
+      expect(packedFiles).toContain(`dist/${entry}.js.map`)
+      expect(packedFiles).toContain(`dist/${entry}.d.ts.map`)
+      expect(packedFiles).toContain(`src/${entry}.ts`)
+    }
+    const unexpected = packedFiles.filter((file) =>
+      !(/^(dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)|src\/.+\.ts)$/.test(file) ||
+        ["package.json", "README.md", "LICENSE"].includes(file))
+    )
+    expect(unexpected).toEqual([])
+    expect(packedFiles.filter((file) => /(^|\/)(bin|test|__tests__)\//.test(file) || /\.test(-d)?\.ts$/.test(file)))
+      .toEqual([])
+  })
+
+  it("the README's install commands name every peer with its declared range", () => {
+    const readme = readFileSync(Path.join(root, "README.md"), "utf8")
+    const installs = readme.split("\n").filter((line) => line.startsWith("npm install "))
+    const named = new Map(installs.flatMap((line) =>
+      line.replace(/#.*$/, "").trim().split(/\s+/).flatMap((word) => {
+        const at = word.lastIndexOf("@")
+        return at > 0 ? [[word.slice(0, at), word.slice(at + 1)] as const] : []
+      })
+    ))
+    expect(Object.fromEntries(peers.map((pkg) => [pkg, named.get(pkg)]))).toEqual(manifest.peerDependencies)
+    // the optional peer goes with the tests
+    const devLine = installs.find((line) => line.includes("@effect/platform-node@"))
+    expect(devLine).toContain("--save-dev")
+    expect(manifest.peerDependenciesMeta["@effect/platform-node"]?.optional).toBe(true)
+  })
+
+  it("every export of package.json points at a packed file", () => {
+    const targets = Object.values(manifest.exports).flatMap((target) =>
+      typeof target === "string" ? [target] : Object.values(target as Record<string, string>)
+    )
+    expect(targets.length).toBeGreaterThan(0)
+    for (const target of targets) expect(packedFiles).toContain(target.replace(/^\.\//, ""))
+  })
+
+  it("the main entry never loads @effect/platform-node (an optional peer, needed only by claude-resilience/testing)", async () => {
+    const project = await projects.locked
+    const dist = Path.join(project.dir, "node_modules", manifest.name, "dist")
+    const reached = new Set<string>()
+    const external = new Set<string>()
+    const visit = (file: string) => {
+      if (reached.has(file)) return
+      reached.add(file)
+      const code = readFileSync(file, "utf8")
+      for (const [, specifier] of code.matchAll(/(?:^|\n)\s*(?:import|export)\s[^"']*?from\s+["']([^"']+)["']/g)) {
+        if (specifier!.startsWith(".")) visit(Path.resolve(Path.dirname(file), specifier!))
+        else external.add(specifier!)
+      }
+    }
+    visit(Path.join(dist, "index.js"))
+    expect(reached.size).toBeGreaterThan(5)
+    expect([...external].filter((specifier) => specifier.startsWith("@effect/platform-node"))).toEqual([])
+    expect([...external].some((specifier) => specifier.startsWith("effect"))).toBe(true)
+  })
+})
+
+describe.each(["lowest", "locked"] as const)("the README example against the packed package, peers %s", (name) => {
+  it("installs with the peers the ranges name", async () => {
+    const project = await projects[name]
+    for (const pkg of peers) {
+      const installed = JSON.parse(readFileSync(Path.join(project.dir, "node_modules", pkg, "package.json"), "utf8"))
+      expect(`${pkg}@${installed.version}`).toBe(`${pkg}@${project.versions[pkg]}`)
+    }
+    // one copy of effect: the package brings none of its own
+    expect(() => readFileSync(Path.join(project.dir, "node_modules", manifest.name, "node_modules/effect/package.json")))
+      .toThrow()
+  })
+
+  it("type-checks with skipLibCheck: false, strict and exactOptionalPropertyTypes, and runs under node", async () => {
+    // tsc and node ran in beforeAll: a type error or a failed run rejects the project
+    const { stdout } = await projects[name]
+    // 529, 529, then 200: the emulator's text after exactly 3 requests
+    expect(stdout).toMatch(/requests: 3\b/)
+    expect(stdout).toContain("Hello from the claude-resilience emulator.")
+  })
+})
