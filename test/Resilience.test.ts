@@ -37,6 +37,10 @@ describe("RetryBudget.tryWithdrawFor", () => {
   it.effect("a retry is paid by the reserve it will have earned when it is sent", () =>
     Effect.gen(function*() {
       const budget = yield* RetryBudget.make()
+      // the reserve starts full: spend it
+      let spent = 0
+      while (yield* budget.tryWithdraw) spent++
+      expect(spent).toBe(100)
       // at t = 0 the reserve is empty: a retry sent now is refused, one sent after 100 ms is not
       expect(yield* budget.tryWithdraw).toBe(false)
       expect(yield* budget.tryWithdrawFor(Duration.millis(99))).toBe(false)

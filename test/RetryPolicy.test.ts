@@ -549,6 +549,8 @@ describe("RetryPolicy.retry: the retry budget", () => {
   it.effect("the reserve pays for retries when deposits cannot", () =>
     Effect.gen(function*() {
       const budget = yield* RetryBudget.make({ percent: 0 })
+      // the reserve starts full: spend it, then earn 2 tokens back
+      while (yield* budget.tryWithdraw) { /* spend */ }
       yield* TestClock.adjust("200 millis") // 2 reserve tokens earned
       const { call, starts } = yield* scripted<ApiError.ApiError>([response(503)])
       const r = yield* runTimed(RetryPolicy.retry(call).pipe(Effect.provideService(RetryBudget.RetryBudget, budget)))
