@@ -10,11 +10,13 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Headers from "./internal/headers.js"
+import { describeValue } from "./internal/options.js"
 import * as RateLimits from "./RateLimits.js"
 import * as RetryAfter from "./RetryAfter.js"
 
@@ -152,7 +154,10 @@ export class UnprocessableEntityError extends Schema.TaggedError<UnprocessableEn
 export class SpendLimitError extends Schema.TaggedError<SpendLimitError>()("SpendLimitError", httpFields) {}
 
 /**
- * Any status the API does not document. Log it, alert, do not retry.
+ * Any status the API does not document and that is not transient (a 3xx, a
+ * 409, a 418, a 501, a 505, …), or a status that is not an integer at all
+ * (then `status` is 0 and the message says what was given). Log it, alert,
+ * do not retry.
  *
  * @since 0.1.0
  * @category errors
@@ -236,6 +241,68 @@ export class GatewayTimeoutError extends Schema.TaggedError<GatewayTimeoutError>
 export class OverloadedError extends Schema.TaggedError<OverloadedError>()("OverloadedError", retryableFields) {}
 
 /**
+ * 408: the server (usually a proxy or the edge) timed out waiting for the
+ * request. Not in the API's table, but transient: the official SDK retries
+ * it, and so does the policy.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RequestTimeoutError extends Schema.TaggedError<RequestTimeoutError>()(
+  "RequestTimeoutError",
+  retryableFields
+) {}
+
+/**
+ * A 5xx the API's table does not name (501 and 505 excepted): a Cloudflare
+ * 520–527, a proxy's 507 or 599. The server failed, not the request: retried
+ * with backoff as the official SDK does, and counted by the circuit breaker.
+ * `status` says which.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnexpectedServerError extends Schema.TaggedError<UnexpectedServerError>()(
+  "UnexpectedServerError",
+  retryableFields
+) {}
+
+/**
+ * The tags a response marked `x-should-retry: true` can stand in for: every
+ * Fatal error decoded from a response but a spend limit.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ServerRetryableOriginalTag = Schema.Literal(
+  "InvalidRequestError",
+  "AuthenticationError",
+  "BillingError",
+  "PermissionError",
+  "NotFoundError",
+  "RequestTooLargeError",
+  "UnprocessableEntityError",
+  "UnexpectedStatusError"
+)
+
+/**
+ * A response that would be Fatal (a 400, a 409, a 501, …) but that the
+ * server marked `x-should-retry: true`: the server knows better than the
+ * status, so it is retried, as the official SDK does. `originalTag` is what
+ * it would have decoded to without the header; `status`, `errorType` and
+ * `serverMessage` are the response's. A spend limit is never turned into
+ * one: waiting does not raise a limit, whatever the header says.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ServerRetryableError extends Schema.TaggedError<ServerRetryableError>()("ServerRetryableError", {
+  ...retryableFields,
+  /** The tag the response decodes to without its `x-should-retry: true`. */
+  originalTag: ServerRetryableOriginalTag
+}) {}
+
+/**
  * No response: the connection was refused or reset, DNS failed, the request
  * timed out, the body broke off, or a stream stalled. It carries the
  * request's method and URL, never its headers.
@@ -263,6 +330,9 @@ export const Retryable = Schema.Union(
   ServiceUnavailableError,
   GatewayTimeoutError,
   OverloadedError,
+  RequestTimeoutError,
+  UnexpectedServerError,
+  ServerRetryableError,
   TransportError
 )
 
@@ -403,8 +473,9 @@ export const tagByErrorType: { readonly [type: string]: HttpTag } = {
 }
 
 /**
- * Status → tag, used when the body has no known `error.type`. Any other
- * status is an `UnexpectedStatusError`.
+ * Status → tag, used when the body has no known `error.type`. Any other 5xx
+ * but 501 and 505 is an `UnexpectedServerError` (see {@link classify}); any
+ * other status an `UnexpectedStatusError`.
  *
  * @since 0.1.0
  * @category classification
@@ -415,6 +486,7 @@ export const tagByStatus: { readonly [status: number]: HttpTag } = {
   402: "BillingError",
   403: "PermissionError",
   404: "NotFoundError",
+  408: "RequestTimeoutError",
   413: "RequestTooLargeError",
   422: "UnprocessableEntityError",
   429: "RateLimitError",
@@ -448,6 +520,9 @@ export const actions: { readonly [K in Tag]: string } = {
   ServiceUnavailableError: "Retry: backoff with full jitter.",
   GatewayTimeoutError: "Retry: backoff; if long contexts, stream or chunk.",
   OverloadedError: "Retry with discipline: backoff, budget, circuit breaker.",
+  RequestTimeoutError: "Retry: backoff with full jitter.",
+  UnexpectedServerError: "Retry: backoff with full jitter; log the status, report if persistent.",
+  ServerRetryableError: "Retry: the server asked for it (x-should-retry: true); backoff with full jitter.",
   TransportError: "Retry: backoff with full jitter."
 }
 
@@ -518,17 +593,151 @@ const parseShouldRetry = (value: string): Option.Option<boolean> => {
   return lower === "true" ? Option.some(true) : lower === "false" ? Option.some(false) : Option.none()
 }
 
+// ---------------------------------------------------------------------------
+// the excerpt of a page that is not JSON
+// ---------------------------------------------------------------------------
+
+/** How much of a non-JSON body the excerpt is taken from, and its longest length. */
+const EXCERPT_SCAN = 16 * 1024
+const EXCERPT_LENGTH = 200
+
+// C0 and C1 controls, DEL, and the invisible format characters a hostile page
+// could use to hide or reorder text in a log line: zero-width marks, bidi
+// embeddings, overrides and isolates, line and paragraph separators, BOM
+// eslint-disable-next-line no-control-regex
+const unsafeText = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+/g
+
+const namedEntities: { readonly [name: string]: string } = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: "\"",
+  apos: "'",
+  nbsp: " "
+}
+
+const decodeEntities = (text: string): string =>
+  text.replace(/&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|([a-z]{2,5}));/gi, (entity, dec?: string, hex?: string, name?: string) => {
+    if (name !== undefined) return namedEntities[name.toLowerCase()] ?? entity
+    const code = dec !== undefined ? Number(dec) : parseInt(hex!, 16)
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity
+  })
+
+const tagStart = /[a-z/!?]/i
+
 /**
- * Which tag a response decodes to, from its status, `error.type` and the
- * server's message. This is the classification rule itself; `fromResponse`
- * applies it.
+ * The text of an HTML fragment: tags, comments, scripts and styles removed.
+ * Linear in its input: every search starts where the last one ended.
+ */
+const stripTags = (html: string): string => {
+  let out = ""
+  let i = 0
+  while (i < html.length) {
+    const open = html.indexOf("<", i)
+    if (open < 0 || open + 1 >= html.length) {
+      out += html.slice(i)
+      break
+    }
+    if (!tagStart.test(html[open + 1]!)) {
+      // "a < b" in plain text is no tag
+      out += html.slice(i, open + 1)
+      i = open + 1
+      continue
+    }
+    out += `${html.slice(i, open)} `
+    let end: number
+    const head = html.slice(open, open + 8)
+    const raw = /^<(script|style)\b/i.exec(head)
+    if (head.startsWith("<!--")) {
+      const close = html.indexOf("-->", open + 4)
+      end = close < 0 ? html.length : close + 3
+    } else if (raw !== null) {
+      const closing = new RegExp(`</${raw[1]}\\s*>`, "gi")
+      closing.lastIndex = open + raw[0].length
+      const close = closing.exec(html)
+      end = close === null ? html.length : close.index + close[0].length
+    } else {
+      const close = html.indexOf(">", open + 1)
+      end = close < 0 ? html.length : close + 1
+    }
+    i = end
+  }
+  return out
+}
+
+/** The content of the first `<title>…</title>`, if there is one. */
+const titleOf = (html: string): Option.Option<string> => {
+  const open = /<title\b/i.exec(html)
+  if (open === null) return Option.none()
+  const start = html.indexOf(">", open.index)
+  if (start < 0) return Option.none()
+  const closing = /<\/title\s*>/gi
+  closing.lastIndex = start + 1
+  const close = closing.exec(html)
+  return close === null ? Option.none() : Option.some(html.slice(start + 1, close.index))
+}
+
+// a surrogate without its pair (a body cut in the middle of a character)
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+const sanitize = (text: string): string =>
+  decodeEntities(text).replace(unsafeText, " ").replace(loneSurrogate, "\ufffd").replace(/\s+/g, " ").trim()
+
+/**
+ * A short, readable excerpt of a body that is not JSON (an HTML error page,
+ * a proxy's plain text): the page's `<title>` if it has a non-empty one,
+ * else the start of its text, tags removed; entities decoded, control and
+ * invisible format characters removed, whitespace collapsed, at most 200
+ * characters. Read from the body's first 16 KiB only.
+ */
+const excerpt = (body: string): Option.Option<string> => {
+  const head = body.slice(0, EXCERPT_SCAN)
+  const text = titleOf(head).pipe(
+    Option.map((title) => sanitize(stripTags(title))),
+    Option.filter((title) => title.length > 0),
+    Option.getOrElse(() => sanitize(stripTags(head)))
+  )
+  if (text.length === 0) return Option.none()
+  // count and cut in code points, never inside a surrogate pair; 2 code
+  // units per point at most, so this head holds more than 200 points when the text does
+  const points = Array.from(text.slice(0, 2 * EXCERPT_LENGTH + 2))
+  return Option.some(
+    points.length > EXCERPT_LENGTH ? `${points.slice(0, EXCERPT_LENGTH).join("")}…` : points.join("")
+  )
+}
+
+// ---------------------------------------------------------------------------
+// classification
+// ---------------------------------------------------------------------------
+
+/** 501 Not Implemented and 505 HTTP Version Not Supported: the same request cannot fare better. */
+const permanentServerStatuses: ReadonlySet<number> = new Set([501, 505])
+
+const overridableTags: ReadonlySet<string> = new Set(ServerRetryableOriginalTag.literals)
+
+const tagOfStatus = (status: number): HttpTag =>
+  Object.hasOwn(tagByStatus, status)
+    ? tagByStatus[status]!
+    : status >= 500 && status <= 599 && !permanentServerStatuses.has(status)
+    ? "UnexpectedServerError"
+    : "UnexpectedStatusError"
+
+/**
+ * Which tag a response decodes to, from its status, `error.type`, the
+ * server's message and its `x-should-retry` header. This is the
+ * classification rule itself; `fromResponse` applies it.
  *
- * - A known `error.type` decides; otherwise the status; any other status is
- *   `UnexpectedStatusError`.
+ * - A known `error.type` decides; otherwise the status ({@link tagByStatus});
+ *   otherwise a 5xx other than 501 and 505 is `UnexpectedServerError`
+ *   (Retryable) and any other status `UnexpectedStatusError` (Fatal).
  * - Override: a spend or usage limit ("spend limit" / "usage limit", any case,
  *   in the server's message) on a 400 or a 429, or on an
  *   `invalid_request_error` / `rate_limit_error` (as in a stream's `error`
- *   event), is a `SpendLimitError`.
+ *   event), is a `SpendLimitError`, whatever the headers say.
+ * - Override: any other Fatal tag on a response marked `x-should-retry: true`
+ *   is a `ServerRetryableError` (Retryable): the server asked for a retry.
+ *   `x-should-retry: false` does not change the tag; the retry policy obeys
+ *   it.
  *
  * @since 0.1.0
  * @category classification
@@ -536,32 +745,33 @@ const parseShouldRetry = (value: string): Option.Option<boolean> => {
 export const classify = (
   status: number,
   errorType: Option.Option<string>,
-  serverMessage: Option.Option<string>
+  serverMessage: Option.Option<string>,
+  shouldRetry: Option.Option<boolean> = Option.none()
 ): HttpTag => {
   const byType = Option.flatMap(errorType, (type) =>
     Object.hasOwn(tagByErrorType, type) ? Option.fromNullable(tagByErrorType[type]) : Option.none()
   )
-  const tag: HttpTag = Option.getOrElse(byType, () =>
-    Object.hasOwn(tagByStatus, status) ? tagByStatus[status]! : "UnexpectedStatusError"
-  )
+  const tag: HttpTag = Option.getOrElse(byType, () => tagOfStatus(status))
   const spendContext = status === 400 || status === 429 || tag === "InvalidRequestError" || tag === "RateLimitError"
   if (spendContext && Option.exists(serverMessage, (message) => spendLimit.test(message))) {
     return "SpendLimitError"
   }
+  if (Option.getOrElse(shouldRetry, () => false) && overridableTags.has(tag)) return "ServerRetryableError"
   return tag
 }
 
 const describe = (
-  status: number,
+  head: string,
   errorType: Option.Option<string>,
   requestId: Option.Option<string>,
   serverMessage: Option.Option<string>,
   parsed: ParsedBody,
-  bodyLength: number
+  body: string,
+  problems: ReadonlyArray<string>
 ): string => {
   // the raw type is kept on the error; the message gets a clean copy
   const type = Option.map(errorType, cleanMessage).pipe(Option.filter((t) => t.length > 0))
-  const head = `HTTP ${status} ${Option.getOrElse(type, () => "(no error type)")}`
+  const typePart = Option.getOrElse(type, () => "(no error type)")
   const id = Option.match(requestId, { onNone: () => "", onSome: (id) => ` (request ${id})` })
   const detail = Option.match(serverMessage, {
     onSome: (message) => `: ${message}`,
@@ -569,12 +779,15 @@ const describe = (
       parsed.shape === "empty"
         ? ": empty body"
         : parsed.shape === "text"
-        ? `: non-JSON body of ${bodyLength} characters`
+        ? `: non-JSON body of ${body.length} characters${
+          Option.match(excerpt(body), { onNone: () => "", onSome: (text) => `: "${text}"` })
+        }`
         : parsed.shape === "json"
         ? `: JSON body not in the Claude error format`
         : ""
   })
-  return `${head}${id}${detail}`
+  const ignored = problems.length === 0 ? "" : ` [input ignored: ${problems.join("; ")}]`
+  return `${head} ${typePart}${id}${detail}${ignored}`
 }
 
 /**
@@ -584,6 +797,11 @@ const describe = (
  * @category models
  */
 export interface ResponseInput {
+  /**
+   * The HTTP status. From untyped code, a string of digits (`"429"`) is
+   * read as its number; anything else that is not a safe integer decodes to
+   * an `UnexpectedStatusError` with status 0.
+   */
   readonly status: number
   readonly headers?: RetryAfter.HeadersInput | undefined
   readonly body: string
@@ -591,11 +809,65 @@ export interface ResponseInput {
   readonly now?: number | undefined
 }
 
+const shown = (value: unknown): string => {
+  const text = describeValue(value)
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text
+}
+
+interface ReadInput {
+  readonly status: Either.Either<number, string>
+  readonly headers: ReturnType<typeof Headers.normalize>
+  readonly body: string
+  readonly now: number
+  readonly problems: ReadonlyArray<string>
+}
+
+/** Reads `fromResponse`'s input from whatever it is given, never throwing. */
+const readInput = (input: unknown): ReadInput => {
+  const problems: Array<string> = []
+  const isRecord = Predicate.isRecord(input)
+  if (!isRecord) problems.push(`the input is not an object (got ${shown(input)})`)
+  const field = (name: string): unknown =>
+    isRecord
+      ? Either.getOrElse(Either.try(() => (input as { readonly [key: string]: unknown })[name]), () => {
+        problems.push(`${name} threw when read`)
+        return undefined
+      })
+      : undefined
+  const rawStatus = field("status")
+  const status: Either.Either<number, string> = typeof rawStatus === "number" && Number.isSafeInteger(rawStatus)
+    ? Either.right(rawStatus === 0 ? 0 : rawStatus) // never -0
+    : typeof rawStatus === "string" && /^\s*\d{1,15}\s*$/.test(rawStatus)
+    ? Either.right(Number(rawStatus.trim()))
+    : Either.left(shown(rawStatus))
+  const headers = Either.getOrElse(Headers.read(field("headers")), (problem) => {
+    problems.push(`headers: ${problem}`)
+    return Headers.normalize(undefined)
+  })
+  const rawBody = field("body")
+  if (rawBody !== undefined && rawBody !== null && typeof rawBody !== "string") {
+    problems.push(`body: not a string (got ${shown(rawBody)})`)
+  }
+  const rawNow = field("now")
+  if (rawNow !== undefined && !(typeof rawNow === "number" && Number.isFinite(rawNow))) {
+    problems.push(`now: not a finite number (got ${shown(rawNow)}), the system clock was read`)
+  }
+  return {
+    status,
+    headers,
+    body: typeof rawBody === "string" ? rawBody : "",
+    now: typeof rawNow === "number" && Number.isFinite(rawNow) ? rawNow : Date.now(),
+    problems
+  }
+}
+
 /**
  * Decodes an error response into exactly one {@link ApiError}. Total over any
- * status, any headers and any body: an HTML page, an empty body, truncated
- * JSON, JSON of the wrong shape or an unknown `error.type` all become a typed
- * error. Pure when `now` is given.
+ * input: an HTML page, an empty body, truncated JSON, JSON of the wrong shape
+ * or an unknown `error.type` all become a typed error; so does input of the
+ * wrong type from untyped code (headers that are `null`, a string or throw
+ * when read are ignored, and the message says so; a status that is no integer
+ * is an `UnexpectedStatusError` with status 0). Pure when `now` is given.
  *
  * @example
  * ```ts
@@ -614,18 +886,27 @@ export interface ResponseInput {
  * @category decoding
  */
 export const fromResponse = (input: ResponseInput): Exclude<ApiError, TransportError | ClientRequestError> => {
-  const headers = Headers.normalize(input.headers)
-  const body = typeof input.body === "string" ? input.body : ""
+  const { body, headers, now, problems, status: readStatus } = readInput(input)
   const parsed = parseBody(body)
-  const status = input.status
+  const status = Either.getOrElse(readStatus, () => 0)
   const requestId = Option.orElse(parsed.requestId, () =>
     Headers.get(headers, "request-id").pipe(Option.flatMap(cleanRequestId))
   )
   const shouldRetry = Option.flatMap(Headers.get(headers, "x-should-retry"), parseShouldRetry)
-  const tag = classify(status, parsed.errorType, parsed.serverMessage)
+  // a status that is no integer says nothing trustworthy: Fatal, whatever the body or headers
+  const original: HttpTag = Either.isLeft(readStatus)
+    ? "UnexpectedStatusError"
+    : classify(status, parsed.errorType, parsed.serverMessage)
+  const tag: HttpTag = Either.isLeft(readStatus)
+    ? "UnexpectedStatusError"
+    : classify(status, parsed.errorType, parsed.serverMessage, shouldRetry)
+  const head = Either.match(readStatus, {
+    onLeft: (given) => `Invalid HTTP status ${given} (read as 0)`,
+    onRight: (status) => `HTTP ${status}`
+  })
   const fields = {
     status,
-    message: describe(status, parsed.errorType, requestId, parsed.serverMessage, parsed, body.length),
+    message: describe(head, parsed.errorType, requestId, parsed.serverMessage, parsed, body, problems),
     requestId,
     errorType: parsed.errorType,
     serverMessage: parsed.serverMessage,
@@ -633,7 +914,7 @@ export const fromResponse = (input: ResponseInput): Exclude<ApiError, TransportE
   }
   const retryable = () => ({
     ...fields,
-    retryAfter: RetryAfter.parse(headers, input.now ?? Date.now()),
+    retryAfter: RetryAfter.parse(headers, now),
     rateLimits: RateLimits.parse(headers)
   })
   // validation is skipped: every field is built to its schema above
@@ -668,6 +949,15 @@ export const fromResponse = (input: ResponseInput): Exclude<ApiError, TransportE
       return new GatewayTimeoutError(retryable(), true)
     case "OverloadedError":
       return new OverloadedError(retryable(), true)
+    case "RequestTimeoutError":
+      return new RequestTimeoutError(retryable(), true)
+    case "UnexpectedServerError":
+      return new UnexpectedServerError(retryable(), true)
+    case "ServerRetryableError":
+      return new ServerRetryableError(
+        { ...retryable(), originalTag: original as ServerRetryableError["originalTag"] },
+        true
+      )
   }
 }
 
@@ -815,7 +1105,7 @@ export const fromHttpClientError = (error: HttpClientError.HttpClientError): Eff
  * @category classification
  */
 export interface Decision {
-  readonly status: number | "other"
+  readonly status: number | "other 5xx" | "other"
   readonly errorType: Option.Option<string>
   readonly tag: Tag | "Success"
   readonly retryable: boolean
@@ -823,13 +1113,34 @@ export interface Decision {
 }
 
 /**
- * The statuses the seeds name, in order; "other" stands for any status the
- * API does not document (418 is decoded for it).
+ * The statuses the API documents, in order, with 408, 501 and 505 (which the
+ * transient-status rule names); "other 5xx" stands for any other 5xx (520 is
+ * decoded for it) and "other" for any other status (418 is decoded for it).
  *
  * @since 0.1.0
  * @category classification
  */
-export const documentedStatuses = [200, 400, 401, 402, 403, 404, 413, 422, 429, 500, 502, 503, 504, 529, "other"] as const
+export const documentedStatuses = [
+  200,
+  400,
+  401,
+  402,
+  403,
+  404,
+  408,
+  413,
+  422,
+  429,
+  500,
+  501,
+  502,
+  503,
+  504,
+  505,
+  529,
+  "other 5xx",
+  "other"
+] as const
 
 /**
  * The documented `error.type` a status is sent with, if any: the type whose
@@ -870,7 +1181,7 @@ export const decisionTable = (): ReadonlyArray<Decision> =>
     if (status === 200) {
       return { status, errorType: Option.none(), tag: "Success", retryable: false, action: "Use the response." }
     }
-    const code = status === "other" ? 418 : status
+    const code = status === "other" ? 418 : status === "other 5xx" ? 520 : status
     const error = fromResponse({ status: code, headers: {}, body: canonicalBody(code), now: 0 })
     return {
       status,

@@ -350,6 +350,7 @@ export const failureTags: ReadonlySet<ApiError.Tag> = new Set<ApiError.Tag>([
   "ServiceUnavailableError",
   "GatewayTimeoutError",
   "OverloadedError",
+  "UnexpectedServerError",
   "TransportError"
 ])
 

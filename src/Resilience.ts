@@ -11,8 +11,10 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
+import * as Predicate from "effect/Predicate"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as RetryBudget from "./RetryBudget.js"
 import * as RetryPolicy from "./RetryPolicy.js"
@@ -33,7 +35,12 @@ export interface LayerOptions {
  * {@link RetryBudget.RetryBudget}, with the seeds' defaults unless
  * overridden: the breaker opens at ≥ 30 % server-side failures over the last
  * 30 s with at least 10 calls, half-opens after 30 s with 3 probes; retries
- * stay ≤ 20 % of first attempts plus 10 per second.
+ * stay ≤ 20 % of first attempts plus 10 per second, plus the budget's
+ * starting reserve of 100.
+ *
+ * Options that are not an object (`null` from untyped code) fail the layer
+ * with an `InvalidRetryBudgetOptionsError` naming `options`; each part's
+ * own options are validated by its module.
  *
  * @since 0.1.0
  * @category layers
@@ -43,7 +50,23 @@ export const layer = (
 ): Layer.Layer<
   CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget,
   CircuitBreaker.InvalidCircuitBreakerOptionsError | RetryBudget.InvalidRetryBudgetOptionsError
-> => Layer.merge(CircuitBreaker.layer(options.breaker), RetryBudget.layer(options.budget))
+> => {
+  const invalid = (reason: string) =>
+    Layer.fail(
+      new RetryBudget.InvalidRetryBudgetOptionsError({
+        message: `Invalid Resilience.layer options: options ${reason}`,
+        problems: [{ option: "options", reason }]
+      })
+    )
+  const given: unknown = options
+  if (!Predicate.isRecord(given)) {
+    return invalid(`must be an object with optional breaker and budget, got ${given === null ? "null" : typeof given}`)
+  }
+  return Either.match(Either.try(() => ({ breaker: options.breaker, budget: options.budget })), {
+    onLeft: () => invalid("threw when read"),
+    onRight: ({ breaker, budget }) => Layer.merge(CircuitBreaker.layer(breaker), RetryBudget.layer(budget))
+  })
+}
 
 /**
  * Wraps `self` in the unified policy: each attempt passes through the

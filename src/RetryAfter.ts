@@ -90,7 +90,10 @@ export const parseHttpDate = (value: string, now: number): Option.Option<number>
  *   before `now` is a wait of zero.
  * - Huge values are kept as they are: the retry policy decides what to do
  *   with a wait longer than its budget.
- * - Anything else (negative, empty, garbage) is `None`. Total: never throws.
+ * - Anything else (negative, empty, garbage) is `None`. Total: never throws,
+ *   whatever it is given: headers that are not a record (`null`, a string)
+ *   or that throw while read count as none, and an HTTP-date needs a finite
+ *   `now`.
  *
  * @example
  * ```ts
@@ -114,7 +117,8 @@ export const parse = (headers: HeadersInput, now: number): Option.Option<Duratio
       parseDecimal(value).pipe(
         Option.map(Duration.seconds),
         Option.orElse(() =>
-          parseHttpDate(value, now).pipe(
+          // a `now` from untyped code that is no finite number cannot measure a date
+          (typeof now === "number" && Number.isFinite(now) ? parseHttpDate(value, now) : Option.none()).pipe(
             Option.map((at) => Duration.millis(Math.max(0, at - now)))
           )
         )

@@ -4,35 +4,45 @@
  * during an outage.
  *
  * - Every first attempt of a call deposits `percent` of a token (0.2 by
- *   default). A deposit expires `ttl` after it was made (10 s by default):
- *   only recent traffic earns retries.
+ *   default). A deposit expires `ttl` after it was made (10 s by default),
+ *   measured in buckets of 1 % of the `ttl` (100 ms by default): a deposit
+ *   made inside a bucket expires when the bucket's first instant is `ttl`
+ *   old, so it stays between 99 % and 100 % of the `ttl`, never longer. Only
+ *   recent traffic earns retries.
  * - A reserve is earned at `minRetriesPerSecond` tokens per second (10 by
- *   default), from the moment the budget is made, and holds at most
- *   `minRetriesPerSecond × ttl` tokens (100 by default). It lets a quiet
- *   client retry at all.
+ *   default) and holds at most `minRetriesPerSecond × ttl` tokens (100 by
+ *   default). It starts full, as gRPC's retry throttling and the AWS SDKs'
+ *   retry quota do, so that a process that builds its budget per invocation
+ *   (a CLI, a serverless function) retries its first failures; and it lets a
+ *   quiet client retry at all.
  * - Every retry withdraws one whole token, from the deposits first (oldest
  *   first, since they expire first), the rest from the reserve. With less
  *   than one token in the bucket the retry is refused.
  *
  * Hence, over any span of `T` seconds that starts when the budget is made,
- * `retries ≤ percent × firstAttempts + minRetriesPerSecond × T`, so with the
- * defaults `calls ≤ 1.2 × firstAttempts + 10 × T`.
+ * `retries ≤ percent × firstAttempts + minRetriesPerSecond × T + reserve`,
+ * where `reserve = minRetriesPerSecond × ttl` is what it starts with: with
+ * the defaults, `calls ≤ 1.2 × firstAttempts + 10 × T + 100`. (The buckets
+ * only make deposits expire up to 1 % of the `ttl` early: the bound, which
+ * counts every deposit once whatever its life, is exact.)
  *
- * All time is read from `Clock`; the state lives in a `SynchronizedRef`, so
- * one budget can be shared by every fiber and every client of a process:
- * provide {@link layer} once, at the top.
+ * Deposits, withdrawals and reads are O(1): the deposits live in a ring of
+ * 100 buckets with a running sum, in integer millionths of a token (exact:
+ * 0.2 × 5 is 1), updated in one synchronous step per operation, so one
+ * budget can be shared by every fiber and every client of a process without
+ * overdrawing it: provide {@link layer} once, at the top. All time is read
+ * from `Clock`.
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import * as SynchronizedRef from "effect/SynchronizedRef"
 import { decodeDuration, describeValue } from "./internal/options.js"
 
 // ---------------------------------------------------------------------------
@@ -46,11 +56,14 @@ import { decodeDuration, describeValue } from "./internal/options.js"
  * @category models
  */
 export interface Options {
-  /** Tokens earned by one first attempt: the fraction of first attempts that may be retried. Finite, ≥ 0. Default 0.2. */
+  /**
+   * Tokens earned by one first attempt: the fraction of first attempts that
+   * may be retried. From 0 to 1000. Default 0.2.
+   */
   readonly percent?: number | undefined
-  /** How long a deposit stays in the bucket. Finite, > 0. Default 10 seconds. */
+  /** How long a deposit stays in the bucket; also sizes the reserve. More than 0, at most 1 hour. Default 10 seconds. */
   readonly ttl?: Duration.DurationInput | undefined
-  /** Reserve tokens earned per second, whatever the traffic. Finite, ≥ 0. Default 10. */
+  /** Reserve tokens earned per second, whatever the traffic. From 0 to 100 000. Default 10. */
   readonly minRetriesPerSecond?: number | undefined
 }
 
@@ -95,124 +108,203 @@ export class InvalidRetryBudgetOptionsError extends Schema.TaggedError<InvalidRe
 ) {}
 
 /**
- * Validates options and fills in the defaults.
+ * The largest value each option accepts, so that every figure of the bucket
+ * stays finite and its arithmetic exact.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const limits = {
+  /** The largest `percent`: 1000 (Finagle's limit). */
+  percent: 1000,
+  /** The longest `ttl`: 1 hour. */
+  ttl: Duration.hours(1),
+  /** The largest `minRetriesPerSecond`: 100 000. */
+  minRetriesPerSecond: 100_000
+} as const
+
+/**
+ * Validates options and fills in the defaults. Never throws, whatever it is
+ * given: options that are not an object (`null`), an option that throws when
+ * read, and every value out of its range (see {@link limits}) are each a
+ * problem of one {@link InvalidRetryBudgetOptionsError}.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const settings = (options: Options = {}): Either.Either<Settings, InvalidRetryBudgetOptionsError> => {
   const problems: Array<{ readonly option: string; readonly reason: string }> = []
-  const percent = options.percent ?? defaults.percent
-  if (typeof percent !== "number" || !Number.isFinite(percent) || percent < 0) {
-    problems.push({ option: "percent", reason: `must be a finite number ≥ 0, got ${describeValue(percent)}` })
-  }
-  const rate = options.minRetriesPerSecond ?? defaults.minRetriesPerSecond
-  if (typeof rate !== "number" || !Number.isFinite(rate) || rate < 0) {
-    problems.push({
-      option: "minRetriesPerSecond",
-      reason: `must be a finite number ≥ 0, got ${describeValue(rate)}`
-    })
-  }
-  let ttl = defaults.ttl
-  if (options.ttl !== undefined) {
-    const decoded = decodeDuration(options.ttl)
-    if (Option.isNone(decoded)) {
-      problems.push({ option: "ttl", reason: `must be a non-negative duration, got ${describeValue(options.ttl)}` })
-    } else if (!Duration.isFinite(decoded.value) || Duration.toMillis(decoded.value) <= 0) {
-      problems.push({ option: "ttl", reason: `must be finite and > 0, got ${describeValue(options.ttl)}` })
-    } else {
-      ttl = decoded.value
-    }
-  }
-  if (problems.length > 0) {
-    return Either.left(
+  const fail = () =>
+    Either.left(
       new InvalidRetryBudgetOptionsError({
         message: `Invalid RetryBudget options: ${problems.map((p) => `${p.option} ${p.reason}`).join("; ")}`,
         problems
       })
     )
+  // untyped callers: `make(null)`, `layer("strict")`
+  if (!Predicate.isRecord(options)) {
+    problems.push({ option: "options", reason: `must be an object, got ${describeValue(options)}` })
+    return fail()
   }
+  const read = (option: keyof Options): unknown =>
+    Either.getOrElse(Either.try(() => options[option] as unknown), () => {
+      problems.push({ option, reason: "threw when read" })
+      return undefined
+    })
+  const number = (option: "percent" | "minRetriesPerSecond", max: number): number => {
+    const value = read(option) ?? defaults[option]
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > max) {
+      problems.push({ option, reason: `must be a finite number from 0 to ${max}, got ${describeValue(value)}` })
+      return defaults[option]
+    }
+    return value
+  }
+  const percent = number("percent", limits.percent)
+  const rate = number("minRetriesPerSecond", limits.minRetriesPerSecond)
+  let ttl = defaults.ttl
+  const ttlInput = read("ttl")
+  if (ttlInput !== undefined) {
+    const decoded = decodeDuration(ttlInput)
+    if (Option.isNone(decoded)) {
+      problems.push({ option: "ttl", reason: `must be a non-negative duration, got ${describeValue(ttlInput)}` })
+    } else if (Duration.toMillis(decoded.value) <= 0 || !Duration.lessThanOrEqualTo(decoded.value, limits.ttl)) {
+      problems.push({
+        option: "ttl",
+        reason: `must be > 0 and at most ${Duration.format(limits.ttl)}, got ${describeValue(ttlInput)}`
+      })
+    } else {
+      ttl = decoded.value
+    }
+  }
+  if (problems.length > 0) return fail()
   return Either.right({ percent, ttl, minRetriesPerSecond: rate })
 }
 
 // ---------------------------------------------------------------------------
-// the bucket: a pure state machine over integer micro-tokens
+// the bucket: integer micro-tokens in a ring of coarse buckets
 // ---------------------------------------------------------------------------
 
 /** Tokens are counted in millionths, so that 0.2 × 5 is exactly 1. */
 const UNIT = 1_000_000
 
-interface Deposit {
-  /** Epoch millis at which the deposit leaves the bucket. */
-  readonly expiresAt: number
-  /** What is left of it, in micro-tokens. */
-  readonly units: number
-}
+/** The deposits' ring: this many buckets over one `ttl`. */
+const BUCKETS = 100
 
-interface State {
-  /** Unexpired deposits with something left, oldest first. */
-  readonly deposits: ReadonlyArray<Deposit>
-  /** The instant at which the reserve was (or would have been) empty. */
-  readonly reserveEmptyAt: number
-}
+/** Deposits saturate here, so that the running sum stays an exact integer. */
+const MAX_DEPOSITED = Number.MAX_SAFE_INTEGER
 
 interface Bucket {
   readonly depositUnits: number
   readonly ttlMillis: number
+  /** The width of one bucket of the ring: `ttl / 100`. */
+  readonly bucketMillis: number
   /** Micro-tokens earned per millisecond of reserve. */
   readonly reservePerMilli: number
   readonly reserveCapUnits: number
 }
 
-const prune = (state: State, now: number): State => {
-  let i = 0
-  while (i < state.deposits.length && state.deposits[i]!.expiresAt <= now) i++
-  return i === 0 ? state : { ...state, deposits: state.deposits.slice(i) }
-}
+/**
+ * The mutable state of one budget. Deposits made in `[k·w, (k+1)·w)` (`w` the
+ * bucket width) are summed in bucket `k`, held in slot `k mod 100`; bucket
+ * `k` expires at `k·w + ttl`. The live buckets are `oldest..newest` (none
+ * when `oldest > newest`); every other slot is zero, and `deposited` is the
+ * sum of the live ones.
+ */
+class State {
+  readonly slots = new Float64Array(BUCKETS)
+  oldest = 0
+  newest = -1
+  deposited = 0
+  /** The instant at which the reserve was (or would have been) empty. */
+  reserveEmptyAt: number
+  /** The latest instant seen: a clock that steps back is read as this. */
+  lastNow: number
 
-const reserveUnits = (bucket: Bucket, state: State, now: number): number =>
-  Math.min(bucket.reserveCapUnits, Math.floor(bucket.reservePerMilli * Math.max(0, now - state.reserveEmptyAt)))
+  constructor(readonly bucket: Bucket, start: number) {
+    this.lastNow = start
+    // a full reserve: empty long enough ago to have earned its cap
+    this.reserveEmptyAt = bucket.reservePerMilli > 0
+      ? start - Math.ceil(bucket.reserveCapUnits / bucket.reservePerMilli)
+      : start
+  }
 
-const depositedUnits = (state: State): number => state.deposits.reduce((sum, d) => sum + d.units, 0)
+  private now(now: number): number {
+    this.lastNow = Math.max(this.lastNow, now)
+    return this.lastNow
+  }
 
-const deposit = (bucket: Bucket, state: State, now: number): State => {
-  const pruned = prune(state, now)
-  const expiresAt = now + bucket.ttlMillis
-  const last = pruned.deposits[pruned.deposits.length - 1]
-  if (last !== undefined && last.expiresAt === expiresAt) {
+  private dropOldest(): void {
+    const slot = this.oldest % BUCKETS
+    this.deposited -= this.slots[slot]!
+    this.slots[slot] = 0
+    this.oldest++
+  }
+
+  /** Drops the buckets that have expired at `now`: at most 100 steps, each bucket dropped once. */
+  private expire(now: number): void {
+    const { bucketMillis, ttlMillis } = this.bucket
+    while (this.oldest <= this.newest && this.oldest * bucketMillis + ttlMillis <= now) this.dropOldest()
+  }
+
+  reserveUnits(at: number): number {
+    const { reserveCapUnits, reservePerMilli } = this.bucket
+    return Math.min(reserveCapUnits, Math.floor(reservePerMilli * Math.max(0, at - this.reserveEmptyAt)))
+  }
+
+  deposit(clock: number): void {
+    const now = this.now(clock)
+    this.expire(now)
+    const units = Math.min(this.bucket.depositUnits, MAX_DEPOSITED - this.deposited)
+    if (units <= 0) return
+    const k = Math.floor(now / this.bucket.bucketMillis)
+    // bucket k - 100 shares k's slot; it has expired by now, but a rounding
+    // of `k·w + ttl` must not leave it there
+    while (this.oldest <= this.newest && this.oldest <= k - BUCKETS) this.dropOldest()
+    if (this.oldest > this.newest) {
+      this.oldest = k
+      this.newest = k
+    } else if (k > this.newest) {
+      // buckets newest+1..k are empty: their slots were freed when the
+      // buckets 100 before them expired (at or before now)
+      this.newest = k
+    }
+    this.slots[k % BUCKETS]! += units
+    this.deposited += units
+  }
+
+  /** Pays one token for a retry decided at `clock` and sent at `clock + wait`. */
+  withdraw(clock: number, wait: number): boolean {
+    const now = this.now(clock)
+    this.expire(now)
+    // the reserve pays for a call when it is sent: what it will have earned by then
+    const sendAt = now + wait
+    const reserve = this.reserveUnits(sendAt)
+    if (this.deposited + reserve < UNIT) return false
+    let owed = UNIT
+    // the oldest deposits first: they expire first
+    while (owed > 0 && this.oldest <= this.newest) {
+      const slot = this.oldest % BUCKETS
+      const taken = Math.min(owed, this.slots[slot]!)
+      this.slots[slot]! -= taken
+      this.deposited -= taken
+      owed -= taken
+      if (this.slots[slot] === 0) this.oldest++
+    }
+    // what the deposits could not cover comes out of the reserve
+    if (owed > 0) this.reserveEmptyAt = sendAt - (reserve - owed) / this.bucket.reservePerMilli
+    return true
+  }
+
+  balance(clock: number): Balance {
+    const now = this.now(clock)
+    this.expire(now)
+    const reserve = this.reserveUnits(now)
     return {
-      ...pruned,
-      deposits: [...pruned.deposits.slice(0, -1), { expiresAt, units: last.units + bucket.depositUnits }]
+      deposits: this.deposited / UNIT,
+      reserve: reserve / UNIT,
+      total: (this.deposited + reserve) / UNIT
     }
   }
-  return bucket.depositUnits === 0 ? pruned : {
-    ...pruned,
-    deposits: [...pruned.deposits, { expiresAt, units: bucket.depositUnits }]
-  }
-}
-
-const withdraw = (bucket: Bucket, state: State, now: number, sendAt: number): readonly [boolean, State] => {
-  const pruned = prune(state, now)
-  // the reserve pays for a call when it is sent: what it will have earned by then
-  const reserve = reserveUnits(bucket, pruned, sendAt)
-  if (depositedUnits(pruned) + reserve < UNIT) return [false, pruned]
-  let owed = UNIT
-  const deposits: Array<Deposit> = []
-  for (const d of pruned.deposits) {
-    if (owed === 0) {
-      deposits.push(d)
-    } else if (d.units <= owed) {
-      owed -= d.units
-    } else {
-      deposits.push({ expiresAt: d.expiresAt, units: d.units - owed })
-      owed = 0
-    }
-  }
-  // what the deposits could not cover comes out of the reserve
-  const reserveEmptyAt = owed === 0
-    ? pruned.reserveEmptyAt
-    : sendAt - (reserve - owed) / bucket.reservePerMilli
-  return [true, { deposits, reserveEmptyAt }]
 }
 
 // ---------------------------------------------------------------------------
@@ -268,38 +360,40 @@ export interface Service {
 export class RetryBudget extends Context.Tag("claude-resilience/RetryBudget")<RetryBudget, Service>() {}
 
 const fromSettings = (s: Settings): Effect.Effect<Service> =>
-  Effect.gen(function*() {
-    const bucket: Bucket = {
-      depositUnits: Math.round(s.percent * UNIT),
-      ttlMillis: Duration.toMillis(s.ttl),
-      reservePerMilli: (s.minRetriesPerSecond * UNIT) / 1000,
-      reserveCapUnits: Math.floor(s.minRetriesPerSecond * Duration.toSeconds(s.ttl) * UNIT)
-    }
-    const start = yield* Clock.currentTimeMillis
-    const ref = yield* SynchronizedRef.make<State>({ deposits: [], reserveEmptyAt: start })
-    const withNow = <A>(f: (state: State, now: number) => readonly [A, State]) =>
-      SynchronizedRef.modifyEffect(ref, (state) => Effect.map(Clock.currentTimeMillis, (now) => f(state, now)))
-    return {
-      settings: s,
-      deposit: withNow((state, now) => [undefined, deposit(bucket, state, now)] as const),
-      tryWithdraw: withNow((state, now) => withdraw(bucket, state, now, now)),
-      tryWithdrawFor: (wait) =>
-        withNow((state, now) => withdraw(bucket, state, now, now + Math.max(0, Duration.toMillis(wait)))),
-      balance: withNow((state, now) => {
-        const pruned = prune(state, now)
-        const d = depositedUnits(pruned)
-        const r = reserveUnits(bucket, pruned, now)
-        return [{ deposits: d / UNIT, reserve: r / UNIT, total: (d + r) / UNIT }, pruned] as const
-      })
-    }
-  })
+  Effect.clockWith((clock) =>
+    Effect.sync(() => {
+      const ttlMillis = Duration.toMillis(s.ttl)
+      const state = new State({
+        depositUnits: Math.round(s.percent * UNIT),
+        ttlMillis,
+        bucketMillis: ttlMillis / BUCKETS,
+        reservePerMilli: (s.minRetriesPerSecond * UNIT) / 1000,
+        reserveCapUnits: Math.floor(s.minRetriesPerSecond * Duration.toSeconds(s.ttl) * UNIT)
+      }, clock.unsafeCurrentTimeMillis())
+      // each operation reads the clock and updates the state in one
+      // synchronous step: no fiber can interleave with it
+      const withNow = <A>(f: (now: number) => A): Effect.Effect<A> =>
+        Effect.clockWith((clock) => Effect.sync(() => f(clock.unsafeCurrentTimeMillis())))
+      return {
+        settings: s,
+        deposit: withNow((now) => state.deposit(now)),
+        tryWithdraw: withNow((now) => state.withdraw(now, 0)),
+        tryWithdrawFor: (wait) =>
+          withNow((now) => {
+            const millis = Duration.toMillis(wait)
+            // a wait from untyped code that is no finite, non-negative number pays as of now
+            return state.withdraw(now, Number.isFinite(millis) && millis > 0 ? millis : 0)
+          }),
+        balance: withNow((now) => state.balance(now))
+      }
+    })
+  )
 
 /**
- * Makes a budget. Its reserve starts empty and fills at
- * `minRetriesPerSecond` from now; a retry is paid as of when it will be sent
- * (after its wait), so the first retry of a new process is not refused for
- * want of reserve if its wait has earned one. Invalid options fail with
- * {@link InvalidRetryBudgetOptionsError}.
+ * Makes a budget. Its reserve starts full (`minRetriesPerSecond × ttl`
+ * tokens) and refills at `minRetriesPerSecond`; a retry is paid as of when it
+ * will be sent (after its wait). Invalid options, of any type, fail with
+ * {@link InvalidRetryBudgetOptionsError}; nothing throws.
  *
  * @example
  * ```ts
@@ -317,7 +411,7 @@ const fromSettings = (s: Settings): Effect.Effect<Service> =>
  * @category constructors
  */
 export const make = (options?: Options): Effect.Effect<Service, InvalidRetryBudgetOptionsError> =>
-  Effect.flatMap(settings(options), fromSettings)
+  Effect.suspend(() => Effect.flatMap(settings(options), fromSettings))
 
 /**
  * One budget for the whole process: provide it once, above every client.

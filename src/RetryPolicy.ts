@@ -8,7 +8,9 @@
  * wait capped at 8 s, full jitter, never sooner than `retry-after`, at most 5
  * retries, 15 s of wall clock from the first failure (a wait that would end
  * past it is not taken), a 500 retried once, and `x-should-retry: false`
- * obeyed.
+ * obeyed (its `true` is obeyed by the decoder: such a response is a
+ * `ServerRetryableError`). Every wait is bounded: the wall-clock budget is at
+ * most {@link limits}`.budget`, one hour, whatever the options.
  *
  * @since 0.1.0
  */
@@ -17,7 +19,9 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
+import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
@@ -56,22 +60,27 @@ export type Jitter = "full" | "equal" | "decorrelated" | "none"
  * @category models
  */
 export interface Options {
-  /** The first backoff ceiling. Finite, ≥ 0. Default 1 second. */
+  /** The first backoff ceiling. Between 0 and 1 hour. Default 1 second. */
   readonly base?: Duration.DurationInput | undefined
-  /** The ceiling's growth per retry. Finite, ≥ 1. Default 2. */
+  /** The ceiling's growth per retry. Between 1 and 100. Default 2. */
   readonly factor?: number | undefined
-  /** The largest backoff ceiling (a `retry-after` may still ask for more). ≥ 0, may be infinite. Default 8 seconds. */
+  /**
+   * The largest backoff ceiling (a `retry-after` may still ask for more). ≥ 0,
+   * may be infinite (every wait is still bounded by `budget`). Default 8
+   * seconds.
+   */
   readonly cap?: Duration.DurationInput | undefined
   /** How each backoff is randomised. Default `"full"`. */
   readonly jitter?: Jitter | undefined
-  /** The most retries in one call (so `maxRetries + 1` attempts). An integer ≥ 0. Default 5. */
+  /** The most retries in one call (so `maxRetries + 1` attempts). An integer from 0 to 1000. Default 5. */
   readonly maxRetries?: number | undefined
   /**
    * Wall clock allowed from the first failure: a wait that would end past it
-   * is not taken. ≥ 0, may be infinite. Default 15 seconds.
+   * is not taken, so no single wait is longer either. Between 0 and
+   * {@link limits}`.budget` (1 hour): never infinite. Default 15 seconds.
    */
   readonly budget?: Duration.DurationInput | undefined
-  /** How many `InternalServerError`s (500) one call may retry. An integer ≥ 0. Default 1. */
+  /** How many `InternalServerError`s (500) one call may retry. An integer from 0 to 1000. Default 1. */
   readonly internalServerErrorRetries?: number | undefined
   /** Whether `x-should-retry: false` ends the retries. Default `true`. */
   readonly respectShouldRetry?: boolean | undefined
@@ -137,6 +146,27 @@ export const defaults: RetryPolicy = {
 }
 
 /**
+ * The largest value each option accepts. Every wait of a call is bounded:
+ * a wait that would end past the wall-clock `budget` is not taken, and the
+ * `budget` is at most `limits.budget` (1 hour), so no call waits longer
+ * than that in all, and no single wait either, whatever the options or the
+ * server's `retry-after`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const limits = {
+  /** The longest wall-clock `budget`, hence the longest single wait: 1 hour. */
+  budget: Duration.hours(1),
+  /** The longest `base`: 1 hour. */
+  base: Duration.hours(1),
+  /** The largest `factor`: 100. */
+  factor: 100,
+  /** The most `maxRetries` (and `internalServerErrorRetries`): 1000. */
+  retries: 1000
+} as const
+
+/**
  * The options given to {@link make} (or to {@link retry}) are not valid.
  * Every problem found is listed, each naming its option.
  *
@@ -154,10 +184,12 @@ export class InvalidRetryOptionsError extends Schema.TaggedError<InvalidRetryOpt
 const jitters: ReadonlyArray<Jitter> = ["full", "equal", "decorrelated", "none"]
 
 /**
- * Validates options and fills in the {@link defaults}. Never throws: every
- * problem (a negative or unparsable duration, an infinite `base`, a `factor`
- * below 1, a non-integer `maxRetries`, an unknown `jitter`, …) is listed in
- * one {@link InvalidRetryOptionsError}.
+ * Validates options and fills in the {@link defaults}. Never throws, whatever
+ * it is given: every problem (options that are not an object, a negative,
+ * unparsable or out-of-range duration, an infinite `base` or `budget`, a
+ * `factor` outside 1–100, a non-integer `maxRetries`, an unknown `jitter`,
+ * an option that throws when read, …) is listed in one
+ * {@link InvalidRetryOptionsError}. See {@link limits} for the ranges.
  *
  * @example
  * ```ts
@@ -175,54 +207,70 @@ const jitters: ReadonlyArray<Jitter> = ["full", "equal", "decorrelated", "none"]
  */
 export const make = (options: Options = {}): Either.Either<RetryPolicy, InvalidRetryOptionsError> => {
   const problems: Array<{ readonly option: string; readonly reason: string }> = []
-  const duration = (option: "base" | "cap" | "budget", finite: boolean): Duration.Duration => {
-    const input: unknown = options[option]
+  const fail = () =>
+    Either.left(
+      new InvalidRetryOptionsError({
+        message: `Invalid RetryPolicy options: ${problems.map((p) => `${p.option} ${p.reason}`).join("; ")}`,
+        problems
+      })
+    )
+  // untyped callers: `make(null)`, `make("fast")`
+  if (!Predicate.isRecord(options)) {
+    problems.push({ option: "options", reason: `must be an object, got ${describeValue(options)}` })
+    return fail()
+  }
+  const read = (option: keyof Options): unknown =>
+    Either.getOrElse(Either.try(() => options[option] as unknown), () => {
+      problems.push({ option, reason: "threw when read" })
+      return undefined
+    })
+  const duration = (option: "base" | "cap" | "budget", max: Option.Option<Duration.Duration>): Duration.Duration => {
+    const input = read(option)
     if (input === undefined) return defaults[option]
     const decoded = decodeDuration(input)
     if (Option.isNone(decoded)) {
       problems.push({ option, reason: `must be a non-negative duration, got ${describeValue(input)}` })
       return defaults[option]
     }
-    if (finite && !Duration.isFinite(decoded.value)) {
-      problems.push({ option, reason: `must be finite, got ${describeValue(input)}` })
+    if (Option.isSome(max) && !Duration.lessThanOrEqualTo(decoded.value, max.value)) {
+      problems.push({
+        option,
+        reason: `must be finite and at most ${Duration.format(max.value)}, got ${describeValue(input)}`
+      })
       return defaults[option]
     }
     return decoded.value
   }
   const integer = (option: "maxRetries" | "internalServerErrorRetries"): number => {
-    const value: unknown = options[option]
+    const value = read(option)
     if (value === undefined) return defaults[option]
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-      problems.push({ option, reason: `must be an integer ≥ 0, got ${describeValue(value)}` })
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > limits.retries) {
+      problems.push({ option, reason: `must be an integer from 0 to ${limits.retries}, got ${describeValue(value)}` })
       return defaults[option]
     }
     return value
   }
-  const base = duration("base", true)
-  const cap = duration("cap", false)
-  const budget = duration("budget", false)
+  const base = duration("base", Option.some(limits.base))
+  const cap = duration("cap", Option.none())
+  const budget = duration("budget", Option.some(limits.budget))
   const maxRetries = integer("maxRetries")
   const internalServerErrorRetries = integer("internalServerErrorRetries")
-  const factor: unknown = options.factor ?? defaults.factor
-  if (typeof factor !== "number" || !Number.isFinite(factor) || factor < 1) {
-    problems.push({ option: "factor", reason: `must be a finite number ≥ 1, got ${describeValue(factor)}` })
+  const factor: unknown = read("factor") ?? defaults.factor
+  if (typeof factor !== "number" || !Number.isFinite(factor) || factor < 1 || factor > limits.factor) {
+    problems.push({
+      option: "factor",
+      reason: `must be a finite number ≥ 1 and ≤ ${limits.factor}, got ${describeValue(factor)}`
+    })
   }
-  const jitter: unknown = options.jitter ?? defaults.jitter
+  const jitter: unknown = read("jitter") ?? defaults.jitter
   if (!(jitters as ReadonlyArray<unknown>).includes(jitter)) {
     problems.push({ option: "jitter", reason: `must be one of ${jitters.join(", ")}, got ${describeValue(jitter)}` })
   }
-  const respectShouldRetry: unknown = options.respectShouldRetry ?? defaults.respectShouldRetry
+  const respectShouldRetry: unknown = read("respectShouldRetry") ?? defaults.respectShouldRetry
   if (typeof respectShouldRetry !== "boolean") {
     problems.push({ option: "respectShouldRetry", reason: `must be a boolean, got ${describeValue(respectShouldRetry)}` })
   }
-  if (problems.length > 0) {
-    return Either.left(
-      new InvalidRetryOptionsError({
-        message: `Invalid RetryPolicy options: ${problems.map((p) => `${p.option} ${p.reason}`).join("; ")}`,
-        problems
-      })
-    )
-  }
+  if (problems.length > 0) return fail()
   return Either.right({
     [TypeId]: TypeId,
     base,
@@ -387,7 +435,8 @@ const backoffMillis = (policy: RetryPolicy, n: number, previous: number): Effect
  * @category schedules
  */
 export const schedule = (policy: RetryPolicy = defaults): Schedule.Schedule<Decision, ApiError.Retryable> => {
-  const budget = Duration.toMillis(policy.budget)
+  // a policy from make is within limits already; this bounds a hand-built one too
+  const budget = Math.min(Duration.toMillis(policy.budget), Duration.toMillis(limits.budget))
   const initial: State = {
     firstFailureAt: undefined,
     retries: 0,
@@ -508,23 +557,36 @@ const report = (decision: Decision, error: ApiError.Retryable): Effect.Effect<vo
   )
 }
 
+const isCircuitOpen = (u: unknown): boolean => Predicate.isTagged(u, "CircuitOpenError")
+
 const retryWith = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy): Effect.Effect<A, E, R> =>
   Effect.flatMap(
-    Effect.zip(Effect.serviceOption(RetryBudget.RetryBudget), Effect.serviceOption(CircuitBreaker.CircuitBreaker)),
-    ([budget, breaker]) => {
-    // split by tag: only Retryable errors reach the schedule; any other
-    // failure rides out in the success channel, so it is never retried
-    const attempt = Effect.matchEffect(self, {
-      onFailure: (e) =>
-        ApiError.isRetryable(e) ? Effect.fail(e) : Effect.succeed(Either.left(e) as Either.Either<A, E>),
-      onSuccess: (a) => Effect.succeed(Either.right(a) as Either.Either<A, E>)
-    })
-    const deposit = Option.match(budget, { onNone: () => Effect.void, onSome: (b) => b.deposit })
-    return deposit.pipe(
-      Effect.zipRight(Effect.retry(attempt, instrumented(schedule(policy), budget, breaker))),
-      Effect.flatMap(Either.match({ onLeft: (e) => Effect.fail(e), onRight: (a) => Effect.succeed(a) }))
-    )
-  }
+    Effect.all([
+      Effect.serviceOption(RetryBudget.RetryBudget),
+      Effect.serviceOption(CircuitBreaker.CircuitBreaker),
+      // the last Retryable error of this call: the error a real request got
+      Ref.make(Option.none<E>())
+    ]),
+    ([budget, breaker, lastRetryable]) => {
+      // split by tag: only Retryable errors reach the schedule; any other
+      // failure rides out in the success channel, so it is never retried
+      const attempt = Effect.matchEffect(self, {
+        onFailure: (e) =>
+          ApiError.isRetryable(e)
+            ? Effect.zipRight(Ref.set(lastRetryable, Option.some(e)), Effect.fail(e))
+            : isCircuitOpen(e)
+            // a retry the breaker refused sent nothing: a call that did send
+            // requests ends with the last error one of them got
+            ? Effect.map(Ref.get(lastRetryable), (last) => Either.left(Option.getOrElse(last, () => e)))
+            : Effect.succeed(Either.left(e) as Either.Either<A, E>),
+        onSuccess: (a) => Effect.succeed(Either.right(a) as Either.Either<A, E>)
+      })
+      const deposit = Option.match(budget, { onNone: () => Effect.void, onSome: (b) => b.deposit })
+      return deposit.pipe(
+        Effect.zipRight(Effect.retry(attempt, instrumented(schedule(policy), budget, breaker))),
+        Effect.flatMap(Either.match({ onLeft: (e) => Effect.fail(e), onRight: (a) => Effect.succeed(a) }))
+      )
+    }
   )
 
 /**
@@ -539,7 +601,10 @@ const retryWith = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy): 
  * budget ends the call at once with its last error. Without one, unbudgeted.
  * With a {@link CircuitBreaker.CircuitBreaker} in the context, a retry that
  * would reach the breaker while it is still open is not taken: the call ends
- * at once with its last error, without sleeping first.
+ * at once with its last error, without sleeping first. A retry that the
+ * breaker refuses all the same (it opened during the wait) ends the call
+ * with the last error a real request got, not with the breaker's
+ * `CircuitOpenError`: that one is kept for calls that sent nothing.
  *
  * Pass nothing for the {@link defaults}, a {@link RetryPolicy} from
  * {@link make}, or raw {@link Options}: raw options are validated when the

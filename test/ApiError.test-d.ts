@@ -15,6 +15,9 @@ type RetryableTags =
   | "ServiceUnavailableError"
   | "GatewayTimeoutError"
   | "OverloadedError"
+  | "RequestTimeoutError"
+  | "UnexpectedServerError"
+  | "ServerRetryableError"
   | "TransportError"
 
 type FatalTags =
@@ -71,6 +74,20 @@ describe("each tag lands in the right union", () => {
     expectTypeOf<ApiError.OverloadedError>().not.toExtend<Fatal>()
     expectTypeOf<ApiError.TransportError>().toExtend<Retryable>()
     expectTypeOf<ApiError.TransportError>().not.toExtend<Fatal>()
+    expectTypeOf<ApiError.RequestTimeoutError>().toExtend<Retryable>()
+    expectTypeOf<ApiError.RequestTimeoutError>().not.toExtend<Fatal>()
+    expectTypeOf<ApiError.UnexpectedServerError>().toExtend<Retryable>()
+    expectTypeOf<ApiError.UnexpectedServerError>().not.toExtend<Fatal>()
+    expectTypeOf<ApiError.ServerRetryableError>().toExtend<Retryable>()
+    expectTypeOf<ApiError.ServerRetryableError>().not.toExtend<Fatal>()
+  })
+
+  it("a ServerRetryableError names the Fatal tag it stands in for, never a spend limit", () => {
+    expectTypeOf<ApiError.ServerRetryableError["originalTag"]>().toEqualTypeOf<
+      Exclude<Fatal["_tag"], "SpendLimitError" | "ClientRequestError">
+    >()
+    expectTypeOf<ApiError.ServerRetryableError["status"]>().toEqualTypeOf<number>()
+    expectTypeOf<ApiError.ServerRetryableError["retryAfter"]>().toEqualTypeOf<Option.Option<Duration.Duration>>()
   })
 
   it("Fatal", () => {

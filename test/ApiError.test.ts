@@ -4,7 +4,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, FastCheck as fc, Option, Schema, TestClock } from "effect"
-import { ApiError, RateLimits } from "../src/index.js"
+import { ApiError, CircuitBreaker, RateLimits } from "../src/index.js"
 
 // ---------------------------------------------------------------------------
 // fixtures
@@ -35,6 +35,16 @@ const CLOUDFLARE_413 = [
 
 const BAD_GATEWAY_HTML =
   "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
+
+const CLOUDFLARE_520 = [
+  "<!DOCTYPE html>",
+  "<html>",
+  "<head><title>api.anthropic.com | 520: Web server is returning an unknown error</title>",
+  "<style>body{font-family:sans-serif}</style></head>",
+  "<body><h1>Web server is returning an unknown error</h1><p>Error code 520</p>",
+  "<script>window.cf = 1</script></body>",
+  "</html>"
+].join("\n")
 
 const UNAVAILABLE_TEXT = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
 
@@ -68,6 +78,8 @@ interface Row {
   readonly body: (requestId?: string | null) => string
   /** whether the body can carry a `request_id` */
   readonly json: boolean
+  /** headers the row needs (x-should-retry), sent with every decode of the row */
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 const jsonRow = (
@@ -146,7 +158,15 @@ const rows: ReadonlyArray<Row> = [
   jsonRow("OverloadedError", 529, true, "overloaded_error", "Overloaded"),
   // "any other status": an undocumented type and an undocumented status
   jsonRow("UnexpectedStatusError", 418, false, "teapot_error", "I'm a teapot"),
-  textRow("UnexpectedStatusError", 301, false, "<html><body>Moved Permanently</body></html>")
+  textRow("UnexpectedStatusError", 301, false, "<html><body>Moved Permanently</body></html>"),
+  // transient statuses outside the table: retried, as the official SDK does
+  textRow("RequestTimeoutError", 408, true, "<html><head><title>408 Request Time-out</title></head><body></body></html>"),
+  textRow("UnexpectedServerError", 520, true, CLOUDFLARE_520),
+  // the server's x-should-retry: true makes a Fatal status Retryable
+  {
+    ...jsonRow("ServerRetryableError", 400, true, "invalid_request_error", "Transient validation failure, please retry"),
+    headers: { "x-should-retry": "true" }
+  }
 ]
 
 const classes = {
@@ -166,6 +186,9 @@ const classes = {
   ServiceUnavailableError: ApiError.ServiceUnavailableError,
   GatewayTimeoutError: ApiError.GatewayTimeoutError,
   OverloadedError: ApiError.OverloadedError,
+  RequestTimeoutError: ApiError.RequestTimeoutError,
+  UnexpectedServerError: ApiError.UnexpectedServerError,
+  ServerRetryableError: ApiError.ServerRetryableError,
   TransportError: ApiError.TransportError
 } as const
 
@@ -200,29 +223,29 @@ describe("ApiError.fromResponse: every row of the tag table", () => {
 
     if (row.json) {
       it("with a request_id in the body: the body's id wins over the request-id header", () => {
-        const error = decode(row.status, row.body("req_011CBodyWins"), { "request-id": "req_011CHeaderLoses" })
+        const error = decode(row.status, row.body("req_011CBodyWins"), { ...row.headers, "request-id": "req_011CHeaderLoses" })
         check(error, Option.some("req_011CBodyWins"))
         expect(error.message).not.toContain("req_011CHeaderLoses")
       })
       it("with a null request_id in the body: the header is used", () => {
-        check(decode(row.status, row.body(null), { "request-id": "req_011CHeader" }), Option.some("req_011CHeader"))
+        check(decode(row.status, row.body(null), { ...row.headers, "request-id": "req_011CHeader" }), Option.some("req_011CHeader"))
       })
       it("with a request_id in the body and no header", () => {
-        check(decode(row.status, row.body("req_011COnlyBody")), Option.some("req_011COnlyBody"))
+        check(decode(row.status, row.body("req_011COnlyBody"), { ...row.headers }), Option.some("req_011COnlyBody"))
       })
     }
     it("without a request_id in the body: the request-id header is used", () => {
-      check(decode(row.status, row.body(), { "Request-Id": "req_011CFromHeader" }), Option.some("req_011CFromHeader"))
+      check(decode(row.status, row.body(), { ...row.headers, "Request-Id": "req_011CFromHeader" }), Option.some("req_011CFromHeader"))
     })
     it("with no request id anywhere", () => {
-      const error = decode(row.status, row.body())
+      const error = decode(row.status, row.body(), { ...row.headers })
       check(error, Option.none())
       expect(error.message).not.toContain("(request ")
     })
     it("from @effect/platform Headers as well as a plain record", () => {
       const error = ApiError.fromResponse({
         status: row.status,
-        headers: Headers.fromInput({ "request-id": "req_011CPlatform" }),
+        headers: Headers.fromInput({ ...row.headers, "request-id": "req_011CPlatform" }),
         body: row.body(),
         now: 0
       })
@@ -230,7 +253,7 @@ describe("ApiError.fromResponse: every row of the tag table", () => {
     })
     if (row.retryable) {
       it("carries retryAfter and the rate-limit snapshot", () => {
-        const error = decode(row.status, row.body(), RATE_LIMIT_HEADERS)
+        const error = decode(row.status, row.body(), { ...row.headers, ...RATE_LIMIT_HEADERS })
         assert.isTrue(ApiError.isRetryable(error))
         if (!ApiError.isRetryable(error)) return assert.fail("not retryable")
         expect(ms(error.retryAfter)).toEqual(Option.some(20_000))
@@ -247,14 +270,14 @@ describe("ApiError.fromResponse: every row of the tag table", () => {
         expect(error.rateLimits.outputTokens.limit).toEqual(Option.none())
       })
       it("has no retryAfter and an empty snapshot when the headers say nothing", () => {
-        const error = decode(row.status, row.body())
+        const error = decode(row.status, row.body(), { ...row.headers })
         if (!ApiError.isRetryable(error)) return assert.fail("not retryable")
         expect(error.retryAfter).toEqual(Option.none())
         expect(error.rateLimits).toEqual(RateLimits.empty)
       })
     } else {
       it("carries no retryAfter or rate-limit snapshot", () => {
-        const error = decode(row.status, row.body(), RATE_LIMIT_HEADERS)
+        const error = decode(row.status, row.body(), { ...row.headers, ...RATE_LIMIT_HEADERS })
         assert.isFalse("retryAfter" in error)
         assert.isFalse("rateLimits" in error)
       })
@@ -266,15 +289,52 @@ describe("ApiError.fromResponse: every row of the tag table", () => {
       (tag) => tag !== "TransportError" && tag !== "ClientRequestError"
     )
     expect(new Set(rows.map((row) => row.tag))).toEqual(new Set(httpTags))
-    expect(httpTags).toHaveLength(15)
+    expect(httpTags).toHaveLength(18)
   })
 
-  it("an unknown or undocumented status is an UnexpectedStatusError, known statuses are not", () => {
-    for (const status of [0, 100, 201, 204, 301, 304, 405, 409, 410, 418, 451, 501, 505, 507, 520, 599, 600, -1]) {
+  it("an unknown or undocumented status that is not transient is an UnexpectedStatusError, known statuses are not", () => {
+    for (const status of [0, 100, 201, 204, 301, 304, 405, 409, 410, 418, 451, 501, 505, 600, 999, -1]) {
       const error = decode(status, "")
       assert.strictEqual(error._tag, "UnexpectedStatusError", `status ${status}`)
       assert.strictEqual(error.status, status)
     }
+  })
+})
+
+describe("ApiError.fromResponse: transient statuses outside the table", () => {
+  it("every 5xx the table does not name, but 501 and 505, is an UnexpectedServerError: Retryable, its status kept", () => {
+    const named = new Set([500, 502, 503, 504, 529])
+    for (let status = 500; status <= 599; status++) {
+      if (named.has(status)) continue
+      const error = decode(status, CLOUDFLARE_520)
+      assert.strictEqual(error.status, status)
+      if (status === 501 || status === 505) {
+        assert.strictEqual(error._tag, "UnexpectedStatusError", `status ${status}`)
+        assert.isTrue(ApiError.isFatal(error))
+      } else {
+        assert.strictEqual(error._tag, "UnexpectedServerError", `status ${status}`)
+        assert.isTrue(ApiError.isRetryable(error))
+        expect(error.message.startsWith(`HTTP ${status} `)).toBe(true)
+      }
+    }
+  })
+
+  it("408 is a RequestTimeoutError: Retryable, with its retry-after", () => {
+    const error = decode(408, "", { "retry-after": "3" })
+    assert.strictEqual(error._tag, "RequestTimeoutError")
+    if (error._tag !== "RequestTimeoutError") return
+    expect(ms(error.retryAfter)).toEqual(Option.some(3000))
+  })
+
+  it("a known error.type still decides: a 520 carrying invalid_request_error is Fatal", () => {
+    assert.strictEqual(decode(520, envelope("invalid_request_error", "bad"))._tag, "InvalidRequestError")
+    assert.strictEqual(decode(522, envelope("overloaded_error", "busy"))._tag, "OverloadedError")
+  })
+
+  it("the breaker counts an undocumented 5xx as a server failure, not a 408 nor a ServerRetryableError", () => {
+    assert.isTrue(CircuitBreaker.isServerFailure(decode(520, CLOUDFLARE_520)))
+    assert.isFalse(CircuitBreaker.isServerFailure(decode(408, "")))
+    assert.isFalse(CircuitBreaker.isServerFailure(decode(400, "", { "x-should-retry": "true" })))
   })
 })
 
@@ -465,7 +525,12 @@ describe("ApiError.fromResponse: bodies that are not the envelope", () => {
     for (let i = 0; garbage.length < 1024 * 1024; i++) garbage += alphabet[(i * 7919) % alphabet.length]!
     const error = decode(500, garbage, { "retry-after": "garbage", "x-should-retry": "\u0000" })
     assert.strictEqual(error._tag, "InternalServerError")
-    expect(error.message).toBe(`HTTP 500 (no error type): non-JSON body of ${garbage.length} characters`)
+    // the message names the body's size and quotes a short, clean excerpt of it
+    expect(error.message.startsWith(`HTTP 500 (no error type): non-JSON body of ${garbage.length} characters: "`)).toBe(true)
+    expect(error.message.endsWith(`…"`)).toBe(true)
+    expect(error.message.length).toBeLessThan(300)
+    assert.notMatch(error.message, CONTROL)
+    assert.notMatch(error.message, /[\ud800-\udbff](?![\udc00-\udfff])/)
     if (error._tag !== "InternalServerError") return
     expect(error.retryAfter).toEqual(Option.none())
     expect(error.shouldRetry).toEqual(Option.none())
@@ -579,9 +644,34 @@ describe("ApiError.fromResponse: x-should-retry", () => {
     expect(decode(529, "").shouldRetry).toEqual(Option.none())
   })
 
-  it("does not change the tag: the table decides retryability", () => {
-    assert.strictEqual(decode(400, "", { "x-should-retry": "true" })._tag, "InvalidRequestError")
+  it("false does not change the tag (the retry policy obeys it); true makes a Fatal response a ServerRetryableError", () => {
     assert.strictEqual(decode(529, "", { "x-should-retry": "false" })._tag, "OverloadedError")
+    assert.strictEqual(decode(400, "", { "x-should-retry": "false" })._tag, "InvalidRequestError")
+    for (const [status, body, original] of [
+      [400, envelope("invalid_request_error", "try again"), "InvalidRequestError"],
+      [400, "", "InvalidRequestError"],
+      [401, envelope("authentication_error", "x"), "AuthenticationError"],
+      [409, "", "UnexpectedStatusError"],
+      [501, "", "UnexpectedStatusError"],
+      [413, CLOUDFLARE_413, "RequestTooLargeError"],
+      [200, envelope("mystery_error", "mid-stream"), "UnexpectedStatusError"]
+    ] as const) {
+      const error = decode(status, body, { "x-should-retry": " TRUE " })
+      assert.strictEqual(error._tag, "ServerRetryableError", `status ${status}`)
+      assert.isTrue(ApiError.isRetryable(error))
+      assert.strictEqual(error.status, status)
+      if (error._tag !== "ServerRetryableError") return
+      assert.strictEqual(error.originalTag, original)
+      expect(error.shouldRetry).toEqual(Option.some(true))
+    }
+    // already Retryable: the tag stays
+    assert.strictEqual(decode(529, "", { "x-should-retry": "true" })._tag, "OverloadedError")
+    assert.strictEqual(decode(520, "", { "x-should-retry": "true" })._tag, "UnexpectedServerError")
+  })
+
+  it("a spend limit stays Fatal, whatever x-should-retry says", () => {
+    assert.strictEqual(decode(429, envelope("rate_limit_error", SPEND_429), { "x-should-retry": "true" })._tag, "SpendLimitError")
+    assert.strictEqual(decode(400, envelope("invalid_request_error", USAGE_400), { "x-should-retry": "true" })._tag, "SpendLimitError")
   })
 })
 
@@ -698,7 +788,9 @@ describe("ApiError.fromHttpResponse", () => {
       })
       const error = yield* Effect.flip(ApiError.fromHttpResponse(webResponse(endless, 500)))
       assert.strictEqual(error._tag, "InternalServerError")
-      expect(error.message).toBe(`HTTP 500 (no error type): non-JSON body of ${ApiError.maxErrorBodyBytes} characters`)
+      expect(error.message).toBe(
+        `HTTP 500 (no error type): non-JSON body of ${ApiError.maxErrorBodyBytes} characters: "${"x".repeat(200)}…"`
+      )
       // it stops reading once 1 MiB is in: at most what is queued ahead of the reader beyond that
       expect(pulled).toBeGreaterThanOrEqual(ApiError.maxErrorBodyBytes)
       expect(pulled).toBeLessThanOrEqual(ApiError.maxErrorBodyBytes + 4 * chunk.length)
@@ -710,7 +802,9 @@ describe("ApiError.fromHttpResponse", () => {
       const big = "y".repeat(ApiError.maxErrorBodyBytes + 12345)
       const error = yield* Effect.flip(ApiError.fromHttpResponse(webResponse(big, 502)))
       assert.strictEqual(error._tag, "BadGatewayError")
-      expect(error.message).toBe(`HTTP 502 (no error type): non-JSON body of ${ApiError.maxErrorBodyBytes} characters`)
+      expect(error.message).toBe(
+        `HTTP 502 (no error type): non-JSON body of ${ApiError.maxErrorBodyBytes} characters: "${"y".repeat(200)}…"`
+      )
     }))
 
   it.effect("a body of exactly 1 MiB is decoded whole", () =>
@@ -854,7 +948,7 @@ describe("ApiError.transportError", () => {
 // ---------------------------------------------------------------------------
 
 describe("guards", () => {
-  const all = rows.map((row) => decode(row.status, row.body("req_g")))
+  const all = rows.map((row) => decode(row.status, row.body("req_g"), { ...row.headers }))
   const transport = ApiError.transportError({ reason: "Transport", method: "GET", url: MESSAGES_URL, detail: "x" })
   const client = new ApiError.ClientRequestError({ reason: "InvalidUrl", message: "m", method: "GET", url: "x" })
 
@@ -871,7 +965,10 @@ describe("guards", () => {
       "BadGatewayError",
       "ServiceUnavailableError",
       "GatewayTimeoutError",
-      "OverloadedError"
+      "OverloadedError",
+      "RequestTimeoutError",
+      "UnexpectedServerError",
+      "ServerRetryableError"
     ])
   })
 
@@ -884,8 +981,8 @@ describe("guards", () => {
     }
   )
 
-  it("the tag sets are disjoint and hold 7 + 10 tags", () => {
-    expect(ApiError.retryableTags.size).toBe(7)
+  it("the tag sets are disjoint and hold 10 + 10 tags", () => {
+    expect(ApiError.retryableTags.size).toBe(10)
     expect(ApiError.fatalTags.size).toBe(10)
     for (const tag of ApiError.retryableTags) assert.isFalse(ApiError.fatalTags.has(tag as never), tag)
   })
@@ -906,7 +1003,7 @@ describe("schemas", () => {
     const encode = Schema.encodeSync(ApiError.ApiError)
     const decodeError = Schema.decodeUnknownSync(ApiError.ApiError)
     for (const row of rows) {
-      const error = decode(row.status, row.body("req_rt"), RATE_LIMIT_HEADERS)
+      const error = decode(row.status, row.body("req_rt"), { ...row.headers, ...RATE_LIMIT_HEADERS })
       const back = decodeError(encode(error))
       assert.strictEqual(back._tag, error._tag)
       assert.strictEqual(back.message, error.message)
@@ -918,16 +1015,16 @@ describe("schemas", () => {
 describe("decisionTable", () => {
   const table = ApiError.decisionTable()
 
-  it("lists the seeds' statuses in order", () => {
+  it("lists the documented statuses in order, with 408, 501, 505 and the other 5xx", () => {
     expect(table.map((row) => row.status)).toEqual([
-      200, 400, 401, 402, 403, 404, 413, 422, 429, 500, 502, 503, 504, 529, "other"
+      200, 400, 401, 402, 403, 404, 408, 413, 422, 429, 500, 501, 502, 503, 504, 505, 529, "other 5xx", "other"
     ])
   })
 
   it("agrees with fromResponse on every row", () => {
     for (const row of table) {
       if (row.status === 200) continue
-      const status = row.status === "other" ? 418 : row.status
+      const status = row.status === "other" ? 418 : row.status === "other 5xx" ? 520 : row.status
       const error = decode(status, ApiError.canonicalBody(status))
       assert.strictEqual(row.tag, error._tag, `status ${row.status}`)
       assert.strictEqual(row.retryable, ApiError.isRetryable(error), `status ${row.status}`)
@@ -943,14 +1040,18 @@ describe("decisionTable", () => {
     [402, "BillingError", false, "billing_error"],
     [403, "PermissionError", false, "permission_error"],
     [404, "NotFoundError", false, "not_found_error"],
+    [408, "RequestTimeoutError", true, undefined],
     [413, "RequestTooLargeError", false, "request_too_large"],
     [422, "UnprocessableEntityError", false, undefined],
     [429, "RateLimitError", true, "rate_limit_error"],
     [500, "InternalServerError", true, "api_error"],
+    [501, "UnexpectedStatusError", false, undefined],
     [502, "BadGatewayError", true, undefined],
     [503, "ServiceUnavailableError", true, undefined],
     [504, "GatewayTimeoutError", true, "timeout_error"],
+    [505, "UnexpectedStatusError", false, undefined],
     [529, "OverloadedError", true, "overloaded_error"],
+    ["other 5xx", "UnexpectedServerError", true, undefined],
     ["other", "UnexpectedStatusError", false, undefined]
   ] as const)("row %s ⇒ %s (retryable: %s, type %s)", (status, tag, retryable, errorType) => {
     const row = table.find((r) => r.status === status)
@@ -1037,15 +1138,34 @@ const oracleRead = (body: string): OracleBody => {
   return nothing
 }
 
-const expectedTag = (status: number, body: string): ApiError.Tag => {
+const FATAL_HTTP_TAGS = new Set<ApiError.Tag>([
+  "InvalidRequestError",
+  "AuthenticationError",
+  "BillingError",
+  "PermissionError",
+  "NotFoundError",
+  "RequestTooLargeError",
+  "UnprocessableEntityError",
+  "UnexpectedStatusError"
+])
+
+const expectedTag = (status: number, body: string, shouldRetry?: string): ApiError.Tag => {
   const { message, type } = oracleRead(body)
-  const base = (type !== undefined ? TYPE_TAGS.get(type) : undefined) ?? STATUS_TAGS.get(status) ??
-    "UnexpectedStatusError"
+  // a status the table does not name: 408 and a 5xx (not 501, 505) are transient
+  const byStatus = STATUS_TAGS.get(status) ??
+    (status === 408
+      ? "RequestTimeoutError"
+      : status >= 500 && status < 600 && status !== 501 && status !== 505
+      ? "UnexpectedServerError"
+      : "UnexpectedStatusError")
+  const base = (type !== undefined ? TYPE_TAGS.get(type) : undefined) ?? byStatus
   const says = message !== undefined &&
     /spend limit|usage limit/i.test(message.replace(/[\u0000-\u001f\u007f]+/g, " "))
   const limitContext = status === 400 || status === 429 || base === "InvalidRequestError" ||
     base === "RateLimitError"
-  return says && limitContext ? "SpendLimitError" : base
+  if (says && limitContext) return "SpendLimitError"
+  // the server's x-should-retry: true makes any other Fatal response Retryable
+  return shouldRetry?.trim().toLowerCase() === "true" && FATAL_HTTP_TAGS.has(base) ? "ServerRetryableError" : base
 }
 
 /** the last value whose name matches in any case, as a header map would keep it */
@@ -1160,7 +1280,7 @@ describe("properties of fromResponse", () => {
           now
         })
         const oracle = oracleRead(body)
-        assert.strictEqual(error._tag, expectedTag(status, body))
+        assert.strictEqual(error._tag, expectedTag(status, body, headerValue(headers, "x-should-retry")))
         assert.isTrue(ApiError.isApiError(error))
         assert.notStrictEqual(ApiError.isRetryable(error), ApiError.isFatal(error))
         assert.strictEqual(ApiError.isRetryable(error), ApiError.retryableTags.has(error._tag as never))

@@ -168,9 +168,9 @@ describe("CircuitBreaker: opening", () => {
         url: "https://api.anthropic.com/v1/messages",
         detail: "ECONNRESET"
       })
-      const errors = [apiError(500), apiError(502), apiError(503), apiError(504), apiError(529), transport]
+      const errors = [apiError(500), apiError(502), apiError(503), apiError(504), apiError(529), apiError(520), transport]
       expect(errors.map((error) => error._tag)).toEqual([...CircuitBreaker.failureTags])
-      const breaker = yield* CircuitBreaker.make({ minimumCalls: 6, failureRateThreshold: 1 })
+      const breaker = yield* CircuitBreaker.make({ minimumCalls: 7, failureRateThreshold: 1 })
       for (const error of errors) yield* Effect.exit(breaker.protect(fail(error)))
       expectTag(yield* breaker.state, "Open")
     }))

@@ -37,6 +37,10 @@ describe("RetryBudget.tryWithdrawFor", () => {
   it.effect("a retry is paid by the reserve it will have earned when it is sent", () =>
     Effect.gen(function*() {
       const budget = yield* RetryBudget.make()
+      // the reserve starts full: spend it
+      let spent = 0
+      while (yield* budget.tryWithdraw) spent++
+      expect(spent).toBe(100)
       // at t = 0 the reserve is empty: a retry sent now is refused, one sent after 100 ms is not
       expect(yield* budget.tryWithdraw).toBe(false)
       expect(yield* budget.tryWithdrawFor(Duration.millis(99))).toBe(false)
@@ -121,6 +125,36 @@ describe("Resilience.protect: the seeds' policy in one line", () => {
       // one first attempt deposited 1 token and its one retry took it
       expect(balance.total).toBe(0)
       expect((yield* upstream.calls).length).toBe(2)
+    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+})
+
+describe("Resilience.protect: a call that sent requests ends with its last real error", () => {
+  it.effect("a retry refused because the breaker opened during its wait: the last 529, not CircuitOpenError", () =>
+    Effect.gen(function*() {
+      const upstream = yield* scripted(Array(100).fill(529))
+      const program = Effect.gen(function*() {
+        // call A fails at 0 and, the breaker being closed, waits 500 ms for its retry
+        const a = yield* Effect.fork(Effect.exit(upstream.call.pipe(Resilience.protect())))
+        // meanwhile, at 100 ms, two other calls fail and open the breaker (3 calls, 100 % failures)
+        yield* TestClock.adjust("100 millis")
+        for (let i = 0; i < 2; i++) yield* Effect.exit(upstream.call.pipe(Resilience.protect({ maxRetries: 0 })))
+        const state = yield* CircuitBreaker.state
+        const exitA = yield* drive(Fiber.join(a))
+        // a call that finds the breaker open sends nothing: that one ends with CircuitOpenError
+        const late = yield* Effect.exit(upstream.call.pipe(Resilience.protect()))
+        return { state, exitA, late }
+      }).pipe(Effect.provide(Resilience.layer({ breaker: { minimumCalls: 3 } })))
+      const { exitA, late, state } = yield* program
+      expect(state._tag).toBe("Open")
+      // A's retry at 500 ms was refused by the open breaker: it sent nothing, so A
+      // ends with the error its one real request got
+      expect(Exit.isSuccess(exitA)).toBe(true)
+      const a = Exit.isSuccess(exitA) ? exitA.value : undefined
+      expect(a !== undefined && Exit.isFailure(a) && a.cause._tag === "Fail" && a.cause.error._tag).toBe("OverloadedError")
+      expect(a !== undefined && Exit.isFailure(a) && a.cause._tag === "Fail" && "status" in a.cause.error && a.cause.error.status).toBe(529)
+      expect(Exit.isFailure(late) && late.cause._tag === "Fail" && late.cause.error._tag).toBe("CircuitOpenError")
+      // A's first attempt, the two others; nothing else reached the upstream
+      expect(yield* upstream.calls).toEqual([0, 100, 100])
     }).pipe(Effect.withRandom(Random.fixed([0.5]))))
 })
 

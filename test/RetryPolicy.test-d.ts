@@ -24,6 +24,10 @@ describe("RetryPolicy.schedule: a Fatal error cannot reach it", () => {
     Effect.retry(Effect.fail(null as unknown as ApiError.GatewayTimeoutError), schedule)
     Effect.retry(Effect.fail(null as unknown as ApiError.OverloadedError), schedule)
     Effect.retry(Effect.fail(null as unknown as ApiError.TransportError), schedule)
+    // 408, an undocumented 5xx, and a response the server marked x-should-retry: true
+    Effect.retry(Effect.fail(null as unknown as ApiError.RequestTimeoutError), schedule)
+    Effect.retry(Effect.fail(null as unknown as ApiError.UnexpectedServerError), schedule)
+    Effect.retry(Effect.fail(null as unknown as ApiError.ServerRetryableError), schedule)
   })
 
   it("Effect.retry rejects it for every Fatal tag", () => {

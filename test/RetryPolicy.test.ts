@@ -334,14 +334,25 @@ describe("RetryPolicy.retry: what is never retried", () => {
       }
     }))
 
-  it.effect("a non-ApiError failure (an open circuit) passes straight through", () =>
+  it.effect("a non-ApiError failure (an open circuit) is not retried; a call that sent nothing ends with it", () =>
     Effect.gen(function*() {
       const open = new CircuitOpenError({ openedAt: 0 })
-      const { call, starts } = yield* scripted<CircuitOpenError | ApiError.ApiError>([response(529), open, "ok"])
+      const { call, starts } = yield* scripted<CircuitOpenError | ApiError.ApiError>([open, "ok"])
       const r = yield* runTimed(RetryPolicy.retry(call))
+      expect(yield* starts).toEqual([0])
+      expect(Option.getOrThrow(failureOf(r.exit))).toBe(open)
+    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+
+  it.effect("a retry refused by the breaker ends the call with the last error a request got, not the refusal", () =>
+    Effect.gen(function*() {
+      const open = new CircuitOpenError({ openedAt: 0 })
+      const overloaded = response(529)
+      const { call, starts } = yield* scripted<CircuitOpenError | ApiError.ApiError>([overloaded, open, "ok"])
+      const r = yield* runTimed(RetryPolicy.retry(call))
+      // the breaker refused the retry at 500 ms: not retried further
       expect(yield* starts).toEqual([0, 500])
       expect(r.endedAt).toBe(500)
-      expect(Option.getOrThrow(failureOf(r.exit))).toBe(open)
+      expect(Option.getOrThrow(failureOf(r.exit))).toBe(overloaded)
     }).pipe(Effect.withRandom(Random.fixed([0.5]))))
 
   it.effect("a plain Error: 1 attempt", () =>
@@ -494,7 +505,7 @@ describe("RetryPolicy: options", () => {
       "factor",
       "jitter"
     ])
-    expect(error.message).toContain("factor must be a finite number ≥ 1, got 0.5")
+    expect(error.message).toContain("factor must be a finite number ≥ 1 and ≤ 100, got 0.5")
     expect(Either.isLeft(RetryPolicy.make({ base: Duration.infinity }))).toBe(true)
     expect(Either.isLeft(RetryPolicy.make({ maxRetries: Infinity }))).toBe(true)
     expect(Either.isLeft(RetryPolicy.make({ factor: Number.NaN }))).toBe(true)
@@ -549,6 +560,8 @@ describe("RetryPolicy.retry: the retry budget", () => {
   it.effect("the reserve pays for retries when deposits cannot", () =>
     Effect.gen(function*() {
       const budget = yield* RetryBudget.make({ percent: 0 })
+      // the reserve starts full: spend it, then earn 2 tokens back
+      while (yield* budget.tryWithdraw) { /* spend */ }
       yield* TestClock.adjust("200 millis") // 2 reserve tokens earned
       const { call, starts } = yield* scripted<ApiError.ApiError>([response(503)])
       const r = yield* runTimed(RetryPolicy.retry(call).pipe(Effect.provideService(RetryBudget.RetryBudget, budget)))

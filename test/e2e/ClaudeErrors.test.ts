@@ -48,7 +48,9 @@ describe("Claude e2e: fatal replies end the call after one request", () => {
     ["422 (an envelope with no type)", Reply.Error({ status: 422, type: null }), "UnprocessableEntityError", 422],
     ["429 spend limit", Reply.Error({ status: 429, message: SPEND_429 }), "SpendLimitError", 429],
     ["400 usage limit", Reply.Error({ status: 400, message: USAGE_400 }), "SpendLimitError", 400],
-    ["an empty 520", Reply.Raw({ status: 520, body: "", contentType: "text/plain" }), "UnexpectedStatusError", 520],
+    // an empty 520 is transient now (UnexpectedServerError, retried); 505 and 409 stay Fatal
+    ["an empty 505", Reply.Raw({ status: 505, body: "", contentType: "text/plain" }), "UnexpectedStatusError", 505],
+    ["an empty 409", Reply.Raw({ status: 409, body: "", contentType: "text/plain" }), "UnexpectedStatusError", 409],
     ["418 HTML", Reply.Html({ status: 418 }), "UnexpectedStatusError", 418],
     [
       "529 with x-should-retry: false",
@@ -120,6 +122,9 @@ describe("Claude e2e: retryable replies follow the policy exactly", () => {
     ["503 (HTML)", Reply.Error({ status: 503 })],
     ["504 timeout_error", Reply.Error({ status: 504 })],
     ["529 overloaded_error", Reply.Error({ status: 529 })],
+    ["an empty 520 (an undocumented 5xx)", Reply.Raw({ status: 520, body: "", contentType: "text/plain" })],
+    ["408 (HTML)", Reply.Html({ status: 408 })],
+    ["400 with x-should-retry: true", Reply.Error({ status: 400, headers: { "x-should-retry": "true" } })],
     ["a connection reset before headers", Reply.Reset()]
   ]
   for (const [name, reply] of recovering) {

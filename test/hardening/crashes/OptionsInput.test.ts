@@ -1,0 +1,200 @@
+/**
+ * Issue 9, item 3: options of the wrong type from JavaScript callers
+ * (`RetryPolicy.make(null)`, `RetryBudget` options of `null`, numbers such as
+ * `1e308`) must fail typed, naming the problem, never throw, and never build
+ * a budget whose arithmetic breaks (a `NaN` balance, unlimited retries).
+ * Every number has a finite range.
+ */
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Cause, Duration, Effect, Either, Exit, FastCheck as fc, Option } from "effect"
+import { Resilience, RetryBudget, RetryPolicy } from "../../../src/index.js"
+
+const untyped = <A>(value: unknown): A => value as A
+
+/** The exit is exactly one typed failure (no defect): returns it. */
+const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
+  if (Exit.isSuccess(exit)) return assert.fail("expected a typed failure, got a success")
+  expect(Cause.isDie(exit.cause), Cause.pretty(exit.cause)).toBe(false)
+  return Option.getOrThrow(Cause.failureOption(exit.cause))
+}
+
+const throwing = (name: string) => {
+  const options = {}
+  Object.defineProperty(options, name, {
+    enumerable: true,
+    get() {
+      throw new Error(`${name} exploded`)
+    }
+  })
+  return options
+}
+
+describe("RetryPolicy.make: options that are not an object, or that throw", () => {
+  it.each([
+    ["null", null, "null"],
+    ["a string", "fast", "\"fast\""],
+    ["a number", 3, "3"],
+    ["an array", [1, 2], "[1, 2]"],
+    ["a function", () => 3, "a function"]
+  ] as const)("%s ⇒ InvalidRetryOptionsError naming options", (_name, options, shown) => {
+    const result = RetryPolicy.make(untyped(options))
+    assert.isTrue(Either.isLeft(result))
+    const error = Either.getLeft(result).pipe(Option.getOrThrow)
+    assert.strictEqual(error._tag, "InvalidRetryOptionsError")
+    expect(error.problems).toEqual([{ option: "options", reason: `must be an object, got ${shown}` }])
+    expect(error.message).toBe(`Invalid RetryPolicy options: options must be an object, got ${shown}`)
+  })
+
+  it("an option whose getter throws is a problem naming it", () => {
+    const error = Either.getLeft(RetryPolicy.make(untyped(throwing("maxRetries")))).pipe(Option.getOrThrow)
+    expect(error.problems).toEqual([{ option: "maxRetries", reason: "threw when read" }])
+  })
+
+  it.effect("retry with null options fails the effect with InvalidRetryOptionsError, before any attempt", () =>
+    Effect.gen(function*() {
+      let attempts = 0
+      const call = Effect.suspend(() => {
+        attempts++
+        return Effect.succeed("ok")
+      })
+      const error = failureOf(yield* Effect.exit(RetryPolicy.retry(call, untyped<RetryPolicy.Options>(null))))
+      assert.strictEqual(error._tag, "InvalidRetryOptionsError")
+      const viaProtect = failureOf(
+        yield* Effect.exit(call.pipe(Resilience.protect(untyped<RetryPolicy.Options>(null)), Effect.provide(Resilience.layer())))
+      )
+      assert.strictEqual(viaProtect._tag, "InvalidRetryOptionsError")
+      assert.strictEqual(attempts, 0)
+    }))
+
+  it.each([
+    ["maxRetries", 1e308, "must be an integer from 0 to 1000, got 1e+308"],
+    ["maxRetries", 1001, "must be an integer from 0 to 1000, got 1001"],
+    ["internalServerErrorRetries", 2 ** 53, "must be an integer from 0 to 1000, got 9007199254740992"],
+    ["factor", 1e308, "must be a finite number ≥ 1 and ≤ 100, got 1e+308"],
+    ["factor", 101, "must be a finite number ≥ 1 and ≤ 100, got 101"],
+    ["base", 1e308, "must be finite and at most 1h, got 1e+308"],
+    ["base", "2 hours", "must be finite and at most 1h, got \"2 hours\""],
+    ["budget", Number.POSITIVE_INFINITY, "must be finite and at most 1h, got Infinity"],
+    ["budget", Duration.infinity, "must be finite and at most 1h, got Infinity"],
+    ["budget", "61 minutes", "must be finite and at most 1h, got \"61 minutes\""]
+  ] as const)("%s: %s is out of range", (option, value, reason) => {
+    const error = Either.getLeft(RetryPolicy.make({ [option]: value })).pipe(Option.getOrThrow)
+    expect(error.problems).toEqual([{ option, reason }])
+  })
+
+  it("the limits themselves are accepted", () => {
+    const policy = Either.getOrThrow(
+      RetryPolicy.make({ maxRetries: 1000, internalServerErrorRetries: 1000, factor: 100, base: "1 hour", budget: "1 hour" })
+    )
+    expect(Duration.toMillis(policy.budget)).toBe(3_600_000)
+    expect(Duration.toMillis(RetryPolicy.limits.budget)).toBe(3_600_000)
+  })
+})
+
+describe("RetryBudget: options of the wrong type fail typed, never throw", () => {
+  it.each([
+    ["null", null, "null"],
+    ["a string", "strict", "\"strict\""],
+    ["a number", 0.2, "0.2"]
+  ] as const)("make(%s) does not throw, and fails with InvalidRetryBudgetOptionsError", (_name, options, shown) =>
+    Effect.gen(function*() {
+      // building the effect must not throw synchronously
+      const made = RetryBudget.make(untyped(options))
+      const error = failureOf(yield* Effect.exit(made))
+      assert.strictEqual(error._tag, "InvalidRetryBudgetOptionsError")
+      expect(error.problems).toEqual([{ option: "options", reason: `must be an object, got ${shown}` }])
+      const fromLayer = failureOf(
+        yield* Effect.exit(Effect.provide(RetryBudget.RetryBudget, RetryBudget.layer(untyped(options))))
+      )
+      assert.strictEqual(fromLayer._tag, "InvalidRetryBudgetOptionsError")
+      assert.isTrue(Either.isLeft(RetryBudget.settings(untyped(options))))
+    }).pipe(Effect.runPromise))
+
+  it.effect("Resilience.layer(null) fails typed, naming options", () =>
+    Effect.gen(function*() {
+      const error = failureOf(yield* Effect.exit(Effect.provide(Effect.void, Resilience.layer(untyped(null)))))
+      assert.strictEqual(error._tag, "InvalidRetryBudgetOptionsError")
+      expect(error.message).toBe(
+        "Invalid Resilience.layer options: options must be an object with optional breaker and budget, got null"
+      )
+      const nested = failureOf(
+        yield* Effect.exit(Effect.provide(Effect.void, Resilience.layer({ budget: untyped(null) })))
+      )
+      assert.strictEqual(nested._tag, "InvalidRetryBudgetOptionsError")
+    }))
+
+  it.each([
+    ["percent", 1e308, "must be a finite number from 0 to 1000, got 1e+308"],
+    ["percent", 1001, "must be a finite number from 0 to 1000, got 1001"],
+    ["minRetriesPerSecond", 1e308, "must be a finite number from 0 to 100000, got 1e+308"],
+    ["minRetriesPerSecond", "10", "must be a finite number from 0 to 100000, got \"10\""],
+    ["ttl", 1e308, "must be > 0 and at most 1h, got 1e+308"],
+    ["ttl", "2 hours", "must be > 0 and at most 1h, got \"2 hours\""]
+  ] as const)("%s: %s is out of range", (option, value, reason) => {
+    const error = Either.getLeft(RetryBudget.settings({ [option]: value })).pipe(Option.getOrThrow)
+    expect(error.problems).toEqual([{ option, reason }])
+  })
+
+  it("an option whose getter throws is a problem naming it", () => {
+    const error = Either.getLeft(RetryBudget.settings(untyped(throwing("percent")))).pipe(Option.getOrThrow)
+    expect(error.problems).toEqual([{ option: "percent", reason: "threw when read" }])
+  })
+
+  it.effect("at the limits the balance stays finite and exact, and retries stay bounded", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.make({ percent: 1000, minRetriesPerSecond: 100_000, ttl: "1 hour" })
+      // the full reserve: 100 000 per second for an hour
+      expect(yield* budget.balance).toEqual({ deposits: 0, reserve: 360_000_000, total: 360_000_000 })
+      yield* budget.deposit
+      const balance = yield* budget.balance
+      expect(balance).toEqual({ deposits: 1000, reserve: 360_000_000, total: 360_001_000 })
+      assert.isTrue(Number.isFinite(balance.total))
+      const strict = yield* RetryBudget.make({ percent: 0, minRetriesPerSecond: 0 })
+      expect(yield* strict.tryWithdraw).toBe(false)
+    }))
+})
+
+describe("properties: option validation is total", () => {
+  const anything = fc.anything({ withBigInt: true, withDate: true, withNullPrototype: true, withBoxedValues: true })
+  const field = fc.oneof(anything, fc.double(), fc.integer(), fc.constantFrom(1e308, -0, Number.NaN, Infinity))
+
+  it("RetryPolicy.make never throws; what it accepts is within the limits (3 000 runs)", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(anything, fc.record({ base: field, cap: field, budget: field, factor: field, maxRetries: field }, { requiredKeys: [] })),
+        (options) => {
+          const result = RetryPolicy.make(untyped(options))
+          if (Either.isLeft(result)) {
+            assert.isAbove(result.left.problems.length, 0)
+            return
+          }
+          assert.isTrue(Duration.lessThanOrEqualTo(result.right.budget, RetryPolicy.limits.budget))
+          assert.isTrue(Duration.isFinite(result.right.base))
+          assert.isTrue(result.right.maxRetries <= 1000)
+        }
+      ),
+      { numRuns: 3_000 }
+    )
+  })
+
+  it("RetryBudget.settings never throws; a budget it accepts has a finite balance (3 000 runs)", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(anything, fc.record({ percent: field, ttl: field, minRetriesPerSecond: field }, { requiredKeys: [] })),
+        (options) => {
+          const result = RetryBudget.settings(untyped(options))
+          if (Either.isLeft(result)) return
+          const balance = Effect.runSync(Effect.gen(function*() {
+            const budget = yield* RetryBudget.make(result.right)
+            yield* budget.deposit
+            yield* budget.tryWithdraw
+            return yield* budget.balance
+          }))
+          assert.isTrue(Number.isFinite(balance.total), JSON.stringify(balance))
+          assert.isTrue(balance.total >= 0)
+        }
+      ),
+      { numRuns: 3_000 }
+    )
+  })
+})
