@@ -10,7 +10,11 @@
  * @internal
  */
 import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { InvalidOptionsError, type Problem } from "../Options.js"
 
 /**
  * A short, readable rendering of an option's value for an error message:
@@ -22,7 +26,14 @@ import * as Option from "effect/Option"
  *
  * @internal
  */
-export const describeValue = (value: unknown): string => describe(value, [])
+export const describeValue = (value: unknown): string => {
+  try {
+    return describe(value, [])
+  } catch {
+    // a Proxy whose traps throw
+    return typeof value
+  }
+}
 
 const describe = (value: unknown, enclosing: ReadonlyArray<unknown>): string => {
   if (typeof value === "string") return JSON.stringify(value)
@@ -75,3 +86,230 @@ export const isNegativeDurationInput = (input: unknown): boolean => {
  */
 export const decodeDuration = (input: unknown): Option.Option<Duration.Duration> =>
   isNegativeDurationInput(input) ? Option.none() : Duration.decodeUnknown(input)
+
+// ---------------------------------------------------------------------------
+// the options model: a Schema per module, decoded with every problem listed
+// ---------------------------------------------------------------------------
+
+/**
+ * A duration option: any `Duration.DurationInput` (`"2 seconds"`, a number
+ * of milliseconds, a `Duration`, …) decoded to a `Duration`. Negative, NaN
+ * and unparsable input is refused (where `Duration.decode` would read it as
+ * zero); `positive` refuses zero, `finite` refuses infinity, `max` is an
+ * inclusive ceiling.
+ *
+ * @internal
+ */
+export const duration = (
+  constraints: {
+    readonly positive?: boolean | undefined
+    readonly finite?: boolean | undefined
+    readonly max?: Duration.Duration | undefined
+  } = {}
+): Schema.Schema<Duration.Duration, Duration.DurationInput> => {
+  const expected = [
+    constraints.positive === true ? "a duration above zero" : "a duration of zero or more",
+    constraints.max !== undefined ? `of at most ${Duration.format(constraints.max)}` : undefined,
+    constraints.finite === true && constraints.max === undefined ? "(finite)" : undefined
+  ].filter((part) => part !== undefined).join(" ")
+  const message = (actual: unknown) =>
+    `must be ${expected}, such as "2 seconds" or a number of milliseconds; got ${describeValue(actual)}`
+  const accepts = (u: unknown): boolean => {
+    const decoded = decodeDuration(u)
+    if (Option.isNone(decoded)) return false
+    const d = decoded.value
+    if (constraints.positive === true && Duration.toMillis(d) <= 0) return false
+    if (constraints.finite === true && !Duration.isFinite(d)) return false
+    if (constraints.max !== undefined && Duration.greaterThan(d, constraints.max)) return false
+    return true
+  }
+  const input = Schema.declare((u: unknown): u is Duration.DurationInput => accepts(u), {
+    identifier: "DurationInput",
+    message: (issue) => message(issue.actual)
+  })
+  return Schema.transform(input, Schema.DurationFromSelf, {
+    strict: false,
+    decode: (i) => Duration.decode(i),
+    encode: (d) => d
+  })
+}
+
+/**
+ * A number option: finite, within `[min, max]` (both inclusive unless
+ * `minExclusive`), an integer when `integer` is set. One message names the
+ * whole range.
+ *
+ * @internal
+ */
+export const number = (constraints: {
+  readonly min: number
+  readonly max: number
+  readonly integer?: boolean | undefined
+  readonly minExclusive?: boolean | undefined
+}): Schema.Schema<number> => {
+  const kind = constraints.integer === true ? "an integer" : "a number"
+  const low = constraints.minExclusive === true ? `above ${constraints.min}` : `from ${constraints.min}`
+  const expected = `${kind} ${low} to ${constraints.max}`
+  return Schema.declare(
+    (u: unknown): u is number =>
+      typeof u === "number" && Number.isFinite(u) &&
+      (constraints.minExclusive === true ? u > constraints.min : u >= constraints.min) &&
+      u <= constraints.max &&
+      (constraints.integer !== true || Number.isInteger(u)),
+    { identifier: "number", message: (issue) => `must be ${expected}, got ${describeValue(issue.actual)}` }
+  )
+}
+
+/**
+ * One of a few string literals, with one message that names them all.
+ *
+ * @internal
+ */
+export const literals = <const L extends ReadonlyArray<string>>(...values: L): Schema.Schema<L[number]> =>
+  Schema.declare((u: unknown): u is L[number] => typeof u === "string" && values.includes(u), {
+    identifier: values.map((v) => JSON.stringify(v)).join(" | "),
+    message: (issue) =>
+      `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}, got ${describeValue(issue.actual)}`
+  })
+
+/**
+ * A value that satisfies `is`, described as `expected` in the message
+ * (`"a function"`, `"a store with get and modify"`).
+ *
+ * @internal
+ */
+export const satisfying = <A>(expected: string, is: (u: unknown) => u is A): Schema.Schema<A> =>
+  Schema.declare((u: unknown): u is A => is(u), {
+    identifier: expected,
+    message: (issue) => `must be ${expected}, got ${describeValue(issue.actual)}`
+  })
+
+/**
+ * A boolean option.
+ *
+ * @internal
+ */
+export const boolean: Schema.Schema<boolean> = satisfying(
+  "true or false",
+  (u): u is boolean => typeof u === "boolean"
+)
+
+/**
+ * An optional field with a default: absent or `undefined` in the options,
+ * the default in the settings.
+ *
+ * @internal
+ */
+export const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: () => NoInfer<A>) =>
+  Schema.optionalWith(schema, { default: value, exact: true })
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> => {
+  try {
+    if (typeof u !== "object" || u === null || Array.isArray(u)) return false
+    const proto = Object.getPrototypeOf(u)
+    return proto === Object.prototype || proto === null
+  } catch {
+    // a Proxy whose getPrototypeOf trap throws is no options object
+    return false
+  }
+}
+
+/**
+ * A copy of plain options objects (nested ones included) without the keys
+ * whose value is `undefined`, reading each key once. A key whose getter
+ * throws (or a Proxy that throws) becomes a problem at its path.
+ */
+const readPlain = (
+  input: Record<string, unknown>,
+  path: ReadonlyArray<string>,
+  problems: Array<Problem>
+): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  let keys: ReadonlyArray<string>
+  try {
+    keys = Object.keys(input)
+  } catch {
+    problems.push({ path: path.join("."), message: "could not be read (its keys threw)" })
+    return out
+  }
+  for (const key of keys) {
+    let value: unknown
+    try {
+      value = input[key]
+    } catch {
+      problems.push({ path: [...path, key].join("."), message: "could not be read (its getter threw)" })
+      continue
+    }
+    if (value === undefined) continue
+    out[key] = isPlainObject(value) ? readPlain(value, [...path, key], problems) : value
+  }
+  return out
+}
+
+const UNEXPECTED = /^is unexpected, expected: (.*)$/
+
+const editDistance = (a: string, b: string): number => {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1))
+      previous = current
+    }
+  }
+  return row[b.length]!
+}
+
+const unknownOption = (key: string, expected: string): string => {
+  const known = expected.split(" | ").map((k) => k.replace(/^"|"$/g, ""))
+  const close = known
+    .map((k) => [k, editDistance(key.toLowerCase(), k.toLowerCase())] as const)
+    .filter(([, d]) => d <= Math.max(1, Math.floor(key.length / 3)))
+    .sort((a, b) => a[1] - b[1])[0]
+  return `is not an option${close !== undefined ? ` (did you mean "${close[0]}"?)` : ""}; the options are ${
+    known.join(", ")
+  }`
+}
+
+/**
+ * Decodes a module's options with its Schema into its settings: every
+ * problem listed (unknown keys included), `undefined` read as absent,
+ * never a throw. `undefined` options are `{}`; anything but a plain object
+ * is one problem at the path `""`.
+ *
+ * @internal
+ */
+export const decodeOptions = <A, I>(module: string, schema: Schema.Schema<A, I>) => {
+  const decode = Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "error" })
+  return (input: unknown): Either.Either<A, InvalidOptionsError> => {
+    if (input !== undefined && !isPlainObject(input)) {
+      return Either.left(
+        InvalidOptionsError.of(module, [{ path: "", message: `options must be an object, got ${describeValue(input)}` }])
+      )
+    }
+    const problems: Array<Problem> = []
+    const plain = input === undefined ? {} : readPlain(input, [], problems)
+    let result: Either.Either<A, ParseResult.ParseError>
+    try {
+      result = decode(plain)
+    } catch (error) {
+      problems.push({ path: "", message: `could not be read: ${describeValue(String(error)).slice(0, 200)}` })
+      return Either.left(InvalidOptionsError.of(module, problems))
+    }
+    if (Either.isLeft(result)) {
+      for (const issue of ParseResult.ArrayFormatter.formatErrorSync(result.left)) {
+        const path = issue.path.map(String).join(".")
+        const unexpected = issue._tag === "Unexpected" ? UNEXPECTED.exec(issue.message) : null
+        const message = unexpected !== null
+          ? unknownOption(String(issue.path[issue.path.length - 1] ?? ""), unexpected[1]!)
+          : issue.message
+        if (!problems.some((p) => p.path === path && p.message === message)) problems.push({ path, message })
+      }
+    }
+    return problems.length > 0 || Either.isLeft(result)
+      ? Either.left(InvalidOptionsError.of(module, problems))
+      : Either.right(result.right)
+  }
+}
