@@ -5,6 +5,14 @@
  */
 
 /**
+ * The one error for options that cannot be used: the module, and every
+ * problem at its path.
+ *
+ * @since 0.2.0
+ */
+export * as Options from "./Options.js"
+
+/**
  * The transport-layer errors, `Retryable | Fatal`, and their total decoder.
  *
  * @since 0.1.0
