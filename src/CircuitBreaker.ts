@@ -396,7 +396,22 @@ interface Validated {
   readonly name: string | undefined
 }
 
-const validate = (options: unknown): Either.Either<Validated, InvalidCircuitBreakerOptionsError> =>
+// a value whose inspection throws (a Proxy with hostile traps, say) is an
+// invalid option too: validation never throws
+const validate = (options: unknown): Either.Either<Validated, InvalidCircuitBreakerOptionsError> => {
+  try {
+    return validateOrThrow(options)
+  } catch {
+    return Either.left(
+      new InvalidCircuitBreakerOptionsError({
+        option: "options",
+        message: "Invalid circuit breaker options: inspecting them threw"
+      })
+    )
+  }
+}
+
+const validateOrThrow = (options: unknown): Either.Either<Validated, InvalidCircuitBreakerOptionsError> =>
   Either.gen(function*() {
     if (options === undefined) options = {}
     if (!Predicate.isRecord(options)) {

@@ -21,6 +21,22 @@ const throwingGetter = Object.defineProperty({}, "minimumCalls", {
   }
 })
 
+// a value every inspection of which throws
+const hostile = new Proxy({}, {
+  get: () => {
+    throw new Error("hostile get")
+  },
+  has: () => {
+    throw new Error("hostile has")
+  },
+  getPrototypeOf: () => {
+    throw new Error("hostile getPrototypeOf")
+  },
+  ownKeys: () => {
+    throw new Error("hostile ownKeys")
+  }
+})
+
 // [what the caller passed, the option named, a fragment of the message]
 const cases: ReadonlyArray<readonly [string, unknown, string, string]> = [
   ["null options", null, "options", "got null"],
@@ -65,7 +81,8 @@ const cases: ReadonlyArray<readonly [string, unknown, string, string]> = [
   ["a store whose get is no Effect", { store: { get: () => 1, modify: store.modify } }, "store", "got object"],
   ["a null store", { store: null }, "store", "got null"],
   ["a numeric name", { name: 7 }, "name", "got 7"],
-  ["a getter that throws", throwingGetter, "minimumCalls", "reading it threw"]
+  ["a getter that throws", throwingGetter, "minimumCalls", "reading it threw"],
+  ["a window that throws when inspected", { window: hostile }, "options", "inspecting them threw"]
 ]
 
 describe("CircuitBreaker options from an untyped caller", () => {
