@@ -2,8 +2,15 @@
  * A circuit breaker over a rolling time window of call outcomes. When too
  * large a share of recent calls ended in a server-side failure, the breaker
  * opens: calls then fail at once with {@link CircuitOpenError} and no request
- * is sent. After a cool-down it half-opens and lets a few probe calls through;
- * their outcome closes it again or reopens it.
+ * is sent. After a short open period it half-opens and lets a few probe calls
+ * through; their success closes it again, and a failed probe reopens it for a
+ * longer period (2 s, 4 s, 8 s, then 10 s each time by default), so that a
+ * long outage is probed rarely and a short one does not hold a recovered API
+ * back for long.
+ *
+ * The window is a fixed number of buckets (30 by default, one per second of
+ * the default 30 s window) with running totals, so recording an outcome costs
+ * the same whatever the traffic.
  *
  * The state machine is the pure function {@link transition}; the service keeps
  * its state in a {@link Store}, so that a shared store (Redis, later) can make
@@ -38,19 +45,53 @@ import { decodeDuration, describeValue } from "./internal/options.js"
 // ---------------------------------------------------------------------------
 
 /**
- * The outcomes recorded at one instant of the rolling window: how many calls
- * ended at `at` (epoch milliseconds) and how many of them were failures.
- * Calls ending at the same millisecond share one bucket, so the window holds
- * at most one bucket per millisecond whatever the traffic.
+ * The outcomes recorded in one bucket of the rolling window: `calls` calls,
+ * `failures` of them failures. The window is cut into
+ * `settings.windowBuckets` buckets of equal length; bucket `index` holds the
+ * outcomes of the instants `t` (epoch milliseconds) with
+ * `Math.floor(t * windowBuckets / windowMillis) === index` (see
+ * {@link bucketIndex}).
  *
  * @since 0.1.0
  * @category models
  */
 export interface Bucket {
-  readonly at: number
+  readonly index: number
   readonly calls: number
   readonly failures: number
 }
+
+/**
+ * A closed breaker's rolling window: the outcomes of the current bucket and
+ * of the previous `windowBuckets - 1` buckets, with their running totals.
+ *
+ * - `current`: the newest bucket, the one outcomes are added to (`undefined`
+ *   when nothing was recorded since the window last moved on).
+ * - `previous`: the older buckets still in the window that hold at least one
+ *   outcome, oldest first.
+ * - `calls`, `failures`: the totals over `previous` and `current`.
+ *
+ * Recording an outcome in the current bucket makes a new `current` and new
+ * totals and shares `previous`; `previous` is rebuilt only when the window
+ * moves to a new bucket. Read the totals with {@link windowCounts}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Window {
+  readonly previous: ReadonlyArray<Bucket>
+  readonly current: Bucket | undefined
+  readonly calls: number
+  readonly failures: number
+}
+
+/**
+ * A window with no outcome in it.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const emptyWindow: Window = { previous: [], current: undefined, calls: 0, failures: 0 }
 
 /**
  * The breaker's state. Every state carries a `generation`, which grows by one
@@ -58,12 +99,14 @@ export interface Bucket {
  * admitted its call, so a slow call admitted before the breaker opened can
  * neither count as a probe nor reopen the breaker later.
  *
- * - `Closed`: calls pass; `window` holds the outcomes of the last
- *   `window` milliseconds, oldest first.
+ * - `Closed`: calls pass; `window` holds the outcomes of the rolling window
+ *   (see {@link Window}).
  * - `Open`: calls fail fast with {@link CircuitOpenError} until
- *   `halfOpenAt`.
+ *   `halfOpenAt`. The open period is `halfOpenAt - openedAt`.
  * - `HalfOpen`: at most `halfOpenProbes` probe calls are admitted;
  *   `inFlight` of them are running and `succeeded` have succeeded.
+ *   `openedAt` and `halfOpenAt` are those of the open period that ended,
+ *   from which a failed probe grows the next one.
  *
  * All instants are epoch milliseconds from `Clock`.
  *
@@ -73,7 +116,7 @@ export interface Bucket {
 export type State = Data.TaggedEnum<{
   Closed: {
     readonly generation: number
-    readonly window: ReadonlyArray<Bucket>
+    readonly window: Window
   }
   Open: {
     readonly generation: number
@@ -98,19 +141,29 @@ export type State = Data.TaggedEnum<{
  */
 export const State = Data.taggedEnum<State>()
 
+type Closed = Extract<State, { readonly _tag: "Closed" }>
+type Open = Extract<State, { readonly _tag: "Open" }>
+type HalfOpen = Extract<State, { readonly _tag: "HalfOpen" }>
+
+// the same constructors as `State`'s, taken once: `State.X` builds a new
+// constructor at each access, and these run on every call
+const makeClosed = Data.tagged<Closed>("Closed")
+const makeOpen = Data.tagged<Open>("Open")
+const makeHalfOpen = Data.tagged<HalfOpen>("HalfOpen")
+
 /**
  * The state a new breaker starts in: closed, with an empty window.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const initialState: State = State.Closed({ generation: 0, window: [] })
+export const initialState: State = makeClosed({ generation: 0, window: emptyWindow })
 
 /**
  * What happens to a breaker, the input of {@link transition}.
  *
  * - `Tick`: only time passes (old outcomes leave the window; an open breaker
- *   whose cool-down is over half-opens).
+ *   whose open period is over half-opens).
  * - `Request`: a call asks to pass (see {@link decide}); a probe admitted
  *   while half-open takes a slot.
  * - `Success`: an admitted call ended and does not count as a failure.
@@ -161,6 +214,11 @@ export type Decision = Data.TaggedEnum<{
  */
 export const Decision = Data.taggedEnum<Decision>()
 
+type Admit = Extract<Decision, { readonly _tag: "Admit" }>
+type Reject = Extract<Decision, { readonly _tag: "Reject" }>
+const makeAdmit = Data.tagged<Admit>("Admit")
+const makeReject = Data.tagged<Reject>("Reject")
+
 /**
  * One change of state: the state before, the state after, and the instant
  * (epoch milliseconds) it took effect. The half-open transition is stamped
@@ -187,30 +245,41 @@ export interface Transition {
  * @category models
  */
 export interface Settings {
-  /** Length of the rolling window, in milliseconds (> 0). */
+  /** Length of the rolling window, in whole milliseconds, in [1 ms, 365 days]. */
   readonly windowMillis: number
+  /** Buckets the window is cut into (integer in [1, 1000]). */
+  readonly windowBuckets: number
   /** Failure rate at or above which the breaker opens, in (0, 1]. */
   readonly failureRateThreshold: number
   /** Calls the window must hold before the rate is judged (integer ≥ 1). */
   readonly minimumCalls: number
-  /** How long the breaker stays open before it half-opens, in milliseconds (≥ 0). */
+  /** The first open period, in whole milliseconds (≥ 0). */
   readonly openDurationMillis: number
+  /** Each failed probe round multiplies the open period by this (finite, ≥ 1). */
+  readonly openDurationFactor: number
+  /** The longest open period, in whole milliseconds (≥ `openDurationMillis`). */
+  readonly maxOpenDurationMillis: number
   /** Probe calls admitted while half-open (integer ≥ 1). */
   readonly halfOpenProbes: number
 }
 
 /**
- * The defaults: a 30 s window, opening at a failure rate of 30 % or more once
- * the window holds at least 10 calls, open for 30 s, then 3 probes.
+ * The defaults: a 30 s window in 30 buckets of 1 s, opening at a failure
+ * rate of 30 % or more once the window holds at least 10 calls; open for
+ * 2 s, then twice as long after each failed probe round up to 10 s
+ * (2, 4, 8, 10, 10 … s), back to 2 s once it closes; 3 probes.
  *
  * @since 0.1.0
  * @category constants
  */
 export const defaults: Settings = {
   windowMillis: 30_000,
+  windowBuckets: 30,
   failureRateThreshold: 0.3,
   minimumCalls: 10,
-  openDurationMillis: 30_000,
+  openDurationMillis: 2_000,
+  openDurationFactor: 2,
+  maxOpenDurationMillis: 10_000,
   halfOpenProbes: 3
 }
 
@@ -222,14 +291,26 @@ export const defaults: Settings = {
  * @category models
  */
 export interface Options {
-  /** Length of the rolling window. Default 30 seconds. */
+  /** Length of the rolling window, at most 365 days. Default 30 seconds. */
   readonly window?: Duration.DurationInput | undefined
+  /**
+   * Buckets the window is cut into, an integer in [1, 1000]: the window
+   * moves on one bucket at a time. Default 30 (1 s each for a 30 s window).
+   */
+  readonly windowBuckets?: number | undefined
   /** Open when failures / calls in the window reach this, in (0, 1]. Default 0.3. */
   readonly failureRateThreshold?: number | undefined
   /** The rate is judged only once the window holds this many calls. Default 10. */
   readonly minimumCalls?: number | undefined
-  /** How long the breaker stays open before it half-opens. Default 30 seconds. */
+  /** The first open period: how long the breaker stays open before it half-opens. Default 2 seconds. */
   readonly openDuration?: Duration.DurationInput | undefined
+  /** A failed probe round multiplies the open period by this, a number ≥ 1. Default 2. */
+  readonly openDurationFactor?: number | undefined
+  /**
+   * The longest open period, at least `openDuration`. Default 10 seconds, or
+   * `openDuration` when that is longer.
+   */
+  readonly maxOpenDuration?: Duration.DurationInput | undefined
   /** Probe calls let through while half-open. Default 3. */
   readonly halfOpenProbes?: number | undefined
   /**
@@ -245,8 +326,10 @@ export interface Options {
 }
 
 /**
- * An option of {@link make} / {@link layer} was out of range. Nothing was
- * built.
+ * The options of {@link make} / {@link layer} were invalid: not an object,
+ * or one option out of range or of the wrong type (for a caller without the
+ * types, e.g. JavaScript: a string for a number, `NaN`, `Infinity`, a store
+ * without `modify`). Nothing was built.
  *
  * @since 0.1.0
  * @category errors
@@ -254,7 +337,7 @@ export interface Options {
 export class InvalidCircuitBreakerOptionsError extends Schema.TaggedError<InvalidCircuitBreakerOptionsError>()(
   "InvalidCircuitBreakerOptionsError",
   {
-    /** The name of the first invalid option. */
+    /** The name of the first invalid option, or `"options"` for the options themselves. */
     option: Schema.String,
     message: Schema.String
   }
@@ -266,70 +349,205 @@ const invalid = (option: string, expected: string, value: unknown) =>
     message: `Invalid circuit breaker option "${option}": expected ${expected}, got ${describeValue(value)}`
   })
 
-const durationMillis = (
-  option: string,
-  input: Duration.DurationInput | undefined,
-  fallback: number,
-  allowZero: boolean
-): Either.Either<number, InvalidCircuitBreakerOptionsError> => {
-  const expected = allowZero ? "a finite duration ≥ 0" : "a finite duration > 0"
-  if (input === undefined) return Either.right(fallback)
-  const decoded = decodeDuration(input)
-  if (Option.isNone(decoded) || !Duration.isFinite(decoded.value)) {
-    return Either.left(invalid(option, expected, input))
-  }
-  const millis = Duration.toMillis(decoded.value)
-  if (!Number.isFinite(millis) || millis > MAX_MILLIS || (!allowZero && millis <= 0)) {
-    return Either.left(invalid(option, expected, input))
-  }
-  return Either.right(millis)
-}
-
 // the largest span a JavaScript date can express: keeps every instant printable
 const MAX_MILLIS = 8.64e15
+// the longest window; it also keeps the bucket arithmetic exact (see bucketIndex)
+const MAX_WINDOW_MILLIS = 365 * 24 * 60 * 60 * 1000
+const MAX_WINDOW_BUCKETS = 1000
+
+const wholeMillis = (
+  option: string,
+  input: unknown,
+  expected: string,
+  min: number,
+  max: number
+): Either.Either<number, InvalidCircuitBreakerOptionsError> => {
+  const decoded = decodeDuration(input)
+  if (Option.isNone(decoded) || !Duration.isFinite(decoded.value)) return Either.left(invalid(option, expected, input))
+  const millis = Duration.toMillis(decoded.value)
+  return Number.isSafeInteger(millis) && millis >= min && millis <= max
+    ? Either.right(millis)
+    : Either.left(invalid(option, expected, input))
+}
+
+const integerIn = (
+  option: string,
+  input: unknown,
+  min: number,
+  max: number,
+  expected: string
+): Either.Either<number, InvalidCircuitBreakerOptionsError> =>
+  typeof input === "number" && Number.isSafeInteger(input) && input >= min && input <= max
+    ? Either.right(input)
+    : Either.left(invalid(option, expected, input))
+
+const isStore = (u: unknown): u is Store => {
+  try {
+    return Predicate.isObject(u) && Effect.isEffect((u as Store).get) && typeof (u as Store).modify === "function"
+  } catch {
+    return false
+  }
+}
+
+interface Validated {
+  readonly settings: Settings
+  readonly isFailure: ((error: unknown) => boolean) | undefined
+  readonly store: Store | undefined
+  readonly name: string | undefined
+}
+
+// a value whose inspection throws (a Proxy with hostile traps, say) is an
+// invalid option too: validation never throws
+const validate = (options: unknown): Either.Either<Validated, InvalidCircuitBreakerOptionsError> => {
+  try {
+    return validateOrThrow(options)
+  } catch {
+    return Either.left(
+      new InvalidCircuitBreakerOptionsError({
+        option: "options",
+        message: "Invalid circuit breaker options: inspecting them threw"
+      })
+    )
+  }
+}
+
+const validateOrThrow = (options: unknown): Either.Either<Validated, InvalidCircuitBreakerOptionsError> =>
+  Either.gen(function*() {
+    if (options === undefined) options = {}
+    if (!Predicate.isRecord(options)) {
+      return yield* Either.left(
+        new InvalidCircuitBreakerOptionsError({
+          option: "options",
+          message: `Invalid circuit breaker options: expected an object (or undefined), got ${describeValue(options)}`
+        })
+      )
+    }
+    const given = options
+    // each option is read once; a getter that throws is an invalid option, not a crash
+    const read = (option: keyof Options): Either.Either<unknown, InvalidCircuitBreakerOptionsError> => {
+      try {
+        return Either.right(given[option])
+      } catch {
+        return Either.left(
+          new InvalidCircuitBreakerOptionsError({
+            option,
+            message: `Invalid circuit breaker option "${option}": reading it threw`
+          })
+        )
+      }
+    }
+
+    const window = yield* read("window")
+    const windowMillis = window === undefined ? defaults.windowMillis : yield* wholeMillis(
+      "window",
+      window,
+      "a whole number of milliseconds between 1 ms and 365 days",
+      1,
+      MAX_WINDOW_MILLIS
+    )
+    const buckets = yield* read("windowBuckets")
+    const windowBuckets = buckets === undefined ? defaults.windowBuckets : yield* integerIn(
+      "windowBuckets",
+      buckets,
+      1,
+      MAX_WINDOW_BUCKETS,
+      `an integer between 1 and ${MAX_WINDOW_BUCKETS}`
+    )
+    const threshold = yield* read("failureRateThreshold")
+    const failureRateThreshold = threshold === undefined ? defaults.failureRateThreshold : threshold
+    if (typeof failureRateThreshold !== "number" || !(failureRateThreshold > 0 && failureRateThreshold <= 1)) {
+      return yield* Either.left(invalid("failureRateThreshold", "a number in (0, 1]", failureRateThreshold))
+    }
+    const calls = yield* read("minimumCalls")
+    const minimumCalls = calls === undefined ? defaults.minimumCalls : yield* integerIn(
+      "minimumCalls",
+      calls,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      "an integer ≥ 1"
+    )
+    const open = yield* read("openDuration")
+    const openDurationMillis = open === undefined ? defaults.openDurationMillis : yield* wholeMillis(
+      "openDuration",
+      open,
+      "a finite duration ≥ 0, in whole milliseconds",
+      0,
+      MAX_MILLIS
+    )
+    const factor = yield* read("openDurationFactor")
+    const openDurationFactor = factor === undefined ? defaults.openDurationFactor : factor
+    if (typeof openDurationFactor !== "number" || !Number.isFinite(openDurationFactor) || openDurationFactor < 1) {
+      return yield* Either.left(invalid("openDurationFactor", "a finite number ≥ 1", openDurationFactor))
+    }
+    const max = yield* read("maxOpenDuration")
+    const maxOpenDurationMillis = max === undefined
+      ? Math.max(defaults.maxOpenDurationMillis, openDurationMillis)
+      : yield* wholeMillis(
+        "maxOpenDuration",
+        max,
+        `a finite duration in whole milliseconds, at least openDuration (${
+          Duration.format(Duration.millis(openDurationMillis))
+        })`,
+        openDurationMillis,
+        MAX_MILLIS
+      )
+    const probes = yield* read("halfOpenProbes")
+    const halfOpenProbes = probes === undefined ? defaults.halfOpenProbes : yield* integerIn(
+      "halfOpenProbes",
+      probes,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      "an integer ≥ 1"
+    )
+    const isFailure = yield* read("isFailure")
+    if (isFailure !== undefined && typeof isFailure !== "function") {
+      return yield* Either.left(invalid("isFailure", "a function", isFailure))
+    }
+    const store = yield* read("store")
+    if (store !== undefined && !isStore(store)) {
+      return yield* Either.left(
+        invalid("store", "a CircuitBreaker.Store (get, an Effect, and modify, a function)", store)
+      )
+    }
+    const name = yield* read("name")
+    if (name !== undefined && typeof name !== "string") {
+      return yield* Either.left(invalid("name", "a string", name))
+    }
+    return {
+      settings: {
+        windowMillis,
+        windowBuckets,
+        failureRateThreshold,
+        minimumCalls,
+        openDurationMillis,
+        openDurationFactor,
+        maxOpenDurationMillis,
+        halfOpenProbes
+      },
+      isFailure: isFailure as ((error: unknown) => boolean) | undefined,
+      store,
+      name
+    }
+  })
 
 /**
- * Validates {@link Options} into {@link Settings}. Out-of-range values give
- * an {@link InvalidCircuitBreakerOptionsError} naming the option: a threshold
- * outside (0, 1], `minimumCalls` or `halfOpenProbes` not an integer ≥ 1, a
- * window that is not a finite positive duration, an open duration that is
- * negative or infinite, an `isFailure` that is not a function.
+ * Validates {@link Options} into {@link Settings}. Invalid options give an
+ * {@link InvalidCircuitBreakerOptionsError} naming the first culprit:
+ * options that are not an object (`null`, a string…), a threshold outside
+ * (0, 1], `minimumCalls` or `halfOpenProbes` not an integer ≥ 1,
+ * `windowBuckets` not an integer in [1, 1000], a window that is not a whole
+ * number of milliseconds between 1 ms and 365 days, an open duration that is
+ * negative, infinite or not in whole milliseconds, an `openDurationFactor`
+ * below 1 or not finite, a `maxOpenDuration` shorter than `openDuration`, an
+ * `isFailure` that is not a function, a `store` without `get` and `modify`,
+ * a `name` that is not a string. Never throws, whatever it is given.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeSettings = (
   options: Options = {}
-): Either.Either<Settings, InvalidCircuitBreakerOptionsError> =>
-  Either.gen(function*() {
-    const windowMillis = yield* durationMillis("window", options.window, defaults.windowMillis, false)
-    const failureRateThreshold = options.failureRateThreshold ?? defaults.failureRateThreshold
-    if (
-      typeof failureRateThreshold !== "number" || !(failureRateThreshold > 0 && failureRateThreshold <= 1)
-    ) {
-      return yield* Either.left(
-        invalid("failureRateThreshold", "a number in (0, 1]", failureRateThreshold)
-      )
-    }
-    const minimumCalls = options.minimumCalls ?? defaults.minimumCalls
-    if (!Number.isSafeInteger(minimumCalls) || minimumCalls < 1) {
-      return yield* Either.left(invalid("minimumCalls", "an integer ≥ 1", minimumCalls))
-    }
-    const openDurationMillis = yield* durationMillis(
-      "openDuration",
-      options.openDuration,
-      defaults.openDurationMillis,
-      true
-    )
-    const halfOpenProbes = options.halfOpenProbes ?? defaults.halfOpenProbes
-    if (!Number.isSafeInteger(halfOpenProbes) || halfOpenProbes < 1) {
-      return yield* Either.left(invalid("halfOpenProbes", "an integer ≥ 1", halfOpenProbes))
-    }
-    if (options.isFailure !== undefined && typeof options.isFailure !== "function") {
-      return yield* Either.left(invalid("isFailure", "a function", options.isFailure))
-    }
-    return { windowMillis, failureRateThreshold, minimumCalls, openDurationMillis, halfOpenProbes }
-  })
+): Either.Either<Settings, InvalidCircuitBreakerOptionsError> => Either.map(validate(options), (v) => v.settings)
 
 // ---------------------------------------------------------------------------
 // what counts as a failure
@@ -367,22 +585,111 @@ export const isServerFailure = (error: unknown): boolean =>
   (failureTags as ReadonlySet<string>).has(error._tag)
 
 // ---------------------------------------------------------------------------
+// the rolling window
+// ---------------------------------------------------------------------------
+
+/**
+ * The index of the window bucket that holds the instant `at` (epoch
+ * milliseconds): `Math.floor(at * windowBuckets / windowMillis)`, computed
+ * without rounding error. Bucket `i` spans the instants from
+ * `i * windowMillis / windowBuckets` (inclusive) to
+ * `(i + 1) * windowMillis / windowBuckets` (exclusive); with the defaults,
+ * bucket `i` is the second from `i` s to `i + 1` s.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const bucketIndex = (at: number, settings: Settings): number => {
+  const { windowBuckets, windowMillis } = settings
+  // laps of whole windows, then the bucket within the lap: the product stays
+  // below windowMillis * windowBuckets (< 2^53), so it is exact
+  const laps = Math.floor(at / windowMillis)
+  return laps * windowBuckets + Math.floor(((at - laps * windowMillis) * windowBuckets) / windowMillis)
+}
+
+const newestIndex = (window: Window): number | undefined =>
+  window.current !== undefined ? window.current.index : window.previous[window.previous.length - 1]?.index
+
+// the window as of bucket `index`: the current bucket joins `previous` once a
+// later bucket has begun, and buckets at or before `index - windowBuckets`
+// leave. The same window when nothing moved (the common case, O(1)).
+const rotate = (window: Window, index: number, settings: Settings): Window => {
+  const horizon = index - settings.windowBuckets
+  const current = window.current
+  const moves = current !== undefined && current.index < index
+  const oldest = window.previous[0]
+  if (!moves && (oldest === undefined || oldest.index > horizon)) return window
+  let calls = window.calls
+  let failures = window.failures
+  let kept = 0
+  while (kept < window.previous.length && window.previous[kept]!.index <= horizon) {
+    calls -= window.previous[kept]!.calls
+    failures -= window.previous[kept]!.failures
+    kept++
+  }
+  const previous = window.previous.slice(kept)
+  if (moves) {
+    if (current.index > horizon) {
+      previous.push(current)
+    } else {
+      calls -= current.calls
+      failures -= current.failures
+    }
+  }
+  return previous.length === 0 && !(current !== undefined && !moves)
+    ? emptyWindow
+    : { previous, current: moves ? undefined : current, calls, failures }
+}
+
+// the window as of `now`. An instant earlier than the newest bucket (the
+// clocks of two fibers, or of two processes sharing a store, are not
+// perfectly ordered) is taken as the newest bucket: the window never moves
+// backwards.
+const windowIndex = (window: Window, now: number, settings: Settings): number => {
+  const index = bucketIndex(now, settings)
+  const newest = newestIndex(window)
+  return newest !== undefined && newest > index ? newest : index
+}
+
+const addOutcome = (window: Window, failed: boolean, index: number): Window => {
+  const current = window.current
+  const failure = failed ? 1 : 0
+  return {
+    previous: window.previous,
+    current: current === undefined
+      ? { index, calls: 1, failures: failure }
+      : { index: current.index, calls: current.calls + 1, failures: current.failures + failure },
+    calls: window.calls + 1,
+    failures: window.failures + failure
+  }
+}
+
+/**
+ * The number of calls and of failures in a closed breaker's window, as it
+ * stands (call it on a state read at `now` to have the window as of `now`).
+ * Zero for the other states. O(1): the window keeps running totals.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const windowCounts = (state: State): { readonly calls: number; readonly failures: number } =>
+  state._tag === "Closed"
+    ? { calls: state.window.calls, failures: state.window.failures }
+    : { calls: 0, failures: 0 }
+
+// ---------------------------------------------------------------------------
 // the pure state machine
 // ---------------------------------------------------------------------------
 
 const advance = (state: State, now: number, settings: Settings): State => {
   switch (state._tag) {
     case "Closed": {
-      const horizon = now - settings.windowMillis
-      if (state.window.every((bucket) => bucket.at > horizon)) return state
-      return State.Closed({
-        generation: state.generation,
-        window: state.window.filter((bucket) => bucket.at > horizon)
-      })
+      const window = rotate(state.window, windowIndex(state.window, now, settings), settings)
+      return window === state.window ? state : makeClosed({ generation: state.generation, window })
     }
     case "Open":
       return now >= state.halfOpenAt
-        ? State.HalfOpen({
+        ? makeHalfOpen({
           generation: state.generation + 1,
           openedAt: state.openedAt,
           halfOpenAt: state.halfOpenAt,
@@ -395,34 +702,26 @@ const advance = (state: State, now: number, settings: Settings): State => {
   }
 }
 
-const open = (generation: number, now: number, settings: Settings): State =>
-  State.Open({ generation, openedAt: now, halfOpenAt: now + settings.openDurationMillis })
+const open = (generation: number, now: number, period: number): State =>
+  makeOpen({ generation, openedAt: now, halfOpenAt: now + period })
 
 /**
- * The number of calls and of failures in a closed breaker's window, as it
- * stands (call it on a state read at `now` to have the window as of `now`).
- * Zero for the other states.
+ * How long the breaker stays open after a failed probe round that followed
+ * an open period of `previous` milliseconds: `previous × openDurationFactor`
+ * (rounded to the millisecond), at least `openDuration` and at most
+ * `maxOpenDuration`. With the defaults: 2 s, 4 s, 8 s, 10 s, 10 s …
  *
  * @since 0.1.0
- * @category getters
+ * @category state machine
  */
-export const windowCounts = (state: State): { readonly calls: number; readonly failures: number } => {
-  let calls = 0
-  let failures = 0
-  if (state._tag === "Closed") {
-    for (const bucket of state.window) {
-      calls += bucket.calls
-      failures += bucket.failures
-    }
-  }
-  return { calls, failures }
-}
-
-type Closed = Extract<State, { readonly _tag: "Closed" }>
-type HalfOpen = Extract<State, { readonly _tag: "HalfOpen" }>
+export const nextOpenDuration = (previous: number, settings: Settings): number =>
+  Math.min(
+    settings.maxOpenDurationMillis,
+    Math.max(settings.openDurationMillis, Math.round(previous * settings.openDurationFactor))
+  )
 
 const halfOpen = (state: HalfOpen, inFlight: number, succeeded: number): State =>
-  State.HalfOpen({
+  makeHalfOpen({
     generation: state.generation,
     openedAt: state.openedAt,
     halfOpenAt: state.halfOpenAt,
@@ -430,16 +729,24 @@ const halfOpen = (state: HalfOpen, inFlight: number, succeeded: number): State =
     succeeded
   })
 
-const record = (state: Closed, failed: boolean, now: number, settings: Settings) => {
-  const last = state.window[state.window.length - 1]
-  const window = last !== undefined && last.at === now
-    ? [...state.window.slice(0, -1), { at: now, calls: last.calls + 1, failures: last.failures + (failed ? 1 : 0) }]
-    : [...state.window, { at: now, calls: 1, failures: failed ? 1 : 0 }]
-  const next = State.Closed({ generation: state.generation, window })
-  const { calls, failures } = windowCounts(next)
-  return calls >= settings.minimumCalls && failures / calls >= settings.failureRateThreshold
-    ? open(state.generation + 1, now, settings)
-    : next
+const record = (state: Closed, failed: boolean, now: number, settings: Settings): State => {
+  const window = addOutcome(state.window, failed, windowIndex(state.window, now, settings))
+  return window.calls >= settings.minimumCalls && window.failures / window.calls >= settings.failureRateThreshold
+    ? open(state.generation + 1, now, settings.openDurationMillis)
+    : makeClosed({ generation: state.generation, window })
+}
+
+const decideAdvanced = (current: State, settings: Settings): Decision => {
+  switch (current._tag) {
+    case "Closed":
+      return makeAdmit({ generation: current.generation, probe: false })
+    case "Open":
+      return makeReject({ state: "Open", openedAt: current.openedAt, halfOpenAt: current.halfOpenAt })
+    case "HalfOpen":
+      return current.inFlight + current.succeeded < settings.halfOpenProbes
+        ? makeAdmit({ generation: current.generation, probe: true })
+        : makeReject({ state: "HalfOpen", openedAt: current.openedAt, halfOpenAt: current.halfOpenAt })
+  }
 }
 
 /**
@@ -452,17 +759,44 @@ const record = (state: Closed, failed: boolean, now: number, settings: Settings)
  * @since 0.1.0
  * @category state machine
  */
-export const decide = (state: State, now: number, settings: Settings): Decision => {
-  const current = advance(state, now, settings)
-  switch (current._tag) {
-    case "Closed":
-      return Decision.Admit({ generation: current.generation, probe: false })
-    case "Open":
-      return Decision.Reject({ state: "Open", openedAt: current.openedAt, halfOpenAt: current.halfOpenAt })
-    case "HalfOpen":
-      return current.inFlight + current.succeeded < settings.halfOpenProbes
-        ? Decision.Admit({ generation: current.generation, probe: true })
-        : Decision.Reject({ state: "HalfOpen", openedAt: current.openedAt, halfOpenAt: current.halfOpenAt })
+export const decide = (state: State, now: number, settings: Settings): Decision =>
+  decideAdvanced(advance(state, now, settings), settings)
+
+// the event applied to a state already advanced to `now`
+const apply = (current: State, event: Event, now: number, settings: Settings): State => {
+  switch (event._tag) {
+    case "Tick":
+      return current
+    case "Request":
+      return current._tag === "HalfOpen" && current.inFlight + current.succeeded < settings.halfOpenProbes
+        ? halfOpen(current, current.inFlight + 1, current.succeeded)
+        : current
+    case "Success":
+    case "Failure":
+    case "Cancel": {
+      if (event.generation !== current.generation) return current
+      switch (current._tag) {
+        case "Closed":
+          return event._tag === "Cancel" ? current : record(current, event._tag === "Failure", now, settings)
+        case "Open":
+          return current
+        case "HalfOpen": {
+          if (current.inFlight < 1) return current
+          if (event._tag === "Failure") {
+            return open(
+              current.generation + 1,
+              now,
+              nextOpenDuration(current.halfOpenAt - current.openedAt, settings)
+            )
+          }
+          if (event._tag === "Cancel") return halfOpen(current, current.inFlight - 1, current.succeeded)
+          const succeeded = current.succeeded + 1
+          return succeeded >= settings.halfOpenProbes
+            ? makeClosed({ generation: current.generation + 1, window: emptyWindow })
+            : halfOpen(current, current.inFlight - 1, succeeded)
+        }
+      }
+    }
   }
 }
 
@@ -470,18 +804,25 @@ export const decide = (state: State, now: number, settings: Settings): Decision 
  * The breaker's state machine, pure: the state after `event` happens at
  * `now` (epoch milliseconds).
  *
- * Time is applied first: outcomes at or before `now - window` leave the
- * window, and an open breaker whose `halfOpenAt` is at or before `now`
- * half-opens. Then the event:
+ * Time is applied first: the window moves on to the bucket of `now` (see
+ * {@link bucketIndex}), so that it holds the current bucket and the previous
+ * `windowBuckets - 1` ones, and an open breaker whose `halfOpenAt` is at or
+ * before `now` half-opens. Then the event:
  *
- * - closed: each outcome joins the window; after it, if the window holds at
- *   least `minimumCalls` calls and `failures / calls ≥ failureRateThreshold`,
- *   the breaker opens at `now` until `now + openDuration`;
+ * - closed: each outcome joins the window's current bucket; after it, if the
+ *   window holds at least `minimumCalls` calls and
+ *   `failures / calls ≥ failureRateThreshold`, the breaker opens at `now`
+ *   until `now + openDuration`;
  * - half-open: an admitted probe takes a slot; a probe's success counts
- *   toward `halfOpenProbes` successes, which close the breaker with a fresh
- *   window; a probe's failure reopens it at `now`; a cancelled probe frees
- *   its slot;
+ *   toward `halfOpenProbes` successes, which close the breaker with an empty
+ *   window (and the next opening starts again at `openDuration`); a probe's
+ *   failure reopens it at `now` for {@link nextOpenDuration} of the period
+ *   that just ended; a cancelled probe frees its slot;
  * - an outcome from another generation than the current one is ignored.
+ *
+ * Recording an outcome costs O(1) whatever the traffic; the window's list of
+ * older buckets (at most `windowBuckets - 1`) is rebuilt only when the
+ * window moves to a new bucket.
  *
  * @example
  * ```ts
@@ -499,36 +840,31 @@ export const decide = (state: State, now: number, settings: Settings): Decision 
  * @since 0.1.0
  * @category state machine
  */
-export const transition = (state: State, event: Event, now: number, settings: Settings): State => {
-  const current = advance(state, now, settings)
-  switch (event._tag) {
-    case "Tick":
-      return current
-    case "Request":
-      return current._tag === "HalfOpen" && decide(current, now, settings)._tag === "Admit"
-        ? halfOpen(current, current.inFlight + 1, current.succeeded)
-        : current
-    case "Success":
-    case "Failure":
-    case "Cancel": {
-      if (event.generation !== current.generation) return current
-      switch (current._tag) {
-        case "Closed":
-          return event._tag === "Cancel" ? current : record(current, event._tag === "Failure", now, settings)
-        case "Open":
-          return current
-        case "HalfOpen": {
-          if (current.inFlight < 1) return current
-          if (event._tag === "Failure") return open(current.generation + 1, now, settings)
-          if (event._tag === "Cancel") return halfOpen(current, current.inFlight - 1, current.succeeded)
-          const succeeded = current.succeeded + 1
-          return succeeded >= settings.halfOpenProbes
-            ? State.Closed({ generation: current.generation + 1, window: [] })
-            : halfOpen(current, current.inFlight - 1, succeeded)
-        }
-      }
-    }
+export const transition = (state: State, event: Event, now: number, settings: Settings): State =>
+  apply(advance(state, now, settings), event, now, settings)
+
+const noTransitions: ReadonlyArray<Transition> = []
+
+// step, also returning the advanced state (for the decision of a Request)
+const evolve = (
+  state: State,
+  event: Event,
+  now: number,
+  settings: Settings
+): readonly [ticked: State, next: State, transitions: ReadonlyArray<Transition>] => {
+  const ticked = advance(state, now, settings)
+  const next = apply(ticked, event, now, settings)
+  if (ticked.generation === state.generation && next.generation === ticked.generation) {
+    return [ticked, next, noTransitions]
   }
+  const transitions: Array<Transition> = []
+  if (ticked.generation !== state.generation) {
+    transitions.push({ from: state, to: ticked, at: ticked._tag === "HalfOpen" ? ticked.halfOpenAt : now })
+  }
+  if (next.generation !== ticked.generation) {
+    transitions.push({ from: ticked, to: next, at: now })
+  }
+  return [ticked, next, transitions]
 }
 
 /**
@@ -545,15 +881,7 @@ export const step = (
   now: number,
   settings: Settings
 ): readonly [State, ReadonlyArray<Transition>] => {
-  const ticked = advance(state, now, settings)
-  const next = transition(ticked, event, now, settings)
-  const transitions: Array<Transition> = []
-  if (ticked.generation !== state.generation) {
-    transitions.push({ from: state, to: ticked, at: ticked._tag === "HalfOpen" ? ticked.halfOpenAt : now })
-  }
-  if (next.generation !== ticked.generation) {
-    transitions.push({ from: ticked, to: next, at: now })
-  }
+  const [, next, transitions] = evolve(state, event, now, settings)
   return [next, transitions]
 }
 
@@ -624,6 +952,11 @@ export const isCircuitOpenError = (u: unknown): u is CircuitOpenError => u insta
  * state and its version, apply `f`, write if the version is unchanged, else
  * retry), which is how a Redis store can share one breaker across processes.
  *
+ * The breaker updates its store once to admit a call and once to record its
+ * outcome, without any lock. An update that would make a transition returns
+ * the state unchanged and is made again under the breaker's lock, so that
+ * transitions are published in the order they were made.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -688,7 +1021,7 @@ const stateCode = (state: State): number => state._tag === "Closed" ? 0 : state.
  * - `permit`: the admission half of `protect`, for a call that is not one
  *   effect (a stream): fails with {@link CircuitOpenError} or returns a
  *   {@link Permit} whose `complete(exit)` records the outcome.
- * - `state`: the current state as of now (so an open breaker whose cool-down
+ * - `state`: the current state as of now (so an open breaker whose open period
  *   is over reads `HalfOpen`, and the window holds only live outcomes).
  * - `changes`: the transitions this breaker makes from the moment the stream
  *   starts running, in order. The breaker runs no background fiber: a due
@@ -774,43 +1107,66 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<Service, InvalidCircuitBreakerOptionsError, Scope.Scope> =>
   Effect.gen(function*() {
-    const settings = yield* makeSettings(options)
-    const isFailure = options.isFailure ?? isServerFailure
-    const store = options.store ?? (yield* makeMemoryStore())
-    const name = options.name ?? "default"
+    const validated = yield* validate(options)
+    const settings = validated.settings
+    const isFailure = validated.isFailure ?? isServerFailure
+    const store = validated.store ?? (yield* makeMemoryStore())
+    const name = validated.name ?? "default"
     const gauge = Metric.tagged(stateGauge, "breaker", name)
     const rejections = Metric.tagged(rejectionsCounter, "breaker", name)
     const hub = yield* Effect.acquireRelease(PubSub.unbounded<Transition>(), PubSub.shutdown)
-    // serialises this breaker's updates so that transitions are published in
-    // the order they were made
+    // held only to make and publish a transition, so that transitions are
+    // published in the order they were made; an update that makes none (the
+    // common case: a closed breaker recording an outcome) never waits for it
     const lock = yield* Effect.makeSemaphore(1)
 
-    const commit = <B>(f: (state: State, now: number) => readonly [B, State, ReadonlyArray<Transition>]) =>
+    type Update<B> = (state: State, now: number) => readonly [B, State, ReadonlyArray<Transition>]
+
+    const publish = (transitions: ReadonlyArray<Transition>): Effect.Effect<void> =>
+      Effect.forEach(
+        transitions,
+        (change) => Effect.zipRight(PubSub.publish(hub, change), Metric.set(gauge, stateCode(change.to))),
+        { discard: true }
+      )
+
+    const locked = <B>(f: Update<B>): Effect.Effect<B> =>
       lock.withPermits(1)(
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const [result, transitions] = yield* store.modify((state) => {
-            const [result, next, transitions] = f(state, now)
-            return [[result, transitions] as const, next] as const
-          })
-          for (const change of transitions) {
-            yield* PubSub.publish(hub, change)
-            yield* Metric.set(gauge, stateCode(change.to))
-          }
-          return result
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.flatMap(
+            store.modify((state) => {
+              const [result, next, transitions] = f(state, now)
+              return [[result, transitions] as const, next] as const
+            }),
+            ([result, transitions]) => Effect.as(publish(transitions), result)
+          ))
+      )
+
+    // one atomic update of the store; only when `f` would make a transition is
+    // the state left as it was and the update made again under the lock
+    const update = <B>(f: Update<B>): Effect.Effect<B> =>
+      Effect.uninterruptible(
+        Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          return Effect.flatMap(
+            store.modify((state): readonly [B | typeof needsLock, State] => {
+              const [result, next, transitions] = f(state, now)
+              return transitions.length === 0 ? [result, next] : [needsLock, state]
+            }),
+            (result) => result === needsLock ? locked(f) : Effect.succeed(result as B)
+          )
         })
-      ).pipe(Effect.uninterruptible)
+      )
 
     const run = (event: Event) =>
-      commit((state, now) => {
-        const [next, transitions] = step(state, event, now, settings)
-        return [next, next, transitions]
+      update((state, now) => {
+        const [, next, transitions] = evolve(state, event, now, settings)
+        return [next, next, transitions] as const
       })
 
-    const admit = commit((state, now) => {
-      const decision = decide(state, now, settings)
-      const [next, transitions] = step(state, Event.Request(), now, settings)
-      return [decision, next, transitions]
+    const request = Event.Request()
+    const admit = update((state, now) => {
+      const [ticked, next, transitions] = evolve(state, request, now, settings)
+      return [decideAdvanced(ticked, settings), next, transitions] as const
     })
 
     // uninterruptible: once admission has taken a slot, the permit that frees
@@ -842,6 +1198,9 @@ export const make = (
     } satisfies Service
   })
 
+// the answer of an optimistic update that would make a transition
+const needsLock: unique symbol = Symbol("claude-resilience/CircuitBreaker/needsLock")
+
 /**
  * A layer with one breaker, shared by everything it is provided to.
  *
@@ -850,7 +1209,7 @@ export const make = (
  * import { Effect } from "effect"
  * import { CircuitBreaker } from "claude-resilience"
  *
- * const BreakerLive = CircuitBreaker.layer({ openDuration: "1 minute" })
+ * const BreakerLive = CircuitBreaker.layer({ openDuration: "5 seconds", maxOpenDuration: "1 minute" })
  * const program = Effect.succeed(1).pipe(CircuitBreaker.protect, Effect.provide(BreakerLive))
  * ```
  *

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -11,6 +12,7 @@ import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
@@ -77,7 +79,7 @@ describe("CircuitBreaker: opening", () => {
           expect(CircuitBreaker.windowCounts(state)).toEqual({ calls: i + 1, failures: Math.max(0, i - 6) })
           yield* TestClock.adjust("1 second")
         } else {
-          expect(state).toEqual(CircuitBreaker.State.Open({ generation: 1, openedAt: 9_000, halfOpenAt: 39_000 }))
+          expect(state).toEqual(CircuitBreaker.State.Open({ generation: 1, openedAt: 9_000, halfOpenAt: 11_000 }))
         }
       }
     }))
@@ -92,7 +94,7 @@ describe("CircuitBreaker: opening", () => {
       yield* TestClock.adjust(250)
       yield* breaker.protect(ok)
       expect(yield* breaker.state).toEqual(
-        CircuitBreaker.State.Open({ generation: 1, openedAt: 250, halfOpenAt: 30_250 })
+        CircuitBreaker.State.Open({ generation: 1, openedAt: 250, halfOpenAt: 2_250 })
       )
     }))
 
@@ -119,7 +121,7 @@ describe("CircuitBreaker: opening", () => {
       expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 9, failures: 3 })
       yield* runCalls(breaker, 1, ok)
       expect(yield* breaker.state).toEqual(
-        CircuitBreaker.State.Open({ generation: 1, openedAt: 29_999, halfOpenAt: 59_999 })
+        CircuitBreaker.State.Open({ generation: 1, openedAt: 29_999, halfOpenAt: 31_999 })
       )
     }))
 
@@ -129,10 +131,15 @@ describe("CircuitBreaker: opening", () => {
       yield* runCalls(breaker, 3, fail(overloaded))
       yield* runCalls(breaker, 4, ok)
       yield* TestClock.adjust(30_000)
-      expect(yield* breaker.state).toEqual(CircuitBreaker.State.Closed({ generation: 0, window: [] }))
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.Closed({ generation: 0, window: CircuitBreaker.emptyWindow })
+      )
       yield* runCalls(breaker, 3, ok)
       expect(yield* breaker.state).toEqual(
-        CircuitBreaker.State.Closed({ generation: 0, window: [{ at: 30_000, calls: 3, failures: 0 }] })
+        CircuitBreaker.State.Closed({
+          generation: 0,
+          window: { previous: [], current: { index: 30, calls: 3, failures: 0 }, calls: 3, failures: 0 }
+        })
       )
     }))
 
@@ -236,32 +243,32 @@ describe("CircuitBreaker: open", () => {
       yield* TestClock.adjust(5_000)
       yield* runCalls(breaker, 10, upstream.call(fail(overloaded)))
       expect(yield* upstream.calls).toBe(10)
-      yield* TestClock.adjust(12_000)
+      yield* TestClock.adjust(1_200)
       for (let i = 0; i < 5; i++) {
         const error = expectOpenError(yield* Effect.exit(breaker.protect(upstream.call(ok))))
         expect(error._tag).toBe("CircuitOpenError")
         expect(error.state).toBe("Open")
         expect(error.openedAt).toBe(5_000)
-        expect(error.halfOpenAt).toBe(35_000)
+        expect(error.halfOpenAt).toBe(7_000)
         expect(error.message).toContain("1970-01-01T00:00:05.000Z")
-        expect(error.message).toContain("1970-01-01T00:00:35.000Z")
+        expect(error.message).toContain("1970-01-01T00:00:07.000Z")
         expect(error.message).toContain("not sent")
       }
       expect(yield* upstream.calls).toBe(10)
     }))
 
-  it.scoped("half-opens exactly openDuration after opening: at 29.999 s still open, at 30 s half-open", () =>
+  it.scoped("half-opens exactly openDuration after opening: at 1.999 s still open, at 2 s half-open", () =>
     Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make()
       const upstream = yield* makeUpstream
       yield* openNow(breaker)
-      yield* TestClock.adjust(29_999)
+      yield* TestClock.adjust(1_999)
       expectTag(yield* breaker.state, "Open")
       expectOpenError(yield* Effect.exit(breaker.protect(upstream.call(ok))))
       expect(yield* upstream.calls).toBe(0)
       yield* TestClock.adjust(1)
       expect(yield* breaker.state).toEqual(
-        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 30_000, inFlight: 0, succeeded: 0 })
+        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 2_000, inFlight: 0, succeeded: 0 })
       )
       yield* breaker.protect(upstream.call(ok))
       expect(yield* upstream.calls).toBe(1)
@@ -330,15 +337,20 @@ describe("CircuitBreaker: half-open", () => {
         CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 5_000, inFlight: 0, succeeded: 2 })
       )
       yield* breaker.protect(ok)
-      expect(yield* breaker.state).toEqual(CircuitBreaker.State.Closed({ generation: 3, window: [] }))
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.Closed({ generation: 3, window: CircuitBreaker.emptyWindow })
+      )
       // the 10 failures of 5 s ago are no longer counted: 1 failure in 1 call stays below minimumCalls
       yield* runCalls(breaker, 1, fail(overloaded))
       expect(yield* breaker.state).toEqual(
-        CircuitBreaker.State.Closed({ generation: 3, window: [{ at: 5_000, calls: 1, failures: 1 }] })
+        CircuitBreaker.State.Closed({
+          generation: 3,
+          window: { previous: [], current: { index: 5, calls: 1, failures: 1 }, calls: 1, failures: 1 }
+        })
       )
     }))
 
-  it.scoped("a failed probe reopens it with a new openedAt", () =>
+  it.scoped("a failed probe reopens it with a new openedAt, for twice the open period that ended", () =>
     Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make()
       const upstream = yield* makeUpstream
@@ -348,10 +360,10 @@ describe("CircuitBreaker: half-open", () => {
       const exit = yield* Effect.exit(breaker.protect(upstream.call(fail(apiError(503)))))
       expect(exit).toEqual(Exit.fail(apiError(503)))
       expect(yield* breaker.state).toEqual(
-        CircuitBreaker.State.Open({ generation: 3, openedAt: 42_000, halfOpenAt: 72_000 })
+        CircuitBreaker.State.Open({ generation: 3, openedAt: 42_000, halfOpenAt: 46_000 })
       )
       const error = expectOpenError(yield* Effect.exit(breaker.protect(upstream.call(ok))))
-      expect([error.state, error.openedAt, error.halfOpenAt]).toEqual(["Open", 42_000, 72_000])
+      expect([error.state, error.openedAt, error.halfOpenAt]).toEqual(["Open", 42_000, 46_000])
       expect(yield* upstream.calls).toBe(2)
     }))
 
@@ -371,12 +383,12 @@ describe("CircuitBreaker: half-open", () => {
       const breaker = yield* CircuitBreaker.make()
       const upstream = yield* makeUpstream
       yield* openNow(breaker)
-      yield* TestClock.adjust("30 seconds")
+      yield* TestClock.adjust("2 seconds")
       const gate = yield* Deferred.make<string>()
       const probes = yield* startProbes(breaker, 3, gate, upstream)
       expect(yield* upstream.calls).toBe(3)
       const error = expectOpenError(yield* Effect.exit(breaker.protect(upstream.call(ok))))
-      expect([error.state, error.openedAt, error.halfOpenAt]).toEqual(["HalfOpen", 0, 30_000])
+      expect([error.state, error.openedAt, error.halfOpenAt]).toEqual(["HalfOpen", 0, 2_000])
       expect(error.message).toContain("probe")
       expect(yield* upstream.calls).toBe(3)
       yield* Deferred.succeed(gate, "ok")
@@ -389,12 +401,12 @@ describe("CircuitBreaker: half-open", () => {
       const breaker = yield* CircuitBreaker.make()
       const upstream = yield* makeUpstream
       yield* openNow(breaker)
-      yield* TestClock.adjust("30 seconds")
+      yield* TestClock.adjust("2 seconds")
       const gate = yield* Deferred.make<string>()
       const probes = yield* startProbes(breaker, 3, gate, upstream)
       yield* Fiber.interrupt(probes[0]!)
       expect(yield* breaker.state).toEqual(
-        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 30_000, inFlight: 2, succeeded: 0 })
+        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 2_000, inFlight: 2, succeeded: 0 })
       )
       // the freed slot admits another probe, which runs
       const replacement = yield* startProbes(breaker, 1, gate, upstream)
@@ -411,12 +423,12 @@ describe("CircuitBreaker: half-open", () => {
       const gate = yield* Deferred.make<string, ApiError.ApiError>()
       const [slow] = yield* startProbes(breaker, 1, gate, yield* makeUpstream)
       yield* openNow(breaker)
-      yield* TestClock.adjust("30 seconds")
+      yield* TestClock.adjust("2 seconds")
       yield* breaker.protect(ok)
       yield* Deferred.fail(gate, overloaded)
       expect(yield* Fiber.await(slow!)).toEqual(Exit.fail(overloaded))
       expect(yield* breaker.state).toEqual(
-        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 30_000, inFlight: 0, succeeded: 1 })
+        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 2_000, inFlight: 0, succeeded: 1 })
       )
     }))
 })
@@ -436,25 +448,25 @@ describe("CircuitBreaker: changes", () => {
     Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make()
       const queue = yield* breaker.subscribe
-      yield* openNow(breaker) // opens at 0
+      yield* openNow(breaker) // opens at 0, for 2 s
       yield* TestClock.adjust("45 seconds")
-      yield* Effect.exit(breaker.protect(fail(overloaded))) // half-open since 30 s; the probe fails at 45 s
+      yield* Effect.exit(breaker.protect(fail(overloaded))) // half-open since 2 s; the probe fails at 45 s
       yield* TestClock.adjust("30 seconds")
-      yield* runCalls(breaker, 3, ok) // half-open at 75 s; 3 probes close it at 75 s
+      yield* runCalls(breaker, 3, ok) // open for 4 s, so half-open since 49 s; 3 probes close it at 75 s
       const changes = Chunk.toReadonlyArray(yield* Queue.takeAll(queue))
       expect(changes.map(({ at, from, to }) => [from._tag, to._tag, at, to.generation])).toEqual([
         ["Closed", "Open", 0, 1],
-        ["Open", "HalfOpen", 30_000, 2],
+        ["Open", "HalfOpen", 2_000, 2],
         ["HalfOpen", "Open", 45_000, 3],
-        ["Open", "HalfOpen", 75_000, 4],
+        ["Open", "HalfOpen", 49_000, 4],
         ["HalfOpen", "Closed", 75_000, 5]
       ])
-      expect(changes[0]!.to).toEqual(CircuitBreaker.State.Open({ generation: 1, openedAt: 0, halfOpenAt: 30_000 }))
+      expect(changes[0]!.to).toEqual(CircuitBreaker.State.Open({ generation: 1, openedAt: 0, halfOpenAt: 2_000 }))
       expect(CircuitBreaker.windowCounts(changes[0]!.from)).toEqual({ calls: 9, failures: 9 })
       expect(changes[2]!.to).toEqual(
-        CircuitBreaker.State.Open({ generation: 3, openedAt: 45_000, halfOpenAt: 75_000 })
+        CircuitBreaker.State.Open({ generation: 3, openedAt: 45_000, halfOpenAt: 49_000 })
       )
-      expect(changes[4]!.to).toEqual(CircuitBreaker.State.Closed({ generation: 5, window: [] }))
+      expect(changes[4]!.to).toEqual(CircuitBreaker.State.Closed({ generation: 5, window: CircuitBreaker.emptyWindow }))
     }))
 
   it.scoped("the changes stream emits the same transitions", () =>
@@ -558,16 +570,22 @@ describe("CircuitBreaker: service and layer", () => {
     Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make({
         window: "1 minute",
+        windowBuckets: 60,
         failureRateThreshold: 0.5,
         minimumCalls: 4,
         openDuration: Duration.seconds(90),
+        openDurationFactor: 3,
+        maxOpenDuration: "5 minutes",
         halfOpenProbes: 1
       })
       expect(breaker.settings).toEqual({
         windowMillis: 60_000,
+        windowBuckets: 60,
         failureRateThreshold: 0.5,
         minimumCalls: 4,
         openDurationMillis: 90_000,
+        openDurationFactor: 3,
+        maxOpenDurationMillis: 300_000,
         halfOpenProbes: 1
       })
       yield* runCalls(breaker, 2, ok)
@@ -576,6 +594,351 @@ describe("CircuitBreaker: service and layer", () => {
       yield* TestClock.adjust("90 seconds")
       yield* breaker.protect(ok)
       expectTag(yield* breaker.state, "Closed")
+    }))
+})
+
+// ---------------------------------------------------------------------------
+// the bucketed window
+// ---------------------------------------------------------------------------
+
+const countsAt = (breaker: CircuitBreaker.Service, instant: number) =>
+  Effect.zipRight(TestClock.setTime(instant), Effect.map(breaker.state, CircuitBreaker.windowCounts))
+
+describe("CircuitBreaker: the bucketed window", () => {
+  it.scoped("defaults: the current 1 s bucket and the 29 before it; an outcome at 0.999 s leaves at 30 s, one at 1 s at 31 s", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      yield* TestClock.setTime(999)
+      yield* runCalls(breaker, 2, fail(overloaded))
+      yield* TestClock.setTime(1_000)
+      yield* runCalls(breaker, 3, ok)
+      expect(yield* countsAt(breaker, 29_999)).toEqual({ calls: 5, failures: 2 })
+      // the bucket [0 s, 1 s) leaves whole: the outcomes at 0.999 s counted for 29.001 s only
+      expect(yield* countsAt(breaker, 30_000)).toEqual({ calls: 3, failures: 0 })
+      expect(yield* countsAt(breaker, 30_999)).toEqual({ calls: 3, failures: 0 })
+      expect(yield* countsAt(breaker, 31_000)).toEqual({ calls: 0, failures: 0 })
+      expect(yield* breaker.state).toEqual(CircuitBreaker.State.Closed({ generation: 0, window: CircuitBreaker.emptyWindow }))
+    }))
+
+  it.scoped("9 failures at 0.5 s no longer count at 30.4 s: a 10th failure then does not open", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      yield* TestClock.setTime(500)
+      yield* runCalls(breaker, 9, fail(overloaded))
+      yield* TestClock.setTime(30_400)
+      yield* runCalls(breaker, 1, fail(overloaded))
+      // 29.9 s after them, the 9 failures have left with their bucket
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.Closed({
+          generation: 0,
+          window: { previous: [], current: { index: 30, calls: 1, failures: 1 }, calls: 1, failures: 1 }
+        })
+      )
+    }))
+
+  it.scoped("a window the buckets do not divide evenly: 10 s in 30 buckets of 333⅓ ms", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ window: "10 seconds" })
+      const s = breaker.settings
+      expect([333, 334, 666, 667, 10_333, 10_334].map((at) => CircuitBreaker.bucketIndex(at, s))).toEqual([
+        0,
+        1,
+        1,
+        2,
+        30,
+        31
+      ])
+      yield* TestClock.setTime(333) // bucket 0: [0, 333⅓)
+      yield* runCalls(breaker, 1, ok)
+      yield* TestClock.setTime(334) // bucket 1: [333⅓, 666⅔)
+      yield* runCalls(breaker, 1, fail(overloaded))
+      expect(yield* countsAt(breaker, 9_999)).toEqual({ calls: 2, failures: 1 })
+      expect(yield* countsAt(breaker, 10_000)).toEqual({ calls: 1, failures: 1 })
+      // bucket 1 leaves when bucket 31 begins, at 10 333⅓ ms: still in at 10 333, gone at 10 334
+      expect(yield* countsAt(breaker, 10_333)).toEqual({ calls: 1, failures: 1 })
+      expect(yield* countsAt(breaker, 10_334)).toEqual({ calls: 0, failures: 0 })
+    }))
+
+  it.scoped("one bucket: a tumbling window, emptied at each multiple of its length", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ windowBuckets: 1 })
+      yield* TestClock.setTime(29_999)
+      yield* runCalls(breaker, 9, fail(overloaded))
+      yield* TestClock.setTime(30_000)
+      yield* runCalls(breaker, 1, fail(overloaded))
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 1, failures: 1 })
+      yield* runCalls(breaker, 9, fail(overloaded))
+      expect(yield* breaker.state).toMatchObject({ _tag: "Open", openedAt: 30_000 })
+    }))
+
+  it.scoped("the window keeps one bucket per second that saw a call, with running totals", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      yield* runCalls(breaker, 2, ok)
+      yield* TestClock.setTime(1_500)
+      yield* runCalls(breaker, 1, fail(overloaded))
+      yield* TestClock.setTime(1_700)
+      yield* runCalls(breaker, 1, ok)
+      yield* TestClock.setTime(3_000)
+      yield* runCalls(breaker, 1, ok)
+      expect(yield* breaker.state).toEqual(CircuitBreaker.State.Closed({
+        generation: 0,
+        window: {
+          previous: [{ index: 0, calls: 2, failures: 0 }, { index: 1, calls: 2, failures: 1 }],
+          current: { index: 3, calls: 1, failures: 0 },
+          calls: 5,
+          failures: 1
+        }
+      }))
+    }))
+
+  const s = settings()
+  const { Event, State } = CircuitBreaker
+  const success = Event.Success({ generation: 0 })
+
+  it("recording in the current bucket shares the older buckets: nothing is copied but the bucket that changes", () => {
+    let state = CircuitBreaker.initialState
+    for (let second = 0; second < 30; second++) state = CircuitBreaker.transition(state, success, second * 1_000, s)
+    const before = state as Extract<CircuitBreaker.State, { readonly _tag: "Closed" }>
+    expect(before.window.previous).toHaveLength(29)
+    const after = CircuitBreaker.transition(before, Event.Failure({ generation: 0 }), 29_500, s)
+    if (after._tag !== "Closed") throw new Error("expected Closed")
+    expect(after.window.previous).toBe(before.window.previous)
+    expect(after.window).toEqual({
+      previous: before.window.previous,
+      current: { index: 29, calls: 2, failures: 1 },
+      calls: 31,
+      failures: 1
+    })
+  })
+
+  it("an outcome at every millisecond for a minute: never more than 30 buckets, totals exact", () => {
+    let state = CircuitBreaker.initialState
+    for (let at = 0; at < 60_000; at++) {
+      state = CircuitBreaker.transition(state, at % 10 === 0 ? Event.Failure({ generation: 0 }) : success, at, s)
+      if (state._tag !== "Closed") throw new Error(`opened at ${at}`)
+      expect(state.window.previous.length + (state.window.current === undefined ? 0 : 1)).toBeLessThanOrEqual(30)
+    }
+    // at 59.999 s the window is the seconds 30 to 59: 30 000 outcomes, one in ten a failure
+    expect(CircuitBreaker.windowCounts(state)).toEqual({ calls: 30_000, failures: 3_000 })
+  })
+
+  it("an outcome stamped before the newest bucket (skewed clocks) counts in the newest bucket", () => {
+    let state = CircuitBreaker.transition(CircuitBreaker.initialState, success, 5_000, s)
+    state = CircuitBreaker.transition(state, Event.Failure({ generation: 0 }), 3_000, s)
+    expect(state).toEqual(State.Closed({
+      generation: 0,
+      window: { previous: [], current: { index: 5, calls: 2, failures: 1 }, calls: 2, failures: 1 }
+    }))
+    // and time read from a late clock does not move the window back
+    expect(CircuitBreaker.transition(state, Event.Tick(), 1_000, s)).toBe(state)
+  })
+
+  it("property: bucketIndex is floor(at × windowBuckets / window), exactly", () => {
+    FastCheck.assert(
+      FastCheck.property(
+        FastCheck.integer({ min: 0, max: 10_000_000_000_000 }),
+        FastCheck.integer({ min: 1, max: 365 * 24 * 3_600_000 }),
+        FastCheck.integer({ min: 1, max: 1_000 }),
+        (at, windowMillis, windowBuckets) => {
+          const exact = (BigInt(at) * BigInt(windowBuckets)) / BigInt(windowMillis)
+          expect(CircuitBreaker.bucketIndex(at, { ...s, windowMillis, windowBuckets })).toBe(Number(exact))
+        }
+      ),
+      { numRuns: 2_000, seed: 20_251_127 }
+    )
+  })
+})
+
+// ---------------------------------------------------------------------------
+// the growing open period
+// ---------------------------------------------------------------------------
+
+describe("CircuitBreaker: the open period grows with each failed probe round", () => {
+  const { Event, State } = CircuitBreaker
+
+  it("defaults: 2 s, then 4, 8, 10, 10 s; closing resets it to 2 s", () => {
+    const s = settings()
+    let state: CircuitBreaker.State = State.Open({ generation: 1, openedAt: 0, halfOpenAt: 2_000 })
+    const periods: Array<number> = []
+    for (let round = 0; round < 4; round++) {
+      if (state._tag !== "Open") throw new Error("expected Open")
+      const at = state.halfOpenAt
+      state = CircuitBreaker.transition(state, Event.Request(), at, s)
+      state = CircuitBreaker.transition(state, Event.Failure({ generation: state.generation }), at, s)
+      if (state._tag !== "Open") throw new Error("expected Open")
+      periods.push(state.halfOpenAt - state.openedAt)
+    }
+    expect(periods).toEqual([4_000, 8_000, 10_000, 10_000])
+    // a successful round closes it; the next opening is for 2 s again
+    const at = (state as Extract<CircuitBreaker.State, { readonly _tag: "Open" }>).halfOpenAt
+    for (let i = 0; i < 3; i++) state = CircuitBreaker.transition(state, Event.Request(), at, s)
+    for (let i = 0; i < 3; i++) state = CircuitBreaker.transition(state, Event.Success({ generation: state.generation }), at, s)
+    expect(state._tag).toBe("Closed")
+    for (let i = 0; i < 10; i++) state = CircuitBreaker.transition(state, Event.Failure({ generation: state.generation }), at, s)
+    expect(state).toEqual(State.Open({ generation: state.generation, openedAt: at, halfOpenAt: at + 2_000 }))
+  })
+
+  it("nextOpenDuration: times the factor, at least openDuration, at most maxOpenDuration, to the millisecond", () => {
+    const s = settings({ openDuration: 1_000, openDurationFactor: 1.5, maxOpenDuration: 5_000 })
+    const periods = [1_000]
+    for (let i = 0; i < 5; i++) periods.push(CircuitBreaker.nextOpenDuration(periods[periods.length - 1]!, s))
+    expect(periods).toEqual([1_000, 1_500, 2_250, 3_375, 5_000, 5_000])
+    expect(CircuitBreaker.nextOpenDuration(1_001, settings({ openDuration: 1, openDurationFactor: 1.1 }))).toBe(1_101)
+    // a period shorter than openDuration (another process's settings, on a shared store) grows from openDuration
+    expect(CircuitBreaker.nextOpenDuration(100, settings())).toBe(2_000)
+    // factor 1: a fixed open period, as before growth existed
+    expect(CircuitBreaker.nextOpenDuration(30_000, settings({ openDuration: "30 seconds", openDurationFactor: 1 }))).toBe(
+      30_000
+    )
+  })
+
+  // The outage of the issue: the API fails every call until 35 s, then is
+  // healthy; the load is 10 calls every 200 ms from 0.2 s (50 calls per
+  // second). Counted: the calls the breaker refused from 35 s on, while the
+  // API would have answered them.
+  const outage = (options: CircuitBreaker.Options) =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make(options)
+      const changes = yield* breaker.subscribe
+      let refusedWhileHealthy = 0
+      for (let at = 200; at <= 65_000; at += 200) {
+        yield* TestClock.setTime(at)
+        const outcome = at < 35_000 ? fail(overloaded) : ok
+        for (let i = 0; i < 10; i++) {
+          const exit = yield* Effect.exit(breaker.protect(outcome))
+          if (at >= 35_000 && Exit.isFailure(exit)) {
+            expectOpenError(exit)
+            refusedWhileHealthy++
+          }
+        }
+      }
+      const transitions = Chunk.toReadonlyArray(yield* Queue.takeAll(changes))
+      return {
+        halfOpens: transitions.filter((t) => t.to._tag === "HalfOpen").map((t) => t.at),
+        reopens: transitions.filter((t) => t.from._tag === "HalfOpen" && t.to._tag === "Open").map((t) => t.at),
+        closes: transitions.filter((t) => t.to._tag === "Closed").map((t) => t.at),
+        refusedWhileHealthy
+      }
+    })
+
+  it.scoped("an outage ending at 35 s: probes at 2.2, 6.2, 14.2, 24.2, 34.2 s, closed at 44.2 s; 460 calls refused after recovery against 1 260", () =>
+    Effect.gen(function*() {
+      const grown = yield* outage({})
+      expect(grown.halfOpens).toEqual([2_200, 6_200, 14_200, 24_200, 34_200, 44_200])
+      expect(grown.reopens).toEqual([2_200, 6_200, 14_200, 24_200, 34_200])
+      expect(grown.closes).toEqual([44_200])
+      // refused from 35 s to 44.2 s: 46 steps of 10 calls
+      expect(grown.refusedWhileHealthy).toBe(460)
+    }))
+
+  it.scoped("the same outage with the former fixed 30 s open period: probes at 30.2 s fail, closed at 60.2 s, 1 260 refused", () =>
+    Effect.gen(function*() {
+      const fixed = yield* outage({ openDuration: "30 seconds", openDurationFactor: 1 })
+      expect(fixed.halfOpens).toEqual([30_200, 60_200])
+      expect(fixed.reopens).toEqual([30_200])
+      expect(fixed.closes).toEqual([60_200])
+      // refused from 35 s to 60.2 s: 126 steps of 10 calls; the growing
+      // period refuses 460 / 1 260 ≈ 0.37 of that (9.2 s held back, not 25.2 s)
+      expect(fixed.refusedWhileHealthy).toBe(1_260)
+    }))
+})
+
+// ---------------------------------------------------------------------------
+// concurrency: one atomic update per call, the lock only for transitions
+// ---------------------------------------------------------------------------
+
+/** A memory store whose every update first waits: `delay` on the clock, or one yield. */
+const delayedStore = (initial: CircuitBreaker.State, delay: Effect.Effect<void>) =>
+  Effect.gen(function*() {
+    const memory = yield* CircuitBreaker.makeMemoryStore(initial)
+    let updates = 0
+    const store: CircuitBreaker.Store = {
+      get: memory.get,
+      modify: (f) => Effect.zipRight(Effect.zipRight(delay, Effect.sync(() => updates++)), memory.modify(f))
+    }
+    return { store, updates: () => updates }
+  })
+
+describe("CircuitBreaker: concurrent calls", () => {
+  it.scoped("a closed breaker does not queue calls behind a lock: through a 10 ms store, 10 concurrent calls all start at 10 ms", () =>
+    Effect.gen(function*() {
+      const { store, updates } = yield* delayedStore(CircuitBreaker.initialState, Effect.sleep("10 millis"))
+      const breaker = yield* CircuitBreaker.make({ store })
+      const fiber = yield* Effect.fork(
+        Effect.forEach(Array.from({ length: 10 }), () => breaker.protect(Clock.currentTimeMillis), {
+          concurrency: "unbounded"
+        })
+      )
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(fiber)).toEqual(Array(10).fill(10))
+      // one update to admit each call and one to record it
+      expect(updates()).toBe(20)
+      expect(CircuitBreaker.windowCounts(yield* store.get)).toEqual({ calls: 10, failures: 0 })
+    }))
+
+  it.scoped("2 000 concurrent calls, interleaved at every update: each outcome is recorded once", () =>
+    Effect.gen(function*() {
+      const { store } = yield* delayedStore(CircuitBreaker.initialState, Effect.yieldNow())
+      const breaker = yield* CircuitBreaker.make({ store, minimumCalls: 1_000_000 })
+      yield* Effect.forEach(
+        Array.from({ length: 2_000 }, (_, i) => i),
+        (i) => Effect.exit(breaker.protect(Effect.zipRight(Effect.yieldNow(), i % 4 === 0 ? fail(overloaded) : ok))),
+        { concurrency: "unbounded", discard: true }
+      )
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 2_000, failures: 500 })
+    }))
+
+  it.scoped("2 000 concurrent failing calls open the breaker once; the late outcomes are ignored", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      const changes = yield* breaker.subscribe
+      yield* Effect.forEach(
+        Array.from({ length: 2_000 }),
+        () => Effect.exit(breaker.protect(Effect.zipRight(Effect.yieldNow(), fail(overloaded)))),
+        { concurrency: "unbounded", discard: true }
+      )
+      const transitions = Chunk.toReadonlyArray(yield* Queue.takeAll(changes))
+      expect(transitions.map((t) => [t.from._tag, t.to._tag, t.to.generation])).toEqual([["Closed", "Open", 1]])
+      expect(CircuitBreaker.windowCounts(transitions[0]!.from)).toEqual({ calls: 9, failures: 9 })
+      expect(yield* breaker.state).toEqual(CircuitBreaker.State.Open({ generation: 1, openedAt: 0, halfOpenAt: 2_000 }))
+    }))
+
+  it.scoped("50 calls racing at the instant it half-opens: one transition, 3 probes, 47 refused, then closed, in order", () =>
+    Effect.gen(function*() {
+      const { store } = yield* delayedStore(
+        CircuitBreaker.State.Open({ generation: 1, openedAt: 0, halfOpenAt: 2_000 }),
+        Effect.yieldNow()
+      )
+      const breaker = yield* CircuitBreaker.make({ store })
+      const changes = yield* breaker.subscribe
+      const upstream = yield* makeUpstream
+      const gate = yield* Deferred.make<string>()
+      yield* TestClock.setTime(2_000)
+      const fibers = yield* Effect.forEach(
+        Array.from({ length: 50 }),
+        () => Effect.fork(Effect.exit(breaker.protect(upstream.call(Deferred.await(gate))))),
+        { concurrency: "unbounded" }
+      )
+      // wait until every call is decided: refused (its fiber is done) or admitted (it called upstream)
+      const decided = Effect.gen(function*() {
+        let done = 0
+        for (const fiber of fibers) if (Option.isSome(yield* Fiber.poll(fiber))) done++
+        return done + (yield* upstream.calls)
+      })
+      for (let i = 0; i < 100_000 && (yield* decided) < 50; i++) yield* Effect.yieldNow()
+      expect(yield* decided).toBe(50)
+      expect(yield* upstream.calls).toBe(3)
+      expect(yield* breaker.state).toMatchObject({ _tag: "HalfOpen", generation: 2, inFlight: 3, succeeded: 0 })
+      yield* Deferred.succeed(gate, "ok")
+      const exits = yield* Effect.forEach(fibers, Fiber.join)
+      expect(exits.filter(Exit.isSuccess)).toHaveLength(3)
+      expect(exits.filter(Exit.isFailure).map((exit) => expectOpenError(exit).state)).toEqual(Array(47).fill("HalfOpen"))
+      const transitions = Chunk.toReadonlyArray(yield* Queue.takeAll(changes))
+      expect(transitions.map((t) => [t.from._tag, t.to._tag, t.at, t.to.generation])).toEqual([
+        ["Open", "HalfOpen", 2_000, 2],
+        ["HalfOpen", "Closed", 2_000, 3]
+      ])
     }))
 })
 
@@ -624,28 +987,40 @@ describe("CircuitBreaker: options", () => {
       expect(error.option).toBe("isFailure")
     }))
 
-  it("accepts the edges: threshold 1, one call, one probe, no cool-down, a 1 ms window", () => {
+  it("accepts the edges: threshold 1, one call, one probe, no cool-down, a 1 ms window, one bucket, no growth", () => {
     expect(
       CircuitBreaker.makeSettings({
         failureRateThreshold: 1,
         minimumCalls: 1,
         halfOpenProbes: 1,
         openDuration: 0,
-        window: 1
+        openDurationFactor: 1,
+        maxOpenDuration: 0,
+        window: 1,
+        windowBuckets: 1
       })
     ).toEqual(Either.right({
       windowMillis: 1,
+      windowBuckets: 1,
       failureRateThreshold: 1,
       minimumCalls: 1,
       openDurationMillis: 0,
+      openDurationFactor: 1,
+      maxOpenDurationMillis: 0,
       halfOpenProbes: 1
     }))
+    expect(CircuitBreaker.makeSettings({ window: "365 days", windowBuckets: 1000 })).toEqual(
+      Either.right({ ...CircuitBreaker.defaults, windowMillis: 31_536_000_000, windowBuckets: 1000 })
+    )
     expect(CircuitBreaker.makeSettings()).toEqual(Either.right(CircuitBreaker.defaults))
     expect(CircuitBreaker.defaults).toEqual({
       windowMillis: 30_000,
+      windowBuckets: 30,
       failureRateThreshold: 0.3,
       minimumCalls: 10,
-      openDurationMillis: 30_000,
+      openDurationMillis: 2_000,
+      openDurationFactor: 2,
+      maxOpenDurationMillis: 10_000,
       halfOpenProbes: 3
     })
   })
@@ -666,7 +1041,7 @@ describe("CircuitBreaker.transition", () => {
     state = CircuitBreaker.transition(state, Event.Failure({ generation: 0 }), 8, s)
     expectTag(state, "Closed")
     state = CircuitBreaker.transition(state, Event.Failure({ generation: 0 }), 9, s)
-    expect(state).toEqual(State.Open({ generation: 1, openedAt: 9, halfOpenAt: 30_009 }))
+    expect(state).toEqual(State.Open({ generation: 1, openedAt: 9, halfOpenAt: 2_009 }))
   })
 
   it("an open breaker rejects until halfOpenAt, then admits halfOpenProbes probes", () => {
@@ -688,10 +1063,10 @@ describe("CircuitBreaker.transition", () => {
   })
 
   it("ignores outcomes from another generation", () => {
-    const halfOpen = State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 30_000, inFlight: 1, succeeded: 0 })
+    const halfOpen = State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 2_000, inFlight: 1, succeeded: 0 })
     expect(CircuitBreaker.transition(halfOpen, Event.Failure({ generation: 0 }), 31_000, s)).toBe(halfOpen)
     expect(CircuitBreaker.transition(halfOpen, Event.Failure({ generation: 2 }), 31_000, s)).toEqual(
-      State.Open({ generation: 3, openedAt: 31_000, halfOpenAt: 61_000 })
+      State.Open({ generation: 3, openedAt: 31_000, halfOpenAt: 35_000 })
     )
   })
 
@@ -738,19 +1113,38 @@ describe("CircuitBreaker.transition", () => {
 
   const settingsArb: FastCheck.Arbitrary<CircuitBreaker.Settings> = FastCheck.record({
     windowMillis: FastCheck.oneof(FastCheck.constant(30_000), FastCheck.integer({ min: 1, max: 60_000 })),
+    windowBuckets: FastCheck.oneof(FastCheck.constantFrom(1, 30), FastCheck.integer({ min: 1, max: 100 })),
     failureRateThreshold: FastCheck.oneof(
       FastCheck.constantFrom(0.1, 0.3, 0.5, 1),
       FastCheck.double({ min: 0.01, max: 1, noNaN: true })
     ),
     minimumCalls: FastCheck.integer({ min: 1, max: 12 }),
-    openDurationMillis: FastCheck.integer({ min: 0, max: 60_000 }),
+    openDurationMillis: FastCheck.integer({ min: 0, max: 20_000 }),
+    openDurationFactor: FastCheck.constantFrom(1, 1.5, 2, 3),
+    maxOpenDurationMillis: FastCheck.integer({ min: 0, max: 60_000 }),
     halfOpenProbes: FastCheck.integer({ min: 1, max: 5 })
-  })
+  }).map((settings) => ({
+    ...settings,
+    maxOpenDurationMillis: Math.max(settings.openDurationMillis, settings.maxOpenDurationMillis)
+  }))
+
+  // the model's window: the bucket of an instant, and the open period after
+  // `rounds` failed probe rounds in a row
+  const bucketOf = (at: number, settings: CircuitBreaker.Settings) =>
+    Math.floor((at * settings.windowBuckets) / settings.windowMillis)
+  const openPeriod = (rounds: number, settings: CircuitBreaker.Settings) => {
+    let period = settings.openDurationMillis
+    for (let i = 0; i < rounds; i++) {
+      period = Math.min(settings.maxOpenDurationMillis, Math.round(period * settings.openDurationFactor))
+    }
+    return period
+  }
 
   it("property: over random event sequences the breaker keeps its invariants", () => {
     const tags = new Set(["Closed", "Open", "HalfOpen"])
     let opened = 0
     let closedAgain = 0
+    let grewThrice = 0
     FastCheck.assert(
       FastCheck.property(settingsArb, FastCheck.array(actionArb, { minLength: 20, maxLength: 300, size: "max" }), (settings, actions) => {
         let state = CircuitBreaker.initialState
@@ -760,6 +1154,8 @@ describe("CircuitBreaker.transition", () => {
         const outcomes: Array<{ readonly at: number; readonly failure: boolean; readonly generation: number }> = []
         // probes admitted, cancelled and succeeded per half-open generation
         const probes = new Map<number, { admitted: number; cancelled: number; succeeded: number }>()
+        // failed probe rounds since the breaker last closed
+        let failedRounds = 0
         const probeCount = (generation: number) => {
           const entry = probes.get(generation) ?? { admitted: 0, cancelled: 0, succeeded: 0 }
           probes.set(generation, entry)
@@ -811,13 +1207,18 @@ describe("CircuitBreaker.transition", () => {
 
           const current = ticket !== undefined && ticket.generation === ticked.generation
           if (ticked._tag === "Closed") {
-            // the model: the outcomes of this closed period within the window
-            const live = outcomes.filter((o) => o.generation === ticked.generation && o.at > now - settings.windowMillis)
+            // the model: the outcomes of this closed period in the current
+            // bucket and the windowBuckets - 1 before it
+            const live = outcomes.filter((o) =>
+              o.generation === ticked.generation &&
+              bucketOf(o.at, settings) > bucketOf(now, settings) - settings.windowBuckets
+            )
             const failures = live.filter((o) => o.failure).length
             const shouldOpen = current && action.kind === "end" && action.outcome !== "cancel" &&
               live.length >= settings.minimumCalls && failures / live.length >= settings.failureRateThreshold
             if (shouldOpen) {
               opened++
+              failedRounds = 0
               expect(next).toEqual(
                 State.Open({ generation: ticked.generation + 1, openedAt: now, halfOpenAt: now + settings.openDurationMillis })
               )
@@ -832,12 +1233,18 @@ describe("CircuitBreaker.transition", () => {
             if (action.outcome === "cancel") count.cancelled++
             if (action.outcome === "success") count.succeeded++
             if (action.outcome === "failure") {
+              failedRounds++
+              if (failedRounds >= 3) grewThrice++
               expect(next).toEqual(
-                State.Open({ generation: ticked.generation + 1, openedAt: now, halfOpenAt: now + settings.openDurationMillis })
+                State.Open({
+                  generation: ticked.generation + 1,
+                  openedAt: now,
+                  halfOpenAt: now + openPeriod(failedRounds, settings)
+                })
               )
             } else if (count.succeeded === settings.halfOpenProbes) {
               closedAgain++
-              expect(next).toEqual(State.Closed({ generation: ticked.generation + 1, window: [] }))
+              expect(next).toEqual(State.Closed({ generation: ticked.generation + 1, window: CircuitBreaker.emptyWindow }))
             } else {
               expect(next._tag).toBe("HalfOpen")
             }
@@ -860,6 +1267,7 @@ describe("CircuitBreaker.transition", () => {
     // the runs did reach the interesting states
     expect(opened).toBeGreaterThan(100)
     expect(closedAgain).toBeGreaterThan(50)
+    expect(grewThrice).toBeGreaterThan(20)
   })
 })
 

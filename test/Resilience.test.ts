@@ -165,10 +165,13 @@ describe("Resilience.protect: the retry looks ahead at the breaker", () => {
       const exit = yield* drive(
         upstream.call.pipe(Resilience.protect(), Effect.provide(Resilience.layer({ breaker: { minimumCalls: 3 } })))
       )
-      // the third failure (at 1.5 s) opens the breaker until 31.5 s; the retry
-      // due at 3.5 s would only be refused, so the call ends at 1.5 s
+      // the third failure (at 1.5 s) opens the breaker for 2 s, until 3.5 s;
+      // the retry due at 3.5 s is a probe and fails: open for 4 s, until
+      // 7.5 s; the retry due at 7.5 s probes and fails: open for 8 s, until
+      // 15.5 s. The retry due at 11.5 s would only be refused, so the call
+      // ends at 7.5 s
       expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("OverloadedError")
-      expect(yield* upstream.calls).toEqual([0, 500, 1500])
+      expect(yield* upstream.calls).toEqual([0, 500, 1500, 3500, 7500])
     }).pipe(Effect.withRandom(Random.fixed([0.5]))))
 
   it.effect("a retry that would reach the breaker half-open is taken, as its probe", () =>

@@ -200,12 +200,14 @@ describe("docs/client.md examples", () => {
         return [first, second, third].map((error) => typeof error === "string" ? error : error._tag)
       })
       const tags = yield* program.pipe(Effect.provide(AppLive), withConfig(emulator.url))
-      // 6 attempts by the first call, 4 by the second: the 10th failure opens
-      // the shared breaker (10 calls, 30 %), so the second call ends there
-      // with its own error (no sleep towards a refused retry), and the third
-      // is refused without a request
+      // 6 attempts by the first call, then the second's: its 4th (the 10th
+      // failure, at 25 s) opens the shared breaker (10 calls, 30 %) for 2 s;
+      // its retries at 29 s and 33 s are probes that fail (open for 4 s, then
+      // 8 s, until 41 s), so the retry due at 37 s is not taken and it ends
+      // with its own error (no sleep towards a refused retry); the third
+      // call is refused without a request
       expect(tags).toEqual(["OverloadedError", "OverloadedError", "CircuitOpenError"])
-      expect(yield* emulator.requestCount).toBe(10)
+      expect(yield* emulator.requestCount).toBe(12)
     }).pipe(
       Effect.provide(Emulator.layer({ apiKey: Emulator.testApiKey, script: () => Emulator.Reply.Error({ status: 529 }) })),
       Effect.withRandom(Random.fixed([0.5]))

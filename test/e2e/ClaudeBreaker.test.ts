@@ -40,21 +40,22 @@ describe("Claude e2e: a shared CircuitBreaker", () => {
   it.effect("opens under a 529 storm; then calls fail with CircuitOpenError and no request is sent", () =>
     Effect.gen(function*() {
       const first = yield* failureOf(create)
-      // 4 calls in the window, all failed: open at 3.5 s. The retry due at
-      // 7.5 s would reach a breaker still open (until 33.5 s), so the retries
-      // end at once, with the last error and no sleep
+      // 4 calls in the window, all failed: open at 3.5 s for 2 s. The retry
+      // due at 7.5 s finds it half-open and is a probe; it fails: open for
+      // 4 s, until 11.5 s. The retry due then probes and fails too: open for
+      // 8 s, until 19.5 s, and the retries are spent
       expect(first._tag).toBe("OverloadedError")
-      expect(yield* arrivals).toEqual([0, 500, 1500, 3500])
-      expect(yield* TestClock.currentTimeMillis).toBe(3500)
+      expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 7500, 11500])
+      expect(yield* TestClock.currentTimeMillis).toBe(11500)
 
       const second = yield* failureOf(create)
       expect(second._tag).toBe("CircuitOpenError")
-      expect(second).toMatchObject({ state: "Open", openedAt: 3500, halfOpenAt: 33500 })
-      expect(yield* arrivals).toEqual([0, 500, 1500, 3500])
-      expect(yield* TestClock.currentTimeMillis).toBe(3500)
+      expect(second).toMatchObject({ state: "Open", openedAt: 11500, halfOpenAt: 19500 })
+      expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 7500, 11500])
+      expect(yield* TestClock.currentTimeMillis).toBe(11500)
       // the breaker the test provided is the one the client used
       const state = yield* CircuitBreaker.state
-      expect(state).toMatchObject({ _tag: "Open", openedAt: 3500 })
+      expect(state).toMatchObject({ _tag: "Open", openedAt: 11500 })
     }).pipe(withShared({ script: storm }, CircuitBreaker.layer({ minimumCalls: 4, failureRateThreshold: 0.5 }))))
 
   it.effect("one breaker serves every client: a second client is refused too, without a request", () =>
@@ -68,7 +69,8 @@ describe("Claude e2e: a shared CircuitBreaker", () => {
       expect(error).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
       const { exit } = yield* consume(other.messages.stream(params))
       expect(oneFailure(exit)).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
-      expect(yield* emulator.requestCount).toBe(4)
+      // the first call's 4 attempts and its 2 failed probes (see above)
+      expect(yield* emulator.requestCount).toBe(6)
     }).pipe(
       Effect.scoped,
       withShared({ script: storm }, CircuitBreaker.layer({ minimumCalls: 4, failureRateThreshold: 0.5 }))
@@ -144,15 +146,16 @@ describe("Claude e2e: the client's own breaker", () => {
       expect(first._tag).toBe("OverloadedError")
       expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 7500, 11500])
       const second = yield* failureOf(create)
-      // calls 7 to 10 fail; at the 10th (15 s) it opens: the retry due at
-      // 19 s would reach it still open, so the call ends at once, at 15 s
+      // calls 7 to 10 fail; at the 10th (15 s) it opens for 2 s: the retries
+      // due at 19 s and 23 s are probes that fail (open for 4 s, until 23 s,
+      // then for 8 s, until 31 s), and the retries are spent
       expect(second._tag).toBe("OverloadedError")
-      expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 7500, 11500, 11500, 12000, 13000, 15000])
-      expect(yield* TestClock.currentTimeMillis).toBe(15000)
+      expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 7500, 11500, 11500, 12000, 13000, 15000, 19000, 23000])
+      expect(yield* TestClock.currentTimeMillis).toBe(23000)
       const third = yield* failureOf(create)
       expect(third._tag).toBe("CircuitOpenError")
-      expect(third).toMatchObject({ openedAt: 15000 })
-      expect(yield* Effect.flatMap(Emulator.Emulator, (e) => e.requestCount)).toBe(10)
+      expect(third).toMatchObject({ openedAt: 23000, halfOpenAt: 31000 })
+      expect(yield* Effect.flatMap(Emulator.Emulator, (e) => e.requestCount)).toBe(12)
     }).pipe(withShared({ script: storm }, Layer.empty)))
 
   it.effect("the client's breaker options shape its own breaker", () =>
