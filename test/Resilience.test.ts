@@ -143,7 +143,7 @@ describe("Resilience.protect: a call that sent requests ends with its last real 
         // a call that finds the breaker open sends nothing: that one ends with CircuitOpenError
         const late = yield* Effect.exit(upstream.call.pipe(Resilience.protect()))
         return { state, exitA, late }
-      }).pipe(Effect.provide(Resilience.layer({ breaker: { minimumCalls: 3 } })))
+      }).pipe(Effect.provide(Resilience.layer({ breaker: { minimumCalls: 3, openDuration: "30 seconds" } })))
       const { exitA, late, state } = yield* program
       expect(state._tag).toBe("Open")
       // A's retry at 500 ms was refused by the open breaker: it sent nothing, so A
