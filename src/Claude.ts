@@ -377,9 +377,10 @@ interface Settings {
   readonly maxResponseBytes: number
 }
 
-/** A URL that did not parse, for a message: anything between `//` and `@` (user info) hidden, clipped. */
+/** A URL that did not parse, for a message: anything before an `@` (user info) hidden, clipped. */
 const describeUrl = (raw: string): string =>
-  JSON.stringify(raw.replace(/\/\/[^/?#]*@/, "//[redacted]@").slice(0, 200))
+  // up to the last "@": a password may hold "/", "?" or "#" unescaped
+  JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, "$1[redacted]@").slice(0, 200))
 
 /** The largest `maxResponseBytes` allowed: its text must stay well below V8's longest string. */
 const maxResponseBytesLimit = 256 * 1024 * 1024

@@ -11,7 +11,9 @@
  *   so a hostile 16 MiB line without a newline fails after about
  *   `maxEventSize` characters, not after buffering it whole;
  * - a `retry:` field and unknown fields are ignored (they never restart or
- *   fail the stream).
+ *   fail the stream);
+ * - a stream whose last byte is a CR ends that line (the parser would wait
+ *   for a possible LF forever).
  *
  * @internal
  */
@@ -70,10 +72,18 @@ export const events = (maxEventSize: number) =>
         if (held > maxEventSize) tooLarge = true
       }
     }
-    return Stream.flatMap(text, (chunk) => {
+    // the parser keeps a CR that ends a chunk until it sees whether an LF
+    // follows; at the end of the stream that CR is a line end
+    let endsWithCr = false
+    const emit = (chunk: string) => {
+      if (chunk.length > 0) endsWithCr = chunk.charCodeAt(chunk.length - 1) === 13
       feed(chunk)
       const parsed = Stream.fromIterable(out)
       out = []
       return tooLarge ? Stream.concat(parsed, Stream.fail(new EventTooLarge(maxEventSize))) : parsed
-    })
+    }
+    return Stream.concat(
+      Stream.flatMap(text, emit),
+      Stream.suspend(() => endsWithCr && !tooLarge ? emit("\n") : Stream.empty)
+    )
   })
