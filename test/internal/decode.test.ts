@@ -9,7 +9,7 @@ import * as FastCheck from "effect/FastCheck"
 import * as Decode from "../../src/internal/decode.js"
 import * as Messages from "../../src/Messages.js"
 
-const decoders = [
+const decoders: ReadonlyArray<(text: string) => Either.Either<unknown, string>> = [
   Decode.json(Messages.Message),
   Decode.json(Messages.MessageStreamEvent),
   Decode.json(Messages.MessageBatchIndividualResponse),

@@ -12,12 +12,13 @@ import * as Effect from "effect/Effect"
 import Anthropic from "@anthropic-ai/sdk"
 import { clientOn, key, params, settled } from "../support/hardening.js"
 import { httpServer } from "../support/hostileServer.js"
-import { describe as describeError, sdkOn, settle } from "../support/sdk.js"
+import { describe as describeError, sdkOn, sdkParams, settle } from "../support/sdk.js"
 import { errorBody, errorEvent, replyJson, replySse, textEvents } from "../support/wire.js"
 import { virtual } from "../e2e/support.js"
 import * as Preflight from "../../src/Preflight.js"
 
 const long = { ...params, max_tokens: 64000 }
+const sdkLong = { ...sdkParams, max_tokens: 64000 }
 
 /** The first request gets `first`, every later one a healthy stream. */
 const script = (first: "overload event" | "529") => {
@@ -48,7 +49,7 @@ describe("parity: a long create (sent as a stream) and an overload after message
 
       const theirs = yield* script("overload event")
       const sdk = sdkOn(theirs.url)
-      const outcome = yield* settle(() => sdk.messages.stream(long).finalMessage())
+      const outcome = yield* settle(() => sdk.messages.stream(sdkLong).finalMessage())
       expect(outcome.ok).toBe(false)
       if (!outcome.ok) expect(describeError(outcome.error)).toMatch(/overload/i)
       expect(theirs.requests).toHaveLength(1)
@@ -59,7 +60,7 @@ describe("parity: a long create (sent as a stream) and an overload after message
     Effect.gen(function*() {
       const theirs = yield* script("overload event")
       // the SDK checks this only when no timeout is given
-      const outcome = yield* settle(() => new Anthropic({ apiKey: key, baseURL: theirs.url }).messages.create(long))
+      const outcome = yield* settle(() => new Anthropic({ apiKey: key, baseURL: theirs.url }).messages.create(sdkLong))
       expect(outcome.ok).toBe(false)
       if (!outcome.ok) expect(describeError(outcome.error)).toMatch(/10 minutes/)
       expect(theirs.requests).toHaveLength(0)
@@ -73,7 +74,7 @@ describe("parity: a long create (sent as a stream) and an overload after message
       expect(ours.requests).toHaveLength(2)
 
       const theirs = yield* script("529")
-      const outcome = yield* settle(() => sdkOn(theirs.url).messages.stream(long).finalMessage())
+      const outcome = yield* settle(() => sdkOn(theirs.url).messages.stream(sdkLong).finalMessage())
       expect(outcome.ok && outcome.value.id).toBe("msg_1")
       expect(theirs.requests).toHaveLength(2)
     }))

@@ -12,7 +12,7 @@ import * as TestClock from "effect/TestClock"
 import { Claude } from "../../src/index.js"
 import { clientOn, params } from "../support/hardening.js"
 import { httpServer } from "../support/hostileServer.js"
-import { sdkOn, settle } from "../support/sdk.js"
+import { sdkOn, sdkParams, settle } from "../support/sdk.js"
 import { message, replyJson } from "../support/wire.js"
 import { consume, oneFailure } from "../e2e/support.js"
 
@@ -37,7 +37,7 @@ describe("parity: a stream request answered with 200 JSON", () => {
       const theirs = yield* jsonServer
       const seen: Array<string> = []
       const outcome = yield* settle(async () => {
-        for await (const event of await sdkOn(theirs.url).messages.create({ ...params, stream: true })) {
+        for await (const event of await sdkOn(theirs.url).messages.create({ ...sdkParams, stream: true })) {
           seen.push(event.type)
         }
       })

@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { clientOn, params } from "../support/hardening.js"
 import { httpServer } from "../support/hostileServer.js"
-import { sdkOn, settle } from "../support/sdk.js"
+import { sdkOn, sdkParams, settle } from "../support/sdk.js"
 import { errorEvent, replySse, type SseEvent, textEvents } from "../support/wire.js"
 import { consume, oneFailure, types } from "../e2e/support.js"
 
@@ -31,7 +31,7 @@ const sdkStream = (url: string) => {
   const seen: Array<string> = []
   return Effect.map(
     settle(async () => {
-      const events = await sdkOn(url).messages.create({ ...params, stream: true })
+      const events = await sdkOn(url).messages.create({ ...sdkParams, stream: true })
       for await (const event of events) seen.push(event.type)
     }),
     (outcome) => ({ seen, outcome })

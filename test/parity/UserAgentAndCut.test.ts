@@ -12,7 +12,7 @@ import { version } from "../../src/internal/version.js"
 import { ApiError } from "../../src/index.js"
 import { clientOn, params, platforms, settled } from "../support/hardening.js"
 import { httpServer, rawServer } from "../support/hostileServer.js"
-import { describe as describeError, sdkOn, settle } from "../support/sdk.js"
+import { describe as describeError, sdkOn, sdkParams, settle } from "../support/sdk.js"
 import { replyJson, message, sse, textEvents } from "../support/wire.js"
 import { consume, oneFailure, types } from "../e2e/support.js"
 
@@ -36,7 +36,7 @@ describe("parity: user-agent", () => {
         platforms.map(() => `claude-resilience/${packageVersion}`)
       )
       const theirs = yield* httpServer((_request, res) => replyJson(res, 200, message("hi")))
-      yield* settle(() => sdkOn(theirs.url).messages.create(params))
+      yield* settle(() => sdkOn(theirs.url).messages.create(sdkParams))
       expect(theirs.requests[0]?.headers["user-agent"]).toMatch(/^Anthropic\/JS /)
     }))
 })
@@ -73,7 +73,7 @@ describe("parity: a socket cut mid-stream", () => {
       const server = yield* cutServer
       const seen: Array<string> = []
       const outcome = yield* settle(async () => {
-        for await (const event of await sdkOn(server.url).messages.create({ ...params, stream: true })) {
+        for await (const event of await sdkOn(server.url).messages.create({ ...sdkParams, stream: true })) {
           seen.push(event.type)
         }
       })

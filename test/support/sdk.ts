@@ -7,6 +7,13 @@ import Anthropic from "@anthropic-ai/sdk"
 import * as Effect from "effect/Effect"
 import { key } from "./hardening.js"
 
+/** The request every parity test sends, in the SDK's own type. */
+export const sdkParams: Anthropic.MessageCreateParamsNonStreaming = {
+  model: "claude-test-model",
+  max_tokens: 256,
+  messages: [{ role: "user", content: "Hello" }]
+}
+
 /** The SDK on `url`; `maxRetries` 2 (its default); waits come from the server's `retry-after-ms`. */
 export const sdkOn = (url: string, maxRetries = 2) => new Anthropic({ apiKey: key, baseURL: url, maxRetries, timeout: 10_000 })
 

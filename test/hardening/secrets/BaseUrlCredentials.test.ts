@@ -50,8 +50,9 @@ describe("hardening: credentials in baseUrl", () => {
         )
         exits.push(yield* Effect.exit(virtual(Stream.runDrain(claude.messages.stream(params)))))
         expect(exits.every(Exit.isFailure)).toBe(true)
-        expect(oneFailure(exits[0]!)._tag).toBe("InternalServerError")
-        expect(oneFailure(exits[1]!)._tag).toBe("ClientRequestError")
+        const tagOf = (exit: Exit.Exit<unknown, unknown>) => (oneFailure(exit) as { readonly _tag: string })._tag
+        expect(tagOf(exits[0]!)).toBe("InternalServerError")
+        expect(tagOf(exits[1]!)).toBe("ClientRequestError")
 
         expect(server.requests.length).toBeGreaterThanOrEqual(2)
         for (const request of server.requests) {

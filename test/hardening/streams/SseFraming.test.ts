@@ -40,22 +40,32 @@ const cpuMillis = <A, E>(effect: Effect.Effect<A, E>) =>
 describe("hardening: SSE framing", () => {
   it.effect("linear: 4 MiB of events in one write takes at most 5× the time of 1 MiB (a ratio, same test)", () =>
     Effect.gen(function*() {
-      const small = eventsText(8 * 1024, 100) // ~1 MiB
-      const large = eventsText(32 * 1024, 100) // ~4 MiB
-      expect((yield* parse([small])).length).toBe(8 * 1024)
+      const small = eventsText(256, 4000) // ~1 MiB
+      const large = eventsText(1024, 4000) // ~4 MiB
       const events = yield* parse([large])
-      expect(events).toHaveLength(32 * 1024)
-      expect(events[32 * 1024 - 1]?.event).toBe(`e${32 * 1024 - 1}`)
-      // the process's CPU time, summed over 9 runs of each size interleaved:
-      // the machine is shared, and CPU time is what other processes disturb least
-      let one = 0
-      let four = 0
-      for (let i = 0; i < 9; i++) {
-        one += yield* cpuMillis(parse([small]))
-        four += yield* cpuMillis(parse([large]))
+      expect(events).toHaveLength(1024)
+      expect(events[1023]?.event).toBe("e1023")
+      expect(yield* parse([small])).toHaveLength(256)
+      const drain = (text: string) => Stream.runDrain(Stream.make(text).pipe(Sse.events(16 * 1024 * 1024)))
+      // The process's CPU time (what other processes on a shared machine
+      // disturb least) of 20 parses in a row, the least of 7 such runs of
+      // each size, interleaved: noise (a GC pause, a cache flushed by a
+      // neighbour) only ever inflates a run. A trial whose ratio is within 5
+      // passes; up to 3 trials, since interference can spoil one. Framing
+      // that rescans its buffer after every line makes every trial's ratio
+      // about 16.
+      const ratios: Array<number> = []
+      for (let trial = 0; trial < 3 && !ratios.some((r) => r <= 5); trial++) {
+        let one = Infinity
+        let four = Infinity
+        for (let i = 0; i < 7; i++) {
+          one = Math.min(one, yield* cpuMillis(Effect.repeatN(drain(small), 19)))
+          four = Math.min(four, yield* cpuMillis(Effect.repeatN(drain(large), 19)))
+        }
+        ratios.push(four / Math.max(one, 0.001))
       }
-      // framing that rescans its buffer per line would make this ~16
-      expect(four / one).toBeLessThanOrEqual(5)
+      expect(Math.min(...ratios), `ratios of the trials: ${ratios.map((r) => r.toFixed(2)).join(", ")}`)
+        .toBeLessThanOrEqual(5)
     }))
 
   it.effect("mixed CRLF, LF and CR endings in one stream: every event, each data line kept", () =>
