@@ -225,8 +225,8 @@ export interface Service {
   readonly messages: {
     /**
      * `POST /v1/messages`. A request whose `max_tokens` could run past 10
-     * minutes is streamed and accumulated (or fails, with
-     * `longRequests: "fail"`).
+     * minutes is streamed and accumulated like `finalMessage` (or fails,
+     * with `longRequests: "fail"`).
      */
     readonly create: (
       params: Messages.MessageCreateParams
@@ -234,10 +234,16 @@ export interface Service {
     /**
      * `POST /v1/messages` with `stream: true`: the typed events. Retried only
      * until the first event reaches the consumer; after that a failure ends
-     * the stream with its typed error.
+     * the stream with its typed error. `message_start` and `ping` are held
+     * back and handed over with the first other event, so an `error` event
+     * right after them is retried; the consumer sees each event once.
      */
     readonly stream: (params: Messages.MessageCreateParams) => Stream.Stream<Messages.MessageStreamEvent, StreamError>
-    /** A stream accumulated to its final `Message`. */
+    /**
+     * A stream accumulated to its final `Message`. Nothing reaches the
+     * caller before the end, so a retryable failure at any point of the
+     * stream retries the whole request under the policy.
+     */
     readonly finalMessage: (params: Messages.MessageCreateParams) => Effect.Effect<Messages.Message, StreamError>
     /** `POST /v1/messages/count_tokens`. */
     readonly countTokens: (
