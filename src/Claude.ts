@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -23,7 +24,6 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
@@ -32,8 +32,12 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as ApiError from "./ApiError.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
+import * as Body from "./internal/body.js"
+import * as Decode from "./internal/decode.js"
 import { decodeDuration, describeValue } from "./internal/options.js"
+import * as Secrets from "./internal/secrets.js"
 import * as Sse from "./internal/sse.js"
+import { userAgent } from "./internal/version.js"
 import * as Messages from "./Messages.js"
 import * as Preflight from "./Preflight.js"
 import * as RetryBudget from "./RetryBudget.js"
@@ -52,7 +56,12 @@ import * as RetryPolicy from "./RetryPolicy.js"
 export interface Options {
   /** The API key, sent as `x-api-key` and never printed. */
   readonly apiKey: Redacted.Redacted<string>
-  /** Default `https://api.anthropic.com`. */
+  /**
+   * Default `https://api.anthropic.com`. A user name and password in the
+   * URL (`https://user:pass@gateway.example/`) are taken out of it and sent
+   * as an `authorization: Basic` header instead, redacted like the key: no
+   * error, log line or span carries them.
+   */
   readonly baseUrl?: string | undefined
   /** The `anthropic-version` header. Default `2023-06-01`. */
   readonly apiVersion?: string | undefined
@@ -81,6 +90,13 @@ export interface Options {
   readonly longRequests?: "stream" | "fail" | undefined
   /** The largest SSE event accepted, in characters. Default 16 MiB. */
   readonly maxEventSize?: number | undefined
+  /**
+   * The largest response body read, in bytes: a JSON reply, or one line of
+   * a batch's results. Past it the call fails with
+   * {@link ResponseTooLargeError} and the connection is closed. Default
+   * 64 MiB (a real `Message` is a few MiB at most); at most 256 MiB.
+   */
+  readonly maxResponseBytes?: number | undefined
 }
 
 /**
@@ -112,12 +128,56 @@ export class MalformedResponseError extends Schema.TaggedError<MalformedResponse
 ) {}
 
 /**
+ * A 2xx response whose body (or one line of a batch's results) is larger
+ * than the client's `maxResponseBytes`. The read stopped at the limit and
+ * the connection was closed; memory stays bounded by the limit. Not retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ResponseTooLargeError extends Schema.TaggedError<ResponseTooLargeError>()(
+  "ResponseTooLargeError",
+  {
+    status: Schema.Number,
+    requestId: Schema.Option(Schema.String),
+    /** The limit that was exceeded, in bytes. */
+    maxResponseBytes: Schema.Number,
+    message: Schema.String
+  }
+) {}
+
+/**
+ * A 3xx reply. The client never follows a redirect: the request carries the
+ * API key, and a redirect can point anywhere. `location` is the target's
+ * origin only (scheme, host, port; never a path or credentials). Not
+ * retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RedirectError extends Schema.TaggedError<RedirectError>()(
+  "RedirectError",
+  {
+    status: Schema.Number,
+    requestId: Schema.Option(Schema.String),
+    /** The origin of the `location` header, if it has one that parses. */
+    location: Schema.Option(Schema.String),
+    message: Schema.String
+  }
+) {}
+
+/**
  * Why a non-streaming call failed.
  *
  * @since 0.1.0
  * @category models
  */
-export type CallError = ApiError.ApiError | CircuitBreaker.CircuitOpenError | MalformedResponseError
+export type CallError =
+  | ApiError.ApiError
+  | CircuitBreaker.CircuitOpenError
+  | MalformedResponseError
+  | ResponseTooLargeError
+  | RedirectError
 
 /**
  * Why a stream failed: the call's errors, or a stream that ended before it
@@ -165,8 +225,8 @@ export interface Service {
   readonly messages: {
     /**
      * `POST /v1/messages`. A request whose `max_tokens` could run past 10
-     * minutes is streamed and accumulated (or fails, with
-     * `longRequests: "fail"`).
+     * minutes is streamed and accumulated like `finalMessage` (or fails,
+     * with `longRequests: "fail"`).
      */
     readonly create: (
       params: Messages.MessageCreateParams
@@ -174,10 +234,16 @@ export interface Service {
     /**
      * `POST /v1/messages` with `stream: true`: the typed events. Retried only
      * until the first event reaches the consumer; after that a failure ends
-     * the stream with its typed error.
+     * the stream with its typed error. `message_start` and `ping` are held
+     * back and handed over with the first other event, so an `error` event
+     * right after them is retried; the consumer sees each event once.
      */
     readonly stream: (params: Messages.MessageCreateParams) => Stream.Stream<Messages.MessageStreamEvent, StreamError>
-    /** A stream accumulated to its final `Message`. */
+    /**
+     * A stream accumulated to its final `Message`. Nothing reaches the
+     * caller before the end, so a retryable failure at any point of the
+     * stream retries the whole request under the policy.
+     */
     readonly finalMessage: (params: Messages.MessageCreateParams) => Effect.Effect<Messages.Message, StreamError>
     /** `POST /v1/messages/count_tokens`. */
     readonly countTokens: (
@@ -304,28 +370,64 @@ const batchId = /^[A-Za-z0-9_-]{1,256}$/
 const token = /^[A-Za-z0-9._-]+$/
 
 interface Settings {
+  /** Without credentials: they are in {@link Settings.headers}, as `authorization: Basic`. */
   readonly baseUrl: string
   readonly headers: Readonly<Record<string, string>>
+  /** The strings that must never leave a call: the key, the base URL's credentials. */
+  readonly secrets: ReadonlyArray<string>
   readonly policy: RetryPolicy.RetryPolicy
   readonly requestTimeout: Duration.Duration
   readonly idleTimeout: Duration.Duration
   readonly longRequests: "stream" | "fail"
   readonly maxEventSize: number
+  readonly maxResponseBytes: number
+}
+
+/** A URL that did not parse, for a message: anything before an `@` (user info) hidden, clipped. */
+const describeUrl = (raw: string): string =>
+  // up to the last "@": a password may hold "/", "?" or "#" unescaped
+  JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, "$1[redacted]@").slice(0, 200))
+
+/** The largest `maxResponseBytes` allowed: its text must stay well below V8's longest string. */
+const maxResponseBytesLimit = 256 * 1024 * 1024
+
+/**
+ * The base URL without user info, and that user info as Basic credentials.
+ * `URL` keeps user name and password percent-encoded: decode them for the
+ * header (a malformed escape is kept as written).
+ */
+const splitCredentials = (url: URL): { readonly url: string; readonly basic: Option.Option<readonly [string, string]> } => {
+  if (url.username === "" && url.password === "") return { url: url.toString(), basic: Option.none() }
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s)
+    } catch {
+      return s
+    }
+  }
+  const basic = [decode(url.username), decode(url.password)] as const
+  url.username = ""
+  url.password = ""
+  return { url: url.toString(), basic: Option.some(basic) }
 }
 
 const settingsFrom = (
   options: Options
 ): Either.Either<Settings, InvalidClientOptionsError | RetryPolicy.InvalidRetryOptionsError> =>
   Either.gen(function*() {
-    const baseUrl = (options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")
-    if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
+    const rawBaseUrl = options.baseUrl ?? defaultBaseUrl
+    if (typeof rawBaseUrl !== "string" || !URL.canParse(rawBaseUrl) || !/^https?:$/.test(new URL(rawBaseUrl).protocol)) {
       return yield* Either.left(
         new InvalidClientOptionsError({
           option: "baseUrl",
-          message: `baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl.slice(0, 200))}`
+          message: `baseUrl must be an http(s) URL, got ${
+            typeof rawBaseUrl === "string" ? describeUrl(rawBaseUrl) : describeValue(rawBaseUrl)
+          }`
         })
       )
     }
+    const split = splitCredentials(new URL(rawBaseUrl))
+    const baseUrl = split.url.replace(/\/+$/, "")
     const policy = options.retry === undefined
       ? RetryPolicy.defaults
       : RetryPolicy.isRetryPolicy(options.retry)
@@ -337,6 +439,17 @@ const settingsFrom = (
     if (!Number.isInteger(maxEventSize) || maxEventSize < 1) {
       return yield* Either.left(
         new InvalidClientOptionsError({ option: "maxEventSize", message: "maxEventSize must be a positive integer" })
+      )
+    }
+    const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024
+    if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1 || maxResponseBytes > maxResponseBytesLimit) {
+      return yield* Either.left(
+        new InvalidClientOptionsError({
+          option: "maxResponseBytes",
+          message: `maxResponseBytes must be an integer from 1 to ${maxResponseBytesLimit} (256 MiB), got ${
+            describeValue(maxResponseBytes)
+          }`
+        })
       )
     }
     // header values: visible ASCII only, checked here so that a stray
@@ -389,19 +502,36 @@ const settingsFrom = (
         })
       )
     }
+    const basic = Option.map(split.basic, ([user, password]) => ({
+      password,
+      token: Buffer.from(`${user}:${password}`, "utf8").toString("base64")
+    }))
     const headers: Record<string, string> = {
       "anthropic-version": apiVersion,
       "accept": "application/json",
-      ...(beta.length > 0 ? { "anthropic-beta": beta.join(",") } : {})
+      "user-agent": userAgent,
+      ...(beta.length > 0 ? { "anthropic-beta": beta.join(",") } : {}),
+      ...Option.match(basic, { onNone: () => ({}), onSome: ({ token }) => ({ authorization: `Basic ${token}` }) })
     }
+    const secrets = [
+      Redacted.value(options.apiKey),
+      // a password of a character or two would redact every occurrence of
+      // it in every message: only one long enough to be a secret is scrubbed
+      ...Option.match(basic, {
+        onNone: () => [],
+        onSome: ({ password, token }) => [token, ...(password.length >= 4 ? [password, encodeURIComponent(password)] : [])]
+      })
+    ]
     return {
       baseUrl,
       headers,
+      secrets,
       policy,
       requestTimeout,
       idleTimeout,
       longRequests: options.longRequests ?? "stream",
-      maxEventSize
+      maxEventSize,
+      maxResponseBytes
     }
   })
 
@@ -448,24 +578,22 @@ export const make = (
       })
     }
     const apiKey = options.apiKey
+    const secrets = Secrets.make(settings.secrets)
+    // the RequestInit in the context the client is built in (FetchHttpClient
+    // only): kept, with `redirect: "manual"` forced over it, for each request
+    const buildInit = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
 
     // -- one HTTP attempt ----------------------------------------------------
 
     /**
-     * Defence in depth: a transport failure's message quotes the platform's
-     * own error, which some clients word with a header value; the key never
-     * stays in it.
+     * Every failure of an attempt passes here before anything else sees it
+     * (the attempt's span, the retry policy's log line and span attributes,
+     * the caller): a secret (the key, the base URL's credentials) that a
+     * server or proxy echoed into `error.message`, a `request-id`, a body
+     * excerpt, an SSE `error` event or a platform error's message is
+     * replaced by "[redacted]" in every string field.
      */
-    const scrub = (error: ApiError.ApiError): ApiError.ApiError => {
-      const key = Redacted.value(apiKey)
-      if (
-        (error._tag !== "TransportError" && error._tag !== "ClientRequestError") || !error.message.includes(key)
-      ) return error
-      const message = error.message.split(key).join("[redacted]")
-      return error._tag === "TransportError"
-        ? new ApiError.TransportError({ ...error, message }, true)
-        : new ApiError.ClientRequestError({ ...error, message }, true)
-    }
+    const scrub = <X>(error: X): X => secrets.error(error)
 
     const request = (method: "GET" | "POST" | "DELETE", path: string, body: Option.Option<string>) => {
       const base = HttpClientRequest.make(method)(`${settings.baseUrl}${path}`).pipe(
@@ -478,43 +606,177 @@ export const make = (
       })
     }
 
-    /** Sends one request; a non-2xx status becomes its ApiError. */
+    /**
+     * Runs the platform client: redirects never followed (`FetchHttpClient`
+     * follows them unless told `redirect: "manual"`; the Node clients do not
+     * follow), the key's and the credentials' headers redacted in the
+     * platform's spans, and every attribute of those spans scrubbed (they
+     * record the URL and every response header, which a server controls).
+     */
+    const execute = (req: HttpClientRequest.HttpClientRequest) =>
+      Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+        Effect.tracerWith((tracer) =>
+          httpClient.execute(req).pipe(
+            Effect.withTracer(secrets.tracer(tracer)),
+            Effect.provideService(FetchHttpClient.RequestInit, {
+              ...Option.getOrElse(buildInit, () => ({})),
+              ...Option.getOrElse(init, () => ({})),
+              redirect: "manual"
+            })
+          )
+        )).pipe(
+          // the platform redacts these names in its spans and logs; make sure
+          // the key's header is among them whatever the user configured
+          Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, "x-api-key", "authorization"])
+        )
+
+    /**
+     * Ends the reading of a body the client does not want: the platform's
+     * response stream aborts its request when its consumption ends, which
+     * closes the connection (a redirect's body may be endless).
+     */
+    const release = (response: HttpClientResponse.HttpClientResponse) =>
+      // started, then interrupted at once: its finalizer (the abort) runs
+      Stream.runDrain(Stream.interruptWhen(response.stream, Effect.void)).pipe(Effect.ignore)
+
+    /**
+     * A `101 Switching Protocols`: Node's client hands the socket to an
+     * `upgrade` listener and nobody closes it (one socket left open on both
+     * sides per call). Close it: the platform's Node response keeps the
+     * `IncomingMessage` as `source`.
+     */
+    const closeUpgraded = (response: HttpClientResponse.HttpClientResponse) =>
+      Effect.sync(() => {
+        let current: unknown = response
+        for (let i = 0; i < 3 && Predicate.isObject(current); i++) {
+          const source: unknown = Predicate.hasProperty(current, "source") ? current.source : undefined
+          const socket: unknown = Predicate.hasProperty(source, "socket") ? source.socket : undefined
+          if (Predicate.hasProperty(socket, "destroy") && typeof socket.destroy === "function") {
+            socket.destroy()
+            return
+          }
+          current = Predicate.hasProperty(current, "original") ? current.original : undefined
+        }
+      })
+
+    /** undici (fetch, `layerUndici`) refuses an unasked-for upgrade itself, as a transport failure. */
+    const isRefusedUpgrade = (error: unknown): boolean => {
+      let cause: unknown = Predicate.hasProperty(error, "cause") ? error.cause : undefined
+      for (let i = 0; i < 4 && Predicate.isObject(cause); i++) {
+        if (Predicate.hasProperty(cause, "message") && cause.message === "bad upgrade") return true
+        cause = Predicate.hasProperty(cause, "cause") ? cause.cause : undefined
+      }
+      return false
+    }
+
+    const switchedProtocols = (headers: Headers.Headers, now: number) =>
+      // a status the API never sends: UnexpectedStatusError, not retried
+      ApiError.fromResponse({ status: 101, headers, body: "", now })
+
+    const cleanId = (id: string) =>
+      // eslint-disable-next-line no-control-regex
+      id.replace(/[\u0000-\u001f\u007f]+/g, " ").trim().slice(0, 200)
+
+    const requestIdOfResponse = (response: HttpClientResponse.HttpClientResponse) =>
+      Headers.get(response.headers, "request-id").pipe(Option.map(cleanId), Option.filter((id) => id.length > 0))
+
+    const redirectError = (response: HttpClientResponse.HttpClientResponse) => {
+      const location = Headers.get(response.headers, "location").pipe(
+        Option.flatMap((target) =>
+          URL.canParse(target, response.request.url)
+            ? Option.some(new URL(target, response.request.url).origin)
+            : Option.none()
+        ),
+        Option.filter((origin) => origin !== "null")
+      )
+      return new RedirectError({
+        status: response.status,
+        requestId: requestIdOfResponse(response),
+        location,
+        message: `HTTP ${response.status} from ${response.request.method} ${
+          new URL(response.request.url).pathname
+        }: a redirect${
+          Option.match(location, { onNone: () => "", onSome: (origin) => ` to ${origin}` })
+        }, not followed (the request carries the API key); check baseUrl and any proxy in between`
+      })
+    }
+
+    /** Sends one request; a non-2xx status becomes its typed error. */
     const send = (
       method: "GET" | "POST" | "DELETE",
       path: string,
       body: Option.Option<string>
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError.ApiError> =>
-      httpClient.execute(request(method, path, body)).pipe(
-        Effect.catchAll((error) => Effect.mapError(ApiError.fromHttpClientError(error), scrub)),
-        Effect.flatMap((response) =>
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError.ApiError | RedirectError> =>
+      execute(request(method, path, body)).pipe(
+        Effect.catchAll((error) =>
+          isRefusedUpgrade(error)
+            ? Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(switchedProtocols(Headers.empty, now)))
+            : ApiError.fromHttpClientError(error)
+        ),
+        Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError.ApiError | RedirectError> =>
           response.status >= 200 && response.status < 300
             ? Effect.succeed(response)
+            : (response.status >= 300 && response.status < 400) || response.status === 0
+            // status 0: a browser's opaque redirect under `redirect: "manual"`
+            ? Effect.zipRight(release(response), Effect.fail(redirectError(response)))
+            : response.status < 200
+            ? Effect.zipRight(
+              Effect.zipRight(closeUpgraded(response), release(response)),
+              Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(switchedProtocols(response.headers, now)))
+            )
             : ApiError.fromHttpResponse(response)
-        ),
-        // the platform redacts these names in its spans and logs; make sure
-        // the key's header is among them whatever the user configured
-        Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, "x-api-key"])
+        )
       )
 
     const malformed = (response: HttpClientResponse.HttpClientResponse, detail: string) =>
       new MalformedResponseError({
         status: response.status,
-        requestId: Headers.get(response.headers, "request-id"),
+        requestId: requestIdOfResponse(response),
         message: `HTTP ${response.status} from ${response.request.method} ${
           new URL(response.request.url).pathname
         }: the body is not what the endpoint sends: ${detail.slice(0, 500)}`
       })
 
-    const readJson = <A, I>(schema: Schema.Schema<A, I>) =>
-    (response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, ApiError.ApiError | MalformedResponseError> =>
-      response.text.pipe(
-        Effect.catchAll(ApiError.fromHttpClientError),
-        Effect.flatMap((text) =>
-          Schema.decodeUnknown(Schema.parseJson(schema))(text).pipe(
-            Effect.mapError((error) => malformed(response, ParseResult.TreeFormatter.formatErrorSync(error)))
+    const tooLarge = (response: HttpClientResponse.HttpClientResponse, what: "body" | "line") =>
+      new ResponseTooLargeError({
+        status: response.status,
+        requestId: requestIdOfResponse(response),
+        maxResponseBytes: settings.maxResponseBytes,
+        message: `HTTP ${response.status} from ${response.request.method} ${
+          new URL(response.request.url).pathname
+        }: ${what === "body" ? "the body" : "a line of the results"} exceeded maxResponseBytes (${settings.maxResponseBytes} bytes); the connection was closed`
+      })
+
+    /** A cause's code and message, walking `cause` links: the platform's own message ("Decode error") says nothing. */
+    const describeCause = (error: { readonly cause?: unknown; readonly reason?: string }): string => {
+      const parts: Array<string> = []
+      let cause: unknown = error.cause
+      for (let i = 0; i < 4 && Predicate.isObject(cause); i++) {
+        const code = Predicate.hasProperty(cause, "code") && typeof cause.code === "string" ? `${cause.code}: ` : ""
+        const message = Predicate.hasProperty(cause, "message") && typeof cause.message === "string" ? cause.message : ""
+        if (code !== "" || message !== "") parts.push(`${code}${message}`.slice(0, 200))
+        cause = Predicate.hasProperty(cause, "cause") ? cause.cause : undefined
+      }
+      return parts.length > 0 ? parts.join(" (") + ")".repeat(parts.length - 1) : (error.reason ?? "no detail")
+    }
+
+    const readJson = <A, I>(schema: Schema.Schema<A, I>) => {
+      const decode = Decode.json(schema)
+      return (
+        response: HttpClientResponse.HttpClientResponse
+      ): Effect.Effect<A, ApiError.ApiError | MalformedResponseError | ResponseTooLargeError> =>
+        Body.text(response, settings.maxResponseBytes).pipe(
+          Effect.catchAll((error): Effect.Effect<never, ApiError.ApiError | ResponseTooLargeError> =>
+            error._tag === "TooLarge" ? Effect.fail(tooLarge(response, "body")) : ApiError.fromHttpClientError(error)
+          ),
+          Effect.flatMap((text) =>
+            Either.match(decode(text), {
+              onLeft: (detail) => Effect.fail(malformed(response, detail)),
+              onRight: Effect.succeed
+            })
           )
         )
-      )
+    }
 
     /** Observes one attempt: a span, the attempt and outcome metrics, the wait before it. */
     const observeAttempt = (endpoint: string, counter: Ref.Ref<{ n: number; lastEnd: Option.Option<number> }>) =>
@@ -575,18 +837,50 @@ export const make = (
                 detail: `no complete response within ${Duration.format(settings.requestTimeout)}`
               })
           }),
+          Effect.mapError(scrub),
           observeAttempt(endpoint, counter)
         )
         return yield* retried(breaker.protect(attempt))
       }).pipe(Effect.withSpan(`claude.${endpoint}`, { attributes: { "claude.method": method, "claude.path": path } }))
 
-    // -- streams: retried only until the first element is handed over --------
+    // -- streams -----------------------------------------------------------------
+
+    /** A pull bounded by the idle timeout: silence longer than it is a `TransportError` (`Idle`). */
+    const idle = (method: string, path: string) =>
+    <X, Y>(pull: Effect.Effect<X, Option.Option<Y>>): Effect.Effect<X, Option.Option<Y | ApiError.TransportError>> =>
+      Effect.timeoutFail(pull, {
+        duration: settings.idleTimeout,
+        onTimeout: () =>
+          Option.some<Y | ApiError.TransportError>(ApiError.transportError({
+            reason: "Idle",
+            method,
+            url: `${settings.baseUrl}${path}`,
+            detail: `no event for ${Duration.format(settings.idleTimeout)}`
+          }))
+      })
+
+    /** The request of a stream: its headers come at once, so waiting for them is bounded by the idle timeout. */
+    const sendStream = (method: "GET" | "POST", path: string, body: Option.Option<string>) =>
+      send(method, path, body).pipe(
+        Effect.timeoutFail({
+          duration: settings.idleTimeout,
+          onTimeout: () =>
+            ApiError.transportError({
+              reason: "Idle",
+              method,
+              url: `${settings.baseUrl}${path}`,
+              detail: `no response headers for ${Duration.format(settings.idleTimeout)}`
+            })
+        })
+      )
 
     /**
      * Opens a stream with retries: an attempt is the request plus the first
-     * chunk of elements. Once a chunk is handed to the consumer, a failure
-     * ends the stream with its typed error. The breaker records the outcome
-     * of the whole stream, when it ends.
+     * non-empty chunk of elements (an `open` that holds elements back, as
+     * `messages.stream` holds `message_start` and `ping`, extends the
+     * attempt until it releases them). Once a chunk is handed to the
+     * consumer, a failure ends the stream with its typed error. The breaker
+     * records the outcome of the whole stream, when it ends.
      */
     const resilientStream = <A, E extends CallError | Messages.AccumulateError>(
       endpoint: string,
@@ -598,20 +892,21 @@ export const make = (
       Stream.unwrapScoped(
         Effect.gen(function*() {
           const counter = yield* Ref.make({ n: 0, lastEnd: Option.none<number>() })
-          const idle = <X, Y>(
-            pull: Effect.Effect<X, Option.Option<Y>>
-          ): Effect.Effect<X, Option.Option<Y | ApiError.TransportError>> =>
-            Effect.timeoutFail(pull, {
-              duration: settings.idleTimeout,
-              onTimeout: () =>
-                Option.some<Y | ApiError.TransportError>(ApiError.transportError({
-                  reason: "Idle",
-                  method,
-                  url: `${settings.baseUrl}${path}`,
-                  detail: `no event for ${Duration.format(settings.idleTimeout)}`
-                }))
-            })
+          const bounded = idle(method, path)
           const outcome = yield* Ref.make<Exit.Exit<unknown, unknown>>(Exit.interrupt(Option.none() as never))
+          // the first non-empty chunk, or an empty one when the stream ends first
+          const first = (pull: Effect.Effect<Chunk.Chunk<A>, Option.Option<E>>) => {
+            const loop: Effect.Effect<Chunk.Chunk<A>, E | ApiError.TransportError> = bounded(pull).pipe(
+              Effect.matchEffect({
+                onFailure: Option.match({
+                  onNone: () => Effect.succeed(Chunk.empty<A>()),
+                  onSome: (error: E | ApiError.TransportError) => Effect.fail(error)
+                }),
+                onSuccess: (chunk) => Chunk.isEmpty(chunk) ? Effect.suspend(() => loop) : Effect.succeed(chunk)
+              })
+            )
+            return loop
+          }
           // Admission and the hand-over of what it holds (the breaker's permit,
           // the attempt's scope) are uninterruptible: an interruption at any
           // point either completes the permit and closes the scope, or finds
@@ -621,28 +916,9 @@ export const make = (
               const permit = yield* breaker.permit
               const scope = yield* Scope.make()
               const opened = yield* restore(Effect.gen(function*() {
-                // the headers of a stream come at once: waiting for them is
-                // silence like any other, bounded by the idle timeout
-                const response = yield* send(method, path, body).pipe(
-                  Effect.timeoutFail({
-                    duration: settings.idleTimeout,
-                    onTimeout: () =>
-                      ApiError.transportError({
-                        reason: "Idle",
-                        method,
-                        url: `${settings.baseUrl}${path}`,
-                        detail: `no response headers for ${Duration.format(settings.idleTimeout)}`
-                      })
-                  })
-                )
+                const response = yield* sendStream(method, path, body)
                 const pull = yield* Stream.toPull(open(response)).pipe(Scope.extend(scope))
-                const first = yield* idle(pull).pipe(
-                  Effect.catchAll(Option.match({
-                    onNone: () => Effect.succeed(Chunk.empty<A>()),
-                    onSome: (error: E | ApiError.TransportError) => Effect.fail(error)
-                  }))
-                )
-                return { first, pull }
+                return { first: yield* first(pull), pull }
               })).pipe(
                 Effect.onError((cause) =>
                   Effect.zipRight(permit.complete(Exit.failCause(cause)), Scope.close(scope, Exit.failCause(cause)))
@@ -659,10 +935,11 @@ export const make = (
               )
               return opened
             })
-          ).pipe(observeAttempt(endpoint, counter))
+          ).pipe(Effect.mapError(scrub), observeAttempt(endpoint, counter))
           const opened = yield* retried(attempt)
           const rest = Stream.repeatEffectChunkOption(
-            idle(opened.pull).pipe(
+            bounded(opened.pull).pipe(
+              Effect.mapError(Option.map(scrub)),
               Effect.tapError(Option.match({
                 onNone: () => Ref.set(outcome, Exit.void),
                 onSome: (error) => Ref.set(outcome, Exit.fail(error))
@@ -674,6 +951,38 @@ export const make = (
             : Stream.concat(Stream.fromChunk(opened.first), rest)
         })
       ).pipe(Stream.withSpan(`claude.${endpoint}`, { attributes: { "claude.method": method, "claude.path": path } }))
+
+    /**
+     * A stream consumed whole by the client (`finalMessage`, and `create`
+     * past the 10-minute rule): the caller sees nothing until the end, so an
+     * attempt is the request and its whole stream, and a retryable failure
+     * at any point (an `overloaded_error` event after `message_start`, a
+     * connection cut) retries the whole request under the policy, through
+     * the breaker, like an HTTP 529 would be.
+     */
+    const wholeStream = (
+      endpoint: string,
+      path: string,
+      open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<Messages.MessageStreamEvent, StreamError>,
+      body: Option.Option<string>
+    ): Effect.Effect<Messages.Message, StreamError> =>
+      Effect.gen(function*() {
+        const counter = yield* Ref.make({ n: 0, lastEnd: Option.none<number>() })
+        const bounded = idle("POST", path)
+        const attempt = sendStream("POST", path, body).pipe(
+          Effect.flatMap((response) =>
+            Stream.run(
+              Stream.unwrapScoped(
+                Effect.map(Stream.toPull(open(response)), (pull) => Stream.repeatEffectChunkOption(bounded(pull)))
+              ),
+              Messages.sink
+            )
+          ),
+          Effect.mapError(scrub),
+          observeAttempt(endpoint, counter)
+        )
+        return yield* retried(breaker.protect(attempt))
+      }).pipe(Effect.withSpan(`claude.${endpoint}`, { attributes: { "claude.method": "POST", "claude.path": path } }))
 
     // -- encoding and preflight -----------------------------------------------
 
@@ -692,19 +1001,43 @@ export const make = (
     const bodyOf = (wire: unknown, endpoint: Preflight.Endpoint, site: Preflight.Call) =>
       Effect.flatMap(Preflight.toJson(wire, site), (body) => Effect.as(Preflight.checkSize(endpoint, body), body))
 
-    const streamEvents = (response: HttpClientResponse.HttpClientResponse) =>
-      Stream.suspend(() => {
+    const decodeEvent = Decode.json(Messages.MessageStreamEvent)
+
+    /**
+     * The typed events of an SSE response. With `hold`, the `message_start`
+     * and `ping` events that open a stream are held back and released with
+     * the first other event (content, `message_delta`, `message_stop`): the
+     * API sends `message_start` first, so an `error` event right after it
+     * comes before anything reached the consumer, and is retried.
+     */
+    const streamEvents = (hold: boolean) => (response: HttpClientResponse.HttpClientResponse) =>
+      Stream.suspend((): Stream.Stream<Messages.MessageStreamEvent, StreamError> => {
         let events = 0
         let stopped = false
         let lastType: string | undefined
+        let held: Array<Messages.MessageStreamEvent> | undefined = hold ? [] : undefined
         const url = response.request.url
+        const contentType = Headers.get(response.headers, "content-type")
+        if (Option.isSome(contentType) && !/^text\/event-stream\b/i.test(contentType.value)) {
+          // a JSON (or HTML) 2xx to a stream request: the same request gets
+          // the same body, so it is malformed, not a transport failure
+          return Stream.unwrap(Effect.as(
+            release(response),
+            Stream.fail(malformed(
+              response,
+              `a stream request got ${JSON.stringify(contentType.value.slice(0, 100))} instead of text/event-stream`
+            ))
+          ))
+        }
         return response.stream.pipe(
           Stream.mapError((error) =>
             ApiError.transportError({
               reason: "ResponseBody",
               method: response.request.method,
               url,
-              detail: `the stream broke off: ${error.message}`
+              detail: `the connection was cut mid-stream after ${events} event${events === 1 ? "" : "s"}: ${
+                describeCause(error)
+              }`
             })
           ),
           Stream.decodeText(),
@@ -716,11 +1049,10 @@ export const make = (
           ),
           Stream.mapEffect((event) =>
             Effect.gen(function*() {
-              const decoded = yield* Messages.decodeMessageStreamEventJson(event.data).pipe(
-                Effect.mapError((error) =>
-                  malformed(response, `event ${events + 1}: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
-                )
-              )
+              const decoded = yield* Either.match(decodeEvent(event.data), {
+                onLeft: (detail) => Effect.fail(malformed(response, `event ${events + 1}: ${detail}`)),
+                onRight: Effect.succeed
+              })
               events++
               lastType = Messages.eventType(decoded)
               if (decoded.type === "error") {
@@ -738,6 +1070,19 @@ export const make = (
             })
           ),
           Stream.takeUntil((event) => event.type === "message_stop"),
+          Stream.mapChunks((chunk) => {
+            if (held === undefined) return chunk
+            const out: Array<Messages.MessageStreamEvent> = []
+            for (const event of chunk) {
+              if (held === undefined) out.push(event)
+              else if (event.type === "message_start" || event.type === "ping") held.push(event)
+              else {
+                out.push(...held, event)
+                held = undefined
+              }
+            }
+            return Chunk.unsafeFromArray(out)
+          }),
           Stream.concat(
             Stream.suspend((): Stream.Stream<never, ApiError.TransportError | Messages.IncompleteStreamError> =>
               stopped
@@ -770,8 +1115,21 @@ export const make = (
       Stream.unwrap(
         Effect.map(
           bodyOf({ ...wire, stream: true }, "messages", site),
-          (body) => resilientStream("messages.stream", messagesPath, streamEvents, "POST", Option.some(body))
+          (body) => resilientStream("messages.stream", messagesPath, streamEvents(true), "POST", Option.some(body))
         )
+      )
+
+    /**
+     * A stream the client consumes whole (`finalMessage`, and `create` past
+     * the 10-minute rule): retried as one attempt, see {@link wholeStream}.
+     */
+    const wholeWire = (
+      wire: Readonly<Record<string, unknown>>,
+      site: Preflight.Call
+    ): Effect.Effect<Messages.Message, StreamError> =>
+      Effect.flatMap(
+        bodyOf({ ...wire, stream: true }, "messages", site),
+        (body) => wholeStream("messages.stream", messagesPath, streamEvents(false), Option.some(body))
       )
 
     const stream = (params: Messages.MessageCreateParams): Stream.Stream<Messages.MessageStreamEvent, StreamError> => {
@@ -783,10 +1141,7 @@ export const make = (
 
     const finalMessage = (params: Messages.MessageCreateParams): Effect.Effect<Messages.Message, StreamError> => {
       const site = siteOf("messages.finalMessage", "POST", messagesPath)
-      return Effect.flatMap(
-        checkedParams(Messages.MessageCreateParams, params, site),
-        (wire) => Stream.run(streamWire(wire, site), Messages.sink)
-      )
+      return Effect.flatMap(checkedParams(Messages.MessageCreateParams, params, site), (wire) => wholeWire(wire, site))
     }
 
     const create = (
@@ -799,7 +1154,7 @@ export const make = (
         if (Preflight.isLongRequest(maxTokens)) {
           return settings.longRequests === "fail"
             ? yield* Effect.fail(Preflight.longRequestError(maxTokens))
-            : yield* Stream.run(streamWire(wire, site), Messages.sink)
+            : yield* wholeWire(wire, site)
         }
         const { stream: _stream, ...rest } = wire
         const body = yield* bodyOf(rest, "messages", site)
@@ -835,6 +1190,8 @@ export const make = (
           })
         )
 
+    const decodeResultLine = Decode.json(Messages.MessageBatchIndividualResponse)
+
     const batchResults = (response: HttpClientResponse.HttpClientResponse): Stream.Stream<BatchResult, CallError> =>
       response.stream.pipe(
         Stream.mapError((error) =>
@@ -842,17 +1199,18 @@ export const make = (
             reason: "ResponseBody",
             method: response.request.method,
             url: response.request.url,
-            detail: `the results broke off: ${error.message}`
+            detail: `the results broke off: ${describeCause(error)}`
           })
         ),
-        Stream.decodeText(),
-        Stream.splitLines,
+        Body.lines(settings.maxResponseBytes),
+        Stream.mapError((error) => error instanceof Body.TooLarge ? tooLarge(response, "line") : error),
         Stream.filter((line) => line.trim().length > 0),
         Stream.mapEffect((line) =>
           Effect.gen(function*() {
-            const decoded = yield* Messages.decodeMessageBatchIndividualResponseJson(line).pipe(
-              Effect.mapError((error) => malformed(response, ParseResult.TreeFormatter.formatErrorSync(error)))
-            )
+            const decoded = yield* Either.match(decodeResultLine(line), {
+              onLeft: (detail) => Effect.fail(malformed(response, detail)),
+              onRight: Effect.succeed
+            })
             const customId = decoded.custom_id
             const result = decoded.result
             switch (result.type) {
@@ -862,12 +1220,13 @@ export const make = (
                 return {
                   _tag: "Errored",
                   customId,
-                  error: ApiError.fromResponse({
+                  // an error from the wire, like any other: scrubbed
+                  error: scrub(ApiError.fromResponse({
                     status: response.status,
                     headers: {},
                     body: JSON.stringify(result.error),
                     now: yield* Clock.currentTimeMillis
-                  })
+                  }))
                 } as const
               case "canceled":
                 return { _tag: "Canceled", customId } as const

@@ -6,53 +6,19 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { Claude } from "../../src/index.js"
 import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
-import { countParams, makeTracer, params, render, withClaude } from "./support.js"
+import { makeLogger, makeTracer, renderExit } from "../support/capture.js"
+import { countParams, params, withClaude } from "./support.js"
 
 const { Reply } = Emulator
 
 const wrongKey = "sk-ant-wrong-5up3r-s3cr3t-k3y"
-
-// ---------------------------------------------------------------------------
-// capture
-// ---------------------------------------------------------------------------
-
-/**
- * Captures every log record at every level: `lines` as Effect's own loggers
- * print them (logfmt, JSON, the pretty cause), and `raw`, the message
- * rendered by String, inspect and JSON, which no logger redacts.
- */
-const makeLogger = () => {
-  const lines: Array<string> = []
-  const raw: Array<string> = []
-  const logger = Logger.make((options) => {
-    lines.push(
-      [Logger.logfmtLogger.log(options), Logger.jsonLogger.log(options), Cause.pretty(options.cause)].join("\n")
-    )
-    raw.push(render(options.message))
-  })
-  const layer = Layer.mergeAll(Logger.add(logger), Logger.minimumLogLevel(LogLevel.All))
-  return { layer, lines, raw }
-}
-
-const renderExit = (exit: Exit.Exit<unknown, unknown>): string =>
-  Exit.isSuccess(exit)
-    ? render(exit.value)
-    : [
-      Cause.pretty(exit.cause),
-      render(exit.cause),
-      ...[...Cause.failures(exit.cause)].flatMap((error) => [render(error), String((error as Error).message)])
-    ].join("\n")
 
 // ---------------------------------------------------------------------------
 // the scenarios: every kind of outcome

@@ -9,11 +9,8 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Random from "effect/Random"
-import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
-import * as Tracer from "effect/Tracer"
-import { inspect } from "node:util"
 import type * as Messages from "../../src/Messages.js"
 import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
@@ -109,93 +106,7 @@ export const textStreamTypes = (deltas: number): ReadonlyArray<string> => [
 /** The emulator's default reply text (split into 16-character deltas). */
 export const defaultText = "Hello from the claude-resilience emulator."
 
-// ---------------------------------------------------------------------------
-// a capturing Tracer
-// ---------------------------------------------------------------------------
-
-/** One span, as the capturing Tracer saw it. */
-export interface RecordedSpan {
-  readonly name: string
-  readonly attributes: Map<string, unknown>
-  readonly parent: string | undefined
-  readonly spanId: string
-  readonly startTime: bigint
-  readonly events: Array<{ readonly name: string; readonly attributes: unknown }>
-  exit: Exit.Exit<unknown, unknown> | undefined
-}
-
-/** Every way a value may be printed: String, Node's inspect, JSON. */
-export const render = (value: unknown): string => {
-  const parts = [inspect(value, { depth: 12, showHidden: true })]
-  for (const f of [String, JSON.stringify]) {
-    try {
-      parts.push(f(value) ?? "")
-    } catch {
-      // a value one of them cannot render is rendered by the others
-    }
-  }
-  return parts.join("\n")
-}
-
-/**
- * A Tracer that records every span (name, parent, start time, attributes,
- * events, exit); `text()` is everything an exporter could print of them.
- */
-export const makeTracer = () => {
-  const spans: Array<RecordedSpan> = []
-  let ids = 0
-  const tracer = Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      const spanId = `span-${++ids}`
-      const recorded: RecordedSpan = {
-        name,
-        spanId,
-        parent: Option.getOrUndefined(Option.map(parent, (p) => p.spanId)),
-        startTime,
-        attributes: new Map(),
-        events: [],
-        exit: undefined
-      }
-      spans.push(recorded)
-      const span: Tracer.Span = {
-        _tag: "Span",
-        name,
-        spanId,
-        traceId: Option.match(parent, { onNone: () => `trace-${spanId}`, onSome: (p) => p.traceId }),
-        parent,
-        context,
-        status: { _tag: "Started", startTime },
-        attributes: recorded.attributes,
-        links: [...links],
-        sampled: true,
-        kind,
-        end: (endTime, exit) => {
-          recorded.exit = exit
-          ;(span as { status: Tracer.SpanStatus }).status = { _tag: "Ended", startTime, endTime, exit }
-        },
-        attribute: (key, value) => {
-          recorded.attributes.set(key, value)
-        },
-        event: (eventName, _startTime, attributes) => {
-          recorded.events.push({ name: eventName, attributes })
-        },
-        addLinks: () => {}
-      }
-      return span
-    },
-    context: (f) => f()
-  })
-  const text = () =>
-    spans.flatMap((span) => [
-      span.name,
-      ...[...span.attributes].map(([key, value]) => `${key}=${render(value)}`),
-      ...span.events.map((event) => `${event.name} ${render(event.attributes)}`),
-      // what an exporter records of a span's end: a failure's pretty cause
-      // and each error's message and stack (never a success's value)
-      span.exit === undefined || Exit.isSuccess(span.exit)
-        ? ""
-        : [Cause.pretty(span.exit.cause), ...Cause.prettyErrors(span.exit.cause).map((e) => `${e.message}\n${e.stack}`)]
-          .join("\n")
-    ]).join("\n")
-  return { tracer, spans, text }
-}
+// the capturing Tracer and `render` live in test/support/capture.ts, shared
+// with the hardening suites
+export { makeTracer, render } from "../support/capture.js"
+export type { RecordedSpan } from "../support/capture.js"

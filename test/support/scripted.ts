@@ -24,7 +24,7 @@ export interface ScriptedReply {
 export const apiKey = "sk-ant-scripted-0123456789abcdef"
 
 export const params: Messages.MessageCreateParams = {
-  model: "claude-test-model",
+  model: "claude-sonnet-5-5",
   max_tokens: 16,
   messages: [{ role: "user", content: "Hello" }]
 }
@@ -35,7 +35,7 @@ export const okBody = (n: number): string =>
     id: `msg_scripted_${n}`,
     type: "message",
     role: "assistant",
-    model: "claude-test-model",
+    model: "claude-sonnet-5-5",
     content: [{ type: "text", text: "ok" }],
     stop_reason: "end_turn",
     stop_sequence: null,

@@ -1,11 +1,13 @@
 /**
- * The official `@anthropic-ai/sdk`, run against a loopback URL for the
- * parity tests: how many requests it sent and how the call ended. It sleeps
- * for real between retries, so every scripted reply it retries carries
- * `retry-after-ms: 1`.
+/**
+ * The official `@anthropic-ai/sdk` client, for the parity suites
+ * (test/parity/): the same scripted loopback server answers it and ours, and
+ * each test counts both clients' requests. It sleeps for real between
+ * retries, so every scripted reply it retries carries `retry-after-ms: 1`.
  */
 import Anthropic from "@anthropic-ai/sdk"
 import * as Effect from "effect/Effect"
+import { key } from "./hardening.js"
 import type { HostileServer } from "./hostileServer.js"
 import { apiKey, params } from "./scripted.js"
 
@@ -33,3 +35,31 @@ export const sdkCall = (server: HostileServer, options: { readonly maxRetries?: 
     }
     return { requests: server.requests.length - before, outcome }
   })
+
+/** The request every parity test sends, in the SDK's own type. */
+export const sdkParams: Anthropic.MessageCreateParamsNonStreaming = {
+  model: "claude-sonnet-5-5",
+  max_tokens: 256,
+  messages: [{ role: "user", content: "Hello" }]
+}
+
+/** The SDK on `url`; `maxRetries` 2 (its default); waits come from the server's `retry-after-ms`. */
+export const sdkOn = (url: string, maxRetries = 2) => new Anthropic({ apiKey: key, baseURL: url, maxRetries, timeout: 10_000 })
+
+/** How an SDK call ended: its value, or what it threw. */
+export type Settled<A> =
+  | { readonly ok: true; readonly value: A }
+  | { readonly ok: false; readonly error: unknown }
+
+/** Runs an SDK call to its end, never failing (what it throws, at once or later, is its outcome). */
+export const settle = <A>(call: () => Promise<A>): Effect.Effect<Settled<A>> =>
+  Effect.promise(() =>
+    Promise.resolve().then(call).then(
+      (value): Settled<A> => ({ ok: true, value }),
+      (error: unknown): Settled<A> => ({ ok: false, error })
+    )
+  )
+
+/** An error's class name and message, for the report. */
+export const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)

@@ -1,0 +1,66 @@
+/**
+ * Shared pieces of the hardening suites (test/hardening/): a client wired to
+ * a hostile loopback server over a chosen platform HttpClient, the key it
+ * carries, and a wait for the server's sockets to close.
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as TestServices from "effect/TestServices"
+import { Claude } from "../../src/index.js"
+import type * as Messages from "../../src/Messages.js"
+import type { HostileServer } from "./hostileServer.js"
+
+/** The key every hardening client carries; no error, log line or span may show it. */
+export const key = "sk-ant-api03-hardening-5ecr3t-k3y-0123456789"
+
+export const params: Messages.MessageCreateParams = {
+  model: "claude-sonnet-5-5",
+  max_tokens: 256,
+  messages: [{ role: "user", content: "Hello" }]
+}
+
+/** The platform clients the issue names. */
+export const platforms: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
+  ["FetchHttpClient", FetchHttpClient.layer],
+  ["NodeHttpClient.layer", NodeHttpClient.layer],
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+]
+
+/**
+ * A client on `url`, over the given platform client (default
+ * `NodeHttpClient.layer`), built in the current scope: closing the scope
+ * closes the platform client's pool. No breaker opens (each test counts its
+ * own requests).
+ */
+export const clientOn = (
+  url: string,
+  options: Omit<Claude.Options, "apiKey" | "baseUrl"> = {},
+  http: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layer
+): Effect.Effect<Claude.Service, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(http)
+    return yield* Claude.make({
+      apiKey: Redacted.make(key),
+      baseUrl: url,
+      breaker: { minimumCalls: 1_000_000 },
+      ...options
+    }).pipe(Effect.provide(context), Effect.orDie)
+  })
+
+/** The service of a built context, for a test that builds a Layer itself. */
+export const claudeOf = (context: Context.Context<Claude.Claude>) => Context.get(context, Claude.Claude)
+
+/** Waits (real time, at most 3 s) until the server has no socket open; returns how many are. */
+export const settled = (server: HostileServer): Effect.Effect<number> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 300 && server.openSockets() > 0; i++) {
+      yield* TestServices.provideLive(Effect.sleep(10))
+    }
+    return server.openSockets()
+  })
