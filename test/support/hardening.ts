@@ -25,6 +25,9 @@ export const params: Messages.MessageCreateParams = {
   messages: [{ role: "user", content: "Hello" }]
 }
 
+/** The same prompt for `countTokens`, which takes no `max_tokens`. */
+export const countParams: Messages.CountTokensParams = { model: params.model, messages: params.messages }
+
 /** The platform clients the issue names. */
 export const platforms: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
   ["FetchHttpClient", FetchHttpClient.layer],

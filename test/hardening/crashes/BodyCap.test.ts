@@ -14,7 +14,7 @@ import type * as Http from "node:http"
 import { Claude } from "../../../src/index.js"
 import { controlCase, makeCapture } from "../../support/capture.js"
 import { httpServer } from "../../support/hostileServer.js"
-import { clientOn, key, params, settled } from "../../support/hardening.js"
+import { clientOn, countParams, key, params, settled } from "../../support/hardening.js"
 import { oneFailure, virtual } from "../../e2e/support.js"
 
 const MiB = 1024 * 1024
@@ -80,7 +80,7 @@ describe("hardening: a 2xx body larger than maxResponseBytes", () => {
       const claude = yield* clientOn(server.url, { maxResponseBytes: 256 * 1024 })
       // no retry is due, so no virtual time: real bytes take real time, and
       // moving the TestClock while they flow would fire requestTimeout
-      const tokens = oneFailure(yield* Effect.exit(claude.messages.countTokens(params)))
+      const tokens = oneFailure(yield* Effect.exit(claude.messages.countTokens(countParams)))
       expect(tokens._tag, tokens.message).toBe("ResponseTooLargeError")
       const batch = oneFailure(yield* Effect.exit(claude.batches.retrieve("msgbatch_1")))
       expect(batch._tag).toBe("ResponseTooLargeError")

@@ -13,7 +13,7 @@ import * as Stream from "effect/Stream"
 import { Claude } from "../../../src/index.js"
 import { controlCase, makeCapture } from "../../support/capture.js"
 import { httpServer } from "../../support/hostileServer.js"
-import { clientOn, key, params, settled } from "../../support/hardening.js"
+import { clientOn, countParams, key, params, settled } from "../../support/hardening.js"
 import { oneFailure, virtual } from "../../e2e/support.js"
 
 const depth = 2500
@@ -36,7 +36,7 @@ describe("hardening: deeply nested JSON in a 2xx body", () => {
       const claude = yield* clientOn(server.url)
       const exits: Array<Exit.Exit<unknown, unknown>> = [
         yield* Effect.exit(virtual(claude.messages.create(params))),
-        yield* Effect.exit(virtual(claude.messages.countTokens(params))),
+        yield* Effect.exit(virtual(claude.messages.countTokens(countParams))),
         yield* Effect.exit(virtual(claude.batches.retrieve("msgbatch_1")))
       ]
       for (const exit of exits) {

@@ -14,7 +14,7 @@ import * as Stream from "effect/Stream"
 import { ApiError } from "../../../src/index.js"
 import { controlCase, makeCapture } from "../../support/capture.js"
 import { httpServer } from "../../support/hostileServer.js"
-import { clientOn, key, params, settled } from "../../support/hardening.js"
+import { clientOn, countParams, key, params, settled } from "../../support/hardening.js"
 import { oneFailure, virtual } from "../../e2e/support.js"
 
 const echoHeaders = {
@@ -96,7 +96,7 @@ describe("hardening: a key echoed from the wire is scrubbed everywhere", () => {
       expect(Option.getOrUndefined((auth as ApiError.AuthenticationError).serverMessage)).toBe(
         "invalid x-api-key: [redacted]"
       )
-      const overloaded = oneFailure(yield* run("529", claude.messages.countTokens(params)))
+      const overloaded = oneFailure(yield* run("529", claude.messages.countTokens(countParams)))
       expect(overloaded._tag).toBe("OverloadedError")
       expect(oneFailure(yield* run("html", claude.messages.create(params)))._tag).toBe("BadGatewayError")
       const malformed = oneFailure(yield* run("malformed", claude.messages.create(params)))
