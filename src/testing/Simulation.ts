@@ -368,6 +368,20 @@ export const contention = (options?: ContentionOptions): Either.Either<Contentio
   }))
 
 /**
+ * A preset's options under the caller's: anything that is not an object
+ * (or cannot be read) goes to the decoder as given, which reports it.
+ */
+const preset = <A extends object>(defaults: A, options: A | undefined): A => {
+  if (options === undefined) return defaults
+  if (typeof options !== "object" || options === null || Array.isArray(options)) return options
+  try {
+    return { ...defaults, ...options }
+  } catch {
+    return options
+  }
+}
+
+/**
  * `outage`: 100 clients (by default), each starting a logical request every
  * 10 s on average, for 60 virtual minutes, with a total 529 outage from
  * minute 20 to minute 30. Any {@link FleetOptions} overrides.
@@ -376,14 +390,13 @@ export const contention = (options?: ContentionOptions): Either.Either<Contentio
  * @category scenarios
  */
 export const outage = (options?: FleetOptions): Either.Either<FleetScenario, InvalidOptionsError> =>
-  fleet({
+  fleet(preset({
     name: "outage",
     clients: 100,
     duration: "60 minutes",
     meanInterval: "10 seconds",
-    outages: [{ from: "20 minutes", to: "30 minutes", status: 529 }],
-    ...options
-  })
+    outages: [{ from: "20 minutes", to: "30 minutes", status: 529 }]
+  }, options))
 
 /**
  * `rate-limit`: 50 clients (by default), each starting a logical request
@@ -395,14 +408,13 @@ export const outage = (options?: FleetOptions): Either.Either<FleetScenario, Inv
  * @category scenarios
  */
 export const rateLimit = (options?: FleetOptions): Either.Either<FleetScenario, InvalidOptionsError> =>
-  fleet({
+  fleet(preset({
     name: "rate-limit",
     clients: 50,
     duration: "20 minutes",
     meanInterval: "2 seconds",
-    quotaPerMinute: 25,
-    ...options
-  })
+    quotaPerMinute: 25
+  }, options))
 
 /**
  * `brooker`: 100 clients (by default) contending for one record with base
@@ -414,7 +426,7 @@ export const rateLimit = (options?: FleetOptions): Either.Either<FleetScenario, 
  * @category scenarios
  */
 export const brooker = (options?: ContentionOptions): Either.Either<ContentionScenario, InvalidOptionsError> =>
-  contention({ name: "brooker", ...options })
+  contention(preset({ name: "brooker" }, options))
 
 /**
  * The named scenarios, as the CLI offers them.
