@@ -284,6 +284,10 @@ export interface Options {
   readonly batchProcessingTime?: Duration.DurationInput | undefined
   /** How each request of a batch ends (default: succeeded). */
   readonly batchOutcome?: ((customId: string, params: unknown) => BatchOutcome) | undefined
+  /** The loopback port to listen on (default 0: a free port, which `url` names). */
+  readonly port?: number | undefined
+  /** Called with each request as it is received, before it is answered (the CLI's `emulate` prints them). */
+  readonly onRequest?: ((request: RecordedRequest) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -706,7 +710,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
     node.on("request", (_request, response: Http.ServerResponse) => {
       response.sendDate = false
     })
-    const server = yield* NodeHttpServer.make(() => node, { host: "127.0.0.1", port: 0 })
+    const server = yield* NodeHttpServer.make(() => node, { host: "127.0.0.1", port: options.port ?? 0 })
     // Stalled requests hold their connections open; close them all first so
     // that closing the server (the finalizer above) never waits on one.
     yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
@@ -1055,6 +1059,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
         }
         return [request, { ...s, requests: [...s.requests, request] }]
       })
+      if (options.onRequest !== undefined) yield* options.onRequest(recorded)
       const minuteCount = (yield* Ref.get(state)).requests.filter((r) =>
         Math.floor(r.receivedAt / 60_000) === Math.floor(now / 60_000)
       ).length

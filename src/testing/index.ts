@@ -20,3 +20,11 @@ export * as Emulator from "./Emulator.js"
  * @since 0.1.0
  */
 export * as VirtualTime from "./VirtualTime.js"
+
+/**
+ * A deterministic fleet simulation in virtual time: the library's policy
+ * against the SDK's and others', under outages, quotas and contention.
+ *
+ * @since 0.2.0
+ */
+export * as Simulation from "./Simulation.js"

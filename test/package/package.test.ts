@@ -22,6 +22,7 @@ const run = promisify(execFile)
 const manifest = JSON.parse(readFileSync(Path.join(root, "package.json"), "utf8")) as {
   readonly name: string
   readonly exports: Record<string, unknown>
+  readonly bin: Record<string, string>
   readonly peerDependencies: Record<string, string>
   readonly peerDependenciesMeta: Record<string, { readonly optional?: boolean }>
 }
@@ -123,8 +124,8 @@ afterAll(() => {
 })
 
 describe("npm pack", () => {
-  it("ships the built entry points with their types and maps, and src for the maps; no tests, no bin, no build info", () => {
-    for (const entry of ["index", "testing/index", "testing/Emulator", "testing/VirtualTime", "Claude"]) {
+  it("ships the built entry points with their types and maps, and src for the maps; no tests, no build info, and under bin only the bin's files", () => {
+    for (const entry of ["index", "testing/index", "testing/Emulator", "testing/VirtualTime", "testing/Simulation", "Claude"]) {
       expect(packedFiles).toContain(`dist/${entry}.js`)
       expect(packedFiles).toContain(`dist/${entry}.d.ts`)
       expect(packedFiles).toContain(`dist/${entry}.js.map`)
@@ -136,8 +137,15 @@ describe("npm pack", () => {
         ["package.json", "README.md", "LICENSE"].includes(file))
     )
     expect(unexpected).toEqual([])
-    expect(packedFiles.filter((file) => /(^|\/)(bin|test|__tests__)\//.test(file) || /\.test(-d)?\.ts$/.test(file)))
+    expect(packedFiles.filter((file) => /(^|\/)(test|__tests__)\//.test(file) || /\.test(-d)?\.ts$/.test(file)))
       .toEqual([])
+    // the bin (package.json's "bin") and what it imports, nothing else: not the repository's old lab script
+    const binTarget = manifest.bin["claude-resilience"]!.replace(/^\.\//, "")
+    expect(packedFiles).toContain(binTarget)
+    const binModules = new Set(
+      packedFiles.filter((file) => /^(dist|src)\/bin\//.test(file)).map((file) => file.replace(/^(dist|src)\/bin\/([^.]+)\..*$/, "$2"))
+    )
+    expect([...binModules].sort()).toEqual(["cli", "main", "report", "scripts"])
   })
 
   it("the README's install commands name every peer with its declared range", () => {
@@ -181,7 +189,28 @@ describe("npm pack", () => {
     visit(Path.join(dist, "index.js"))
     expect(reached.size).toBeGreaterThan(5)
     expect([...external].filter((specifier) => specifier.startsWith("@effect/platform-node"))).toEqual([])
+    // nor the CLI's optional peers
+    expect([...external].filter((specifier) => /^(@effect\/cli|echarts)(\/|$)/.test(specifier))).toEqual([])
     expect([...external].some((specifier) => specifier.startsWith("effect"))).toBe(true)
+  })
+
+  it("the installed bin runs the lab: a small brooker run writes summary.json and report.html", async () => {
+    const project = await projects.locked
+    const out = Path.join(project.dir, "lab-out")
+    const { stdout } = await exec(
+      Path.join(project.dir, "node_modules/.bin/claude-resilience"),
+      ["lab", "--scenario", "brooker", "--clients", "5", "--seed", "3", "--out", out],
+      project.dir
+    )
+    expect(stdout).toContain("brooker")
+    const summary = JSON.parse(readFileSync(Path.join(out, "summary.json"), "utf8")) as {
+      seed: number
+      scenarios: Array<{ name: string; policies: Array<{ policy: string; logicalRequests: number }> }>
+    }
+    expect(summary.seed).toBe(3)
+    expect(summary.scenarios.map((s) => s.name)).toEqual(["brooker"])
+    expect(summary.scenarios[0]!.policies.every((p) => p.logicalRequests === 5)).toBe(true)
+    expect(readFileSync(Path.join(out, "report.html"), "utf8")).toContain("<svg")
   })
 })
 
