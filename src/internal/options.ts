@@ -150,8 +150,8 @@ const safely = (is: (u: unknown) => boolean, u: unknown): boolean => {
 
 /**
  * A number option: finite, within `[min, max]` (both inclusive unless
- * `minExclusive`; no ceiling but finiteness when `max` is absent), an
- * integer when `integer` is set. One message names the whole range.
+ * `minExclusive`; no ceiling but finiteness when `max` is absent), a safe
+ * integer (below 2⁵³) when `integer` is set. One message names the whole range.
  *
  * @internal
  */
@@ -175,7 +175,7 @@ export const number = (constraints: {
       typeof u === "number" && Number.isFinite(u) &&
       (constraints.minExclusive === true ? u > constraints.min : u >= constraints.min) &&
       (max === undefined || u <= max) &&
-      (constraints.integer !== true || Number.isInteger(u)),
+      (constraints.integer !== true || Number.isSafeInteger(u)),
     { identifier: "number", message: (issue) => `must be ${expected}, got ${describeValue(issue.actual)}` }
   )
 }
@@ -222,6 +222,25 @@ export const boolean: Schema.Schema<boolean> = satisfying(
  */
 export const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: () => NoInfer<A>) =>
   Schema.optionalWith(schema, { default: value, exact: true })
+
+/**
+ * An optional field without a default: absent or `undefined` in the
+ * options, absent in the settings (the module decides what absence means).
+ *
+ * @internal
+ */
+export const optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { exact: true })
+
+/**
+ * What a user writes for options whose Schema's encoded side is `O`: every
+ * key optional and admitting `undefined`, which {@link decodeOptions} reads
+ * as absent, so that a caller under `exactOptionalPropertyTypes` may pass a
+ * value that is maybe there (`{ maxRetries: config.retries }`). One level
+ * deep: a nested part is typed by its own module's options type.
+ *
+ * @internal
+ */
+export type Input<O> = { readonly [K in keyof O]?: O[K] | undefined }
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> => {
   try {
