@@ -30,6 +30,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as PubSub from "effect/PubSub"
 import type * as Queue from "effect/Queue"
@@ -38,7 +39,17 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as ApiError from "./ApiError.js"
-import { decodeDuration, describeValue } from "./internal/options.js"
+import {
+  decodeOptions,
+  describeValue,
+  duration,
+  type Input,
+  number,
+  optional,
+  satisfying,
+  withDefault
+} from "./internal/options.js"
+import type { InvalidOptionsError } from "./Options.js"
 
 // ---------------------------------------------------------------------------
 // state
@@ -49,8 +60,18 @@ import { decodeDuration, describeValue } from "./internal/options.js"
  * `failures` of them failures. The window is cut into
  * `settings.windowBuckets` buckets of equal length; bucket `index` holds the
  * outcomes of the instants `t` (epoch milliseconds) with
- * `Math.floor(t * windowBuckets / windowMillis) === index` (see
- * {@link bucketIndex}).
+ * `Math.floor(t * windowBuckets / w) === index`, `w` the window in
+ * milliseconds (see {@link bucketIndex}).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * // the newest bucket of the breaker in the context, if it saw a call
+ * const newest = Effect.map(CircuitBreaker.state, (state): CircuitBreaker.Bucket | undefined =>
+ *   state._tag === "Closed" ? state.window.current : undefined)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -75,6 +96,14 @@ export interface Bucket {
  * totals and shares `previous`; `previous` is rebuilt only when the window
  * moves to a new bucket. Read the totals with {@link windowCounts}.
  *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * declare const state: CircuitBreaker.State
+ * const window: CircuitBreaker.Window = state._tag === "Closed" ? state.window : CircuitBreaker.emptyWindow
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -87,6 +116,13 @@ export interface Window {
 
 /**
  * A window with no outcome in it.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const fresh = CircuitBreaker.State.Closed({ generation: 0, window: CircuitBreaker.emptyWindow })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -109,6 +145,18 @@ export const emptyWindow: Window = { previous: [], current: undefined, calls: 0,
  *   from which a failed probe grows the next one.
  *
  * All instants are epoch milliseconds from `Clock`.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const describe = (state: CircuitBreaker.State): string =>
+ *   CircuitBreaker.State.$match(state, {
+ *     Closed: ({ window }) => `closed, ${window.failures} failures in ${window.calls} calls`,
+ *     Open: ({ halfOpenAt }) => `open until ${halfOpenAt}`,
+ *     HalfOpen: ({ inFlight }) => `half-open, ${inFlight} probes running`
+ *   })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -136,6 +184,14 @@ export type State = Data.TaggedEnum<{
  * Constructors, guards (`State.$is("Open")`) and matchers (`State.$match`)
  * for {@link State}.
  *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const open = CircuitBreaker.State.Open({ generation: 1, openedAt: 0, halfOpenAt: 2_000 })
+ * CircuitBreaker.State.$is("Open")(open) // true
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -154,6 +210,15 @@ const makeHalfOpen = Data.tagged<HalfOpen>("HalfOpen")
 /**
  * The state a new breaker starts in: closed, with an empty window.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * // a store that starts closed, as every breaker does
+ * const store = CircuitBreaker.makeMemoryStore(CircuitBreaker.initialState)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -164,7 +229,7 @@ export const initialState: State = makeClosed({ generation: 0, window: emptyWind
  *
  * - `Tick`: only time passes (old outcomes leave the window; an open breaker
  *   whose open period is over half-opens).
- * - `Request`: a call asks to pass (see {@link decide}); a probe admitted
+ * - `Request`: a call asks to pass (see {@link admission}); a probe admitted
  *   while half-open takes a slot.
  * - `Success`: an admitted call ended and does not count as a failure.
  * - `Failure`: an admitted call ended in a failure (by default a server-side
@@ -172,8 +237,18 @@ export const initialState: State = makeClosed({ generation: 0, window: emptyWind
  * - `Cancel`: an admitted call was interrupted; it counts as nothing and its
  *   probe slot, if any, is freed.
  *
- * `generation` is the one {@link decide} handed to the call when it was
+ * `generation` is the one {@link admission} handed to the call when it was
  * admitted.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const events: ReadonlyArray<CircuitBreaker.Event> = [
+ *   CircuitBreaker.Event.Request(),
+ *   CircuitBreaker.Event.Failure({ generation: 0 })
+ * ]
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -189,33 +264,92 @@ export type Event = Data.TaggedEnum<{
 /**
  * Constructors and guards for {@link Event}.
  *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const failed = CircuitBreaker.Event.Failure({ generation: 0 })
+ * CircuitBreaker.Event.$is("Failure")(failed) // true
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
 export const Event = Data.taggedEnum<Event>()
 
 /**
- * Whether a call may pass. An admitted call carries the `generation` its
- * outcome must be reported with; a rejected one says why.
+ * Whether a call may pass, as {@link admission} answers it. An admitted call
+ * carries the `generation` its outcome must be reported with; a rejected one
+ * says why.
  *
- * @since 0.1.0
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * declare const answer: CircuitBreaker.Admission
+ * const sent = CircuitBreaker.Admission.$match(answer, {
+ *   Admit: ({ probe }) => (probe ? "probe" : "call"),
+ *   Reject: ({ halfOpenAt }) => `refused until ${halfOpenAt}`
+ * })
+ * ```
+ *
+ * @since 0.2.0
  * @category models
  */
-export type Decision = Data.TaggedEnum<{
+export type Admission = Data.TaggedEnum<{
   Admit: { readonly generation: number; readonly probe: boolean }
   Reject: { readonly state: "Open" | "HalfOpen"; readonly openedAt: number; readonly halfOpenAt: number }
 }>
 
 /**
- * Constructors and guards for {@link Decision}.
+ * Constructors, guards and matchers for {@link Admission}.
  *
- * @since 0.1.0
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const admitted = CircuitBreaker.Admission.Admit({ generation: 0, probe: false })
+ * CircuitBreaker.Admission.$is("Admit")(admitted) // true
+ * ```
+ *
+ * @since 0.2.0
  * @category constructors
  */
-export const Decision = Data.taggedEnum<Decision>()
+export const Admission = Data.taggedEnum<Admission>()
 
-type Admit = Extract<Decision, { readonly _tag: "Admit" }>
-type Reject = Extract<Decision, { readonly _tag: "Reject" }>
+/**
+ * An admitted call: the `generation` to report its outcome with, and
+ * whether it is a half-open probe.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const admit: CircuitBreaker.Admit = CircuitBreaker.Admission.Admit({ generation: 3, probe: true })
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Admit = Extract<Admission, { readonly _tag: "Admit" }>
+
+/**
+ * A refused call: the state that refused it, when the breaker opened and
+ * when it half-opens (or half-opened), in epoch milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const reject: CircuitBreaker.Reject = CircuitBreaker.Admission.Reject({ state: "Open", openedAt: 0, halfOpenAt: 2_000 })
+ * const error = CircuitBreaker.CircuitOpenError.fromRejection(reject)
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Reject = Extract<Admission, { readonly _tag: "Reject" }>
+
 const makeAdmit = Data.tagged<Admit>("Admit")
 const makeReject = Data.tagged<Reject>("Reject")
 
@@ -223,6 +357,17 @@ const makeReject = Data.tagged<Reject>("Reject")
  * One change of state: the state before, the state after, and the instant
  * (epoch milliseconds) it took effect. The half-open transition is stamped
  * with `halfOpenAt`, even when it is noticed later (see {@link Service}).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const openings = CircuitBreaker.changes.pipe(
+ *   Stream.filter((change: CircuitBreaker.Transition) => change.to._tag === "Open"),
+ *   Stream.map((change) => change.at)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -234,320 +379,270 @@ export interface Transition {
 }
 
 // ---------------------------------------------------------------------------
-// settings
+// options and settings
 // ---------------------------------------------------------------------------
 
 /**
- * The validated numbers the state machine runs on. Build them with
- * {@link makeSettings}.
+ * The validated settings a breaker runs on, as {@link settings} decodes
+ * them from {@link Options}: every field set, durations as `Duration`s.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Either } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const settings: CircuitBreaker.Settings = Either.getOrThrow(CircuitBreaker.settings({ window: "1 minute" }))
+ * Duration.toSeconds(settings.window) // 60
+ * ```
  *
  * @since 0.1.0
- * @category models
+ * @category options
  */
 export interface Settings {
-  /** Length of the rolling window, in whole milliseconds, in [1 ms, 365 days]. */
-  readonly windowMillis: number
-  /** Buckets the window is cut into (integer in [1, 1000]). */
+  /** Length of the rolling window: whole milliseconds, from 1 ms to 365 days. */
+  readonly window: Duration.Duration
+  /** Buckets the window is cut into (an integer from 1 to 1000). */
   readonly windowBuckets: number
   /** Failure rate at or above which the breaker opens, in (0, 1]. */
   readonly failureRateThreshold: number
-  /** Calls the window must hold before the rate is judged (integer ≥ 1). */
+  /** Calls the window must hold before the rate is judged (an integer ≥ 1). */
   readonly minimumCalls: number
-  /** The first open period, in whole milliseconds (≥ 0). */
-  readonly openDurationMillis: number
+  /** The first open period: finite, whole milliseconds (≥ 0). */
+  readonly openDuration: Duration.Duration
   /** Each failed probe round multiplies the open period by this (finite, ≥ 1). */
   readonly openDurationFactor: number
-  /** The longest open period, in whole milliseconds (≥ `openDurationMillis`). */
-  readonly maxOpenDurationMillis: number
-  /** Probe calls admitted while half-open (integer ≥ 1). */
+  /** The longest open period: finite, whole milliseconds, at least `openDuration`. */
+  readonly maxOpenDuration: Duration.Duration
+  /** Probe calls admitted while half-open (an integer ≥ 1). */
   readonly halfOpenProbes: number
+  /** Whether a call's typed error counts as a failure. */
+  readonly isFailure: (error: unknown) => boolean
+  /** The `breaker` tag of the breaker's metrics. */
+  readonly name: string
+  /** Where the state lives; absent for a new in-memory store per breaker. */
+  readonly store?: Store
 }
 
 /**
  * The defaults: a 30 s window in 30 buckets of 1 s, opening at a failure
  * rate of 30 % or more once the window holds at least 10 calls; open for
  * 2 s, then twice as long after each failed probe round up to 10 s
- * (2, 4, 8, 10, 10 … s), back to 2 s once it closes; 3 probes.
+ * (2, 4, 8, 10, 10 … s), back to 2 s once it closes; 3 probes; failures
+ * judged by {@link isServerFailure}; metrics tagged `breaker: "default"`.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * Duration.toMillis(CircuitBreaker.defaults.openDuration) // 2000
+ * ```
  *
  * @since 0.1.0
  * @category constants
  */
 export const defaults: Settings = {
-  windowMillis: 30_000,
+  window: Duration.seconds(30),
   windowBuckets: 30,
   failureRateThreshold: 0.3,
   minimumCalls: 10,
-  openDurationMillis: 2_000,
+  openDuration: Duration.seconds(2),
   openDurationFactor: 2,
-  maxOpenDurationMillis: 10_000,
-  halfOpenProbes: 3
+  maxOpenDuration: Duration.seconds(10),
+  halfOpenProbes: 3,
+  // a function, not the value: isServerFailure is defined further down
+  isFailure: (error) => isServerFailure(error),
+  name: "default"
 }
-
-/**
- * The options of {@link make} and {@link layer}; every one is optional and
- * defaults to {@link defaults}.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Options {
-  /** Length of the rolling window, at most 365 days. Default 30 seconds. */
-  readonly window?: Duration.DurationInput | undefined
-  /**
-   * Buckets the window is cut into, an integer in [1, 1000]: the window
-   * moves on one bucket at a time. Default 30 (1 s each for a 30 s window).
-   */
-  readonly windowBuckets?: number | undefined
-  /** Open when failures / calls in the window reach this, in (0, 1]. Default 0.3. */
-  readonly failureRateThreshold?: number | undefined
-  /** The rate is judged only once the window holds this many calls. Default 10. */
-  readonly minimumCalls?: number | undefined
-  /** The first open period: how long the breaker stays open before it half-opens. Default 2 seconds. */
-  readonly openDuration?: Duration.DurationInput | undefined
-  /** A failed probe round multiplies the open period by this, a number ≥ 1. Default 2. */
-  readonly openDurationFactor?: number | undefined
-  /**
-   * The longest open period, at least `openDuration`. Default 10 seconds, or
-   * `openDuration` when that is longer.
-   */
-  readonly maxOpenDuration?: Duration.DurationInput | undefined
-  /** Probe calls let through while half-open. Default 3. */
-  readonly halfOpenProbes?: number | undefined
-  /**
-   * Whether a call's typed error counts as a failure. Default
-   * {@link isServerFailure}. If it throws, the outcome counts as a call,
-   * not a failure.
-   */
-  readonly isFailure?: ((error: unknown) => boolean) | undefined
-  /** Where the state lives. Default: a new in-memory store. */
-  readonly store?: Store | undefined
-  /** The `breaker` tag of the breaker's metrics. Default `"default"`. */
-  readonly name?: string | undefined
-}
-
-/**
- * The options of {@link make} / {@link layer} were invalid: not an object,
- * or one option out of range or of the wrong type (for a caller without the
- * types, e.g. JavaScript: a string for a number, `NaN`, `Infinity`, a store
- * without `modify`). Nothing was built.
- *
- * @since 0.1.0
- * @category errors
- */
-export class InvalidCircuitBreakerOptionsError extends Schema.TaggedError<InvalidCircuitBreakerOptionsError>()(
-  "InvalidCircuitBreakerOptionsError",
-  {
-    /** The name of the first invalid option, or `"options"` for the options themselves. */
-    option: Schema.String,
-    message: Schema.String
-  }
-) {}
-
-const invalid = (option: string, expected: string, value: unknown) =>
-  new InvalidCircuitBreakerOptionsError({
-    option,
-    message: `Invalid circuit breaker option "${option}": expected ${expected}, got ${describeValue(value)}`
-  })
 
 // the largest span a JavaScript date can express: keeps every instant printable
 const MAX_MILLIS = 8.64e15
 // the longest window; it also keeps the bucket arithmetic exact (see bucketIndex)
-const MAX_WINDOW_MILLIS = 365 * 24 * 60 * 60 * 1000
+const MAX_WINDOW = Duration.days(365)
 const MAX_WINDOW_BUCKETS = 1000
+const MAX_PERIOD = Duration.millis(MAX_MILLIS)
 
-const wholeMillis = (
-  option: string,
-  input: unknown,
-  expected: string,
-  min: number,
-  max: number
-): Either.Either<number, InvalidCircuitBreakerOptionsError> => {
-  const decoded = decodeDuration(input)
-  if (Option.isNone(decoded) || !Duration.isFinite(decoded.value)) return Either.left(invalid(option, expected, input))
-  const millis = Duration.toMillis(decoded.value)
-  return Number.isSafeInteger(millis) && millis >= min && millis <= max
-    ? Either.right(millis)
-    : Either.left(invalid(option, expected, input))
-}
+const isStore = (u: unknown): u is Store =>
+  Predicate.isObject(u) && Effect.isEffect((u as Store).get) && typeof (u as Store).modify === "function"
 
-const integerIn = (
-  option: string,
-  input: unknown,
-  min: number,
-  max: number,
-  expected: string
-): Either.Either<number, InvalidCircuitBreakerOptionsError> =>
-  typeof input === "number" && Number.isSafeInteger(input) && input >= min && input <= max
-    ? Either.right(input)
-    : Either.left(invalid(option, expected, input))
+const isClassifier = (u: unknown): u is (error: unknown) => boolean => typeof u === "function"
 
-const isStore = (u: unknown): u is Store => {
-  try {
-    return Predicate.isObject(u) && Effect.isEffect((u as Store).get) && typeof (u as Store).modify === "function"
-  } catch {
-    return false
-  }
-}
+const OptionsFields = Schema.Struct({
+  window: withDefault(duration({ positive: true, wholeMillis: true, max: MAX_WINDOW }), () => defaults.window),
+  windowBuckets: withDefault(
+    number({ min: 1, max: MAX_WINDOW_BUCKETS, integer: true }),
+    () => defaults.windowBuckets
+  ),
+  failureRateThreshold: withDefault(
+    number({ min: 0, max: 1, minExclusive: true }),
+    () => defaults.failureRateThreshold
+  ),
+  minimumCalls: withDefault(number({ min: 1, integer: true }), () => defaults.minimumCalls),
+  openDuration: withDefault(duration({ wholeMillis: true, max: MAX_PERIOD }), () => defaults.openDuration),
+  openDurationFactor: withDefault(number({ min: 1 }), () => defaults.openDurationFactor),
+  maxOpenDuration: optional(duration({ wholeMillis: true, max: MAX_PERIOD })),
+  halfOpenProbes: withDefault(number({ min: 1, integer: true }), () => defaults.halfOpenProbes),
+  isFailure: withDefault(satisfying("a function", isClassifier), () => defaults.isFailure),
+  store: optional(satisfying("a CircuitBreaker.Store (get, an Effect, and modify, a function)", isStore)),
+  name: withDefault(satisfying("a string", Predicate.isString), () => defaults.name)
+})
 
-interface Validated {
-  readonly settings: Settings
-  readonly isFailure: ((error: unknown) => boolean) | undefined
-  readonly store: Store | undefined
-  readonly name: string | undefined
-}
-
-// a value whose inspection throws (a Proxy with hostile traps, say) is an
-// invalid option too: validation never throws
-const validate = (options: unknown): Either.Either<Validated, InvalidCircuitBreakerOptionsError> => {
-  try {
-    return validateOrThrow(options)
-  } catch {
-    return Either.left(
-      new InvalidCircuitBreakerOptionsError({
-        option: "options",
-        message: "Invalid circuit breaker options: inspecting them threw"
-      })
-    )
-  }
-}
-
-const validateOrThrow = (options: unknown): Either.Either<Validated, InvalidCircuitBreakerOptionsError> =>
-  Either.gen(function*() {
-    if (options === undefined) options = {}
-    if (!Predicate.isRecord(options)) {
-      return yield* Either.left(
-        new InvalidCircuitBreakerOptionsError({
-          option: "options",
-          message: `Invalid circuit breaker options: expected an object (or undefined), got ${describeValue(options)}`
-        })
-      )
-    }
-    const given = options
-    // each option is read once; a getter that throws is an invalid option, not a crash
-    const read = (option: keyof Options): Either.Either<unknown, InvalidCircuitBreakerOptionsError> => {
-      try {
-        return Either.right(given[option])
-      } catch {
-        return Either.left(
-          new InvalidCircuitBreakerOptionsError({
-            option,
-            message: `Invalid circuit breaker option "${option}": reading it threw`
-          })
-        )
-      }
-    }
-
-    const window = yield* read("window")
-    const windowMillis = window === undefined ? defaults.windowMillis : yield* wholeMillis(
-      "window",
-      window,
-      "a whole number of milliseconds between 1 ms and 365 days",
-      1,
-      MAX_WINDOW_MILLIS
-    )
-    const buckets = yield* read("windowBuckets")
-    const windowBuckets = buckets === undefined ? defaults.windowBuckets : yield* integerIn(
-      "windowBuckets",
-      buckets,
-      1,
-      MAX_WINDOW_BUCKETS,
-      `an integer between 1 and ${MAX_WINDOW_BUCKETS}`
-    )
-    const threshold = yield* read("failureRateThreshold")
-    const failureRateThreshold = threshold === undefined ? defaults.failureRateThreshold : threshold
-    if (typeof failureRateThreshold !== "number" || !(failureRateThreshold > 0 && failureRateThreshold <= 1)) {
-      return yield* Either.left(invalid("failureRateThreshold", "a number in (0, 1]", failureRateThreshold))
-    }
-    const calls = yield* read("minimumCalls")
-    const minimumCalls = calls === undefined ? defaults.minimumCalls : yield* integerIn(
-      "minimumCalls",
-      calls,
-      1,
-      Number.MAX_SAFE_INTEGER,
-      "an integer ≥ 1"
-    )
-    const open = yield* read("openDuration")
-    const openDurationMillis = open === undefined ? defaults.openDurationMillis : yield* wholeMillis(
-      "openDuration",
-      open,
-      "a finite duration ≥ 0, in whole milliseconds",
-      0,
-      MAX_MILLIS
-    )
-    const factor = yield* read("openDurationFactor")
-    const openDurationFactor = factor === undefined ? defaults.openDurationFactor : factor
-    if (typeof openDurationFactor !== "number" || !Number.isFinite(openDurationFactor) || openDurationFactor < 1) {
-      return yield* Either.left(invalid("openDurationFactor", "a finite number ≥ 1", openDurationFactor))
-    }
-    const max = yield* read("maxOpenDuration")
-    const maxOpenDurationMillis = max === undefined
-      ? Math.max(defaults.maxOpenDurationMillis, openDurationMillis)
-      : yield* wholeMillis(
-        "maxOpenDuration",
-        max,
-        `a finite duration in whole milliseconds, at least openDuration (${
-          Duration.format(Duration.millis(openDurationMillis))
-        })`,
-        openDurationMillis,
-        MAX_MILLIS
-      )
-    const probes = yield* read("halfOpenProbes")
-    const halfOpenProbes = probes === undefined ? defaults.halfOpenProbes : yield* integerIn(
-      "halfOpenProbes",
-      probes,
-      1,
-      Number.MAX_SAFE_INTEGER,
-      "an integer ≥ 1"
-    )
-    const isFailure = yield* read("isFailure")
-    if (isFailure !== undefined && typeof isFailure !== "function") {
-      return yield* Either.left(invalid("isFailure", "a function", isFailure))
-    }
-    const store = yield* read("store")
-    if (store !== undefined && !isStore(store)) {
-      return yield* Either.left(
-        invalid("store", "a CircuitBreaker.Store (get, an Effect, and modify, a function)", store)
-      )
-    }
-    const name = yield* read("name")
-    if (name !== undefined && typeof name !== "string") {
-      return yield* Either.left(invalid("name", "a string", name))
-    }
-    return {
-      settings: {
-        windowMillis,
-        windowBuckets,
-        failureRateThreshold,
-        minimumCalls,
-        openDurationMillis,
-        openDurationFactor,
-        maxOpenDurationMillis,
-        halfOpenProbes
-      },
-      isFailure: isFailure as ((error: unknown) => boolean) | undefined,
-      store,
-      name
-    }
-  })
+const SettingsSchema = Schema.declare((u: unknown): u is Settings => Predicate.isRecord(u), {
+  identifier: "CircuitBreaker.Settings"
+})
 
 /**
- * Validates {@link Options} into {@link Settings}. Invalid options give an
- * {@link InvalidCircuitBreakerOptionsError} naming the first culprit:
- * options that are not an object (`null`, a string…), a threshold outside
- * (0, 1], `minimumCalls` or `halfOpenProbes` not an integer ≥ 1,
- * `windowBuckets` not an integer in [1, 1000], a window that is not a whole
- * number of milliseconds between 1 ms and 365 days, an open duration that is
- * negative, infinite or not in whole milliseconds, an `openDurationFactor`
- * below 1 or not finite, a `maxOpenDuration` shorter than `openDuration`, an
- * `isFailure` that is not a function, a `store` without `get` and `modify`,
- * a `name` that is not a string. Never throws, whatever it is given.
+ * The breaker's options as a Schema: what a user writes (every field
+ * optional, durations any `Duration.DurationInput`) decoded into
+ * {@link Settings}. Unknown keys are refused.
+ *
+ * - `window`: length of the rolling window, whole milliseconds from 1 ms to
+ *   365 days. Default 30 seconds.
+ * - `windowBuckets`: buckets the window is cut into, an integer from 1 to
+ *   1000: the window moves on one bucket at a time. Default 30 (1 s each for
+ *   a 30 s window).
+ * - `failureRateThreshold`: open when failures / calls in the window reach
+ *   this, in (0, 1]. Default 0.3.
+ * - `minimumCalls`: the rate is judged only once the window holds this many
+ *   calls, an integer ≥ 1. Default 10.
+ * - `openDuration`: the first open period, how long the breaker stays open
+ *   before it half-opens; finite, whole milliseconds. Default 2 seconds.
+ * - `openDurationFactor`: a failed probe round multiplies the open period by
+ *   this, a finite number ≥ 1. Default 2.
+ * - `maxOpenDuration`: the longest open period, at least `openDuration`.
+ *   Default 10 seconds, or `openDuration` when that is longer.
+ * - `halfOpenProbes`: probe calls let through while half-open, an integer
+ *   ≥ 1. Default 3.
+ * - `isFailure`: whether a call's typed error counts as a failure. Default
+ *   {@link isServerFailure}. If it throws, the outcome counts as a call, not
+ *   a failure.
+ * - `store`: where the state lives. Default: a new in-memory store.
+ * - `name`: the `breaker` tag of the breaker's metrics. Default `"default"`.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const options: CircuitBreaker.Options = { window: "1 minute", failureRateThreshold: 0.5, name: "claude" }
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export const Options: Schema.Schema<Settings, typeof OptionsFields.Encoded> = Schema.transformOrFail(
+  OptionsFields,
+  SettingsSchema,
+  {
+    strict: false,
+    decode: (fields, _, ast, input) => {
+      const { maxOpenDuration, ...rest } = fields
+      if (maxOpenDuration === undefined) {
+        return ParseResult.succeed({ ...rest, maxOpenDuration: Duration.max(defaults.maxOpenDuration, rest.openDuration) })
+      }
+      return Duration.lessThan(maxOpenDuration, rest.openDuration)
+        ? ParseResult.fail(
+          new ParseResult.Pointer(
+            "maxOpenDuration",
+            input,
+            new ParseResult.Type(
+              ast,
+              input.maxOpenDuration,
+              `must be at least openDuration (${Duration.format(rest.openDuration)}), got ${
+                describeValue(input.maxOpenDuration)
+              }`
+            )
+          )
+        )
+        : ParseResult.succeed({ ...rest, maxOpenDuration })
+    },
+    encode: (settings) => ParseResult.succeed(settings)
+  }
+)
+
+/**
+ * What {@link make}, {@link layer} and {@link settings} take: every field
+ * optional (see {@link Options} for each one's range and default). A
+ * {@link Settings} value is valid options too.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * // every field optional; durations as any Duration.DurationInput
+ * const options: CircuitBreaker.Options = { openDuration: "5 seconds", maxOpenDuration: "1 minute" }
+ * ```
  *
  * @since 0.1.0
+ * @category options
+ */
+export type Options = Input<typeof OptionsFields.Encoded>
+
+const decodeSettings = decodeOptions("CircuitBreaker", Options)
+
+/**
+ * Validates {@link Options} into {@link Settings}, listing every problem in
+ * one `Options.InvalidOptionsError` (module `"CircuitBreaker"`), each at its
+ * path: options that are not an object (`null`, a string…), an unknown key,
+ * a threshold outside (0, 1], `minimumCalls` or `halfOpenProbes` not an
+ * integer ≥ 1, `windowBuckets` not an integer in [1, 1000], a window that is
+ * not a whole number of milliseconds between 1 ms and 365 days, an open
+ * duration that is negative, infinite or not in whole milliseconds, an
+ * `openDurationFactor` below 1 or not finite, a `maxOpenDuration` shorter
+ * than `openDuration`, an `isFailure` that is not a function, a `store`
+ * without `get` and `modify`, a `name` that is not a string, a getter that
+ * throws. Never throws, whatever it is given.
+ *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const result = CircuitBreaker.settings({ failureRateThreshold: 2, window: -1 })
+ * if (Either.isLeft(result)) {
+ *   // [ "window", "failureRateThreshold" ]
+ *   console.log(result.left.problems.map((problem) => problem.path))
+ * }
+ * ```
+ *
+ * @since 0.2.0
  * @category constructors
  */
-export const makeSettings = (
-  options: Options = {}
-): Either.Either<Settings, InvalidCircuitBreakerOptionsError> => Either.map(validate(options), (v) => v.settings)
+export const settings = (options?: Options): Either.Either<Settings, InvalidOptionsError> => decodeSettings(options)
+
+/**
+ * The settings' durations in milliseconds, as the state machine counts them.
+ * Computed once per settings object.
+ */
+interface Millis {
+  readonly windowMillis: number
+  readonly windowBuckets: number
+  readonly failureRateThreshold: number
+  readonly minimumCalls: number
+  readonly openDurationMillis: number
+  readonly openDurationFactor: number
+  readonly maxOpenDurationMillis: number
+  readonly halfOpenProbes: number
+}
+
+const millisCache = new WeakMap<Settings, Millis>()
+
+const millisOf = (settings: Settings): Millis => {
+  let millis = millisCache.get(settings)
+  if (millis === undefined) {
+    millis = {
+      windowMillis: Duration.toMillis(settings.window),
+      windowBuckets: settings.windowBuckets,
+      failureRateThreshold: settings.failureRateThreshold,
+      minimumCalls: settings.minimumCalls,
+      openDurationMillis: Duration.toMillis(settings.openDuration),
+      openDurationFactor: settings.openDurationFactor,
+      maxOpenDurationMillis: Duration.toMillis(settings.maxOpenDuration),
+      halfOpenProbes: settings.halfOpenProbes
+    }
+    millisCache.set(settings, millis)
+  }
+  return millis
+}
 
 // ---------------------------------------------------------------------------
 // what counts as a failure
@@ -558,6 +653,14 @@ export const makeSettings = (
  * network failures. Judged by tag, never by status: an `overloaded_error`
  * event in the middle of a stream arrives on an HTTP 200 response and is an
  * `OverloadedError` all the same.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * CircuitBreaker.failureTags.has("OverloadedError") // true
+ * CircuitBreaker.failureTags.has("RateLimitError") // false: a spent quota is no outage
+ * ```
  *
  * @since 0.1.0
  * @category classification
@@ -577,6 +680,17 @@ export const failureTags: ReadonlySet<ApiError.Tag> = new Set<ApiError.Tag>([
  * {@link failureTags}. Everything else (a 4xx, a 429, a spend limit, an
  * error that is not an `ApiError`) is a call that did not fail.
  *
+ * @example
+ * ```ts
+ * import { Predicate } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * // also trip on rate limits
+ * const layer = CircuitBreaker.layer({
+ *   isFailure: (error) => CircuitBreaker.isServerFailure(error) || Predicate.isTagged(error, "RateLimitError")
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category classification
  */
@@ -590,16 +704,25 @@ export const isServerFailure = (error: unknown): boolean =>
 
 /**
  * The index of the window bucket that holds the instant `at` (epoch
- * milliseconds): `Math.floor(at * windowBuckets / windowMillis)`, computed
- * without rounding error. Bucket `i` spans the instants from
- * `i * windowMillis / windowBuckets` (inclusive) to
- * `(i + 1) * windowMillis / windowBuckets` (exclusive); with the defaults,
- * bucket `i` is the second from `i` s to `i + 1` s.
+ * milliseconds): `Math.floor(at * windowBuckets / w)`, `w` the window in
+ * milliseconds, computed without rounding error. Bucket `i` spans the
+ * instants from `i * w / windowBuckets` (inclusive) to
+ * `(i + 1) * w / windowBuckets` (exclusive); with the defaults, bucket `i`
+ * is the second from `i` s to `i + 1` s.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * CircuitBreaker.bucketIndex(61_500, CircuitBreaker.defaults) // 61: 30 buckets of 1 s
+ * ```
  *
  * @since 0.1.0
  * @category getters
  */
-export const bucketIndex = (at: number, settings: Settings): number => {
+export const bucketIndex = (at: number, settings: Settings): number => indexOf(at, millisOf(settings))
+
+const indexOf = (at: number, settings: Millis): number => {
   const { windowBuckets, windowMillis } = settings
   // laps of whole windows, then the bucket within the lap: the product stays
   // below windowMillis * windowBuckets (< 2^53), so it is exact
@@ -613,7 +736,7 @@ const newestIndex = (window: Window): number | undefined =>
 // the window as of bucket `index`: the current bucket joins `previous` once a
 // later bucket has begun, and buckets at or before `index - windowBuckets`
 // leave. The same window when nothing moved (the common case, O(1)).
-const rotate = (window: Window, index: number, settings: Settings): Window => {
+const rotate = (window: Window, index: number, settings: Millis): Window => {
   const horizon = index - settings.windowBuckets
   const current = window.current
   const moves = current !== undefined && current.index < index
@@ -645,8 +768,8 @@ const rotate = (window: Window, index: number, settings: Settings): Window => {
 // clocks of two fibers, or of two processes sharing a store, are not
 // perfectly ordered) is taken as the newest bucket: the window never moves
 // backwards.
-const windowIndex = (window: Window, now: number, settings: Settings): number => {
-  const index = bucketIndex(now, settings)
+const windowIndex = (window: Window, now: number, settings: Millis): number => {
+  const index = indexOf(now, settings)
   const newest = newestIndex(window)
   return newest !== undefined && newest > index ? newest : index
 }
@@ -669,6 +792,17 @@ const addOutcome = (window: Window, failed: boolean, index: number): Window => {
  * stands (call it on a state read at `now` to have the window as of `now`).
  * Zero for the other states. O(1): the window keeps running totals.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const rate = Effect.map(CircuitBreaker.state, (state) => {
+ *   const { calls, failures } = CircuitBreaker.windowCounts(state)
+ *   return calls === 0 ? 0 : failures / calls
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -681,7 +815,7 @@ export const windowCounts = (state: State): { readonly calls: number; readonly f
 // the pure state machine
 // ---------------------------------------------------------------------------
 
-const advance = (state: State, now: number, settings: Settings): State => {
+const advance = (state: State, now: number, settings: Millis): State => {
   switch (state._tag) {
     case "Closed": {
       const window = rotate(state.window, windowIndex(state.window, now, settings), settings)
@@ -709,12 +843,22 @@ const open = (generation: number, now: number, period: number): State =>
  * How long the breaker stays open after a failed probe round that followed
  * an open period of `previous` milliseconds: `previous × openDurationFactor`
  * (rounded to the millisecond), at least `openDuration` and at most
- * `maxOpenDuration`. With the defaults: 2 s, 4 s, 8 s, 10 s, 10 s …
+ * `maxOpenDuration`, in milliseconds like the instants of {@link State}.
+ * With the defaults: 2 s, 4 s, 8 s, 10 s, 10 s …
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * CircuitBreaker.nextOpenDuration(8_000, CircuitBreaker.defaults) // 10 000: capped at maxOpenDuration
+ * ```
  *
  * @since 0.1.0
  * @category state machine
  */
-export const nextOpenDuration = (previous: number, settings: Settings): number =>
+export const nextOpenDuration = (previous: number, settings: Settings): number => nextPeriod(previous, millisOf(settings))
+
+const nextPeriod = (previous: number, settings: Millis): number =>
   Math.min(
     settings.maxOpenDurationMillis,
     Math.max(settings.openDurationMillis, Math.round(previous * settings.openDurationFactor))
@@ -729,14 +873,14 @@ const halfOpen = (state: HalfOpen, inFlight: number, succeeded: number): State =
     succeeded
   })
 
-const record = (state: Closed, failed: boolean, now: number, settings: Settings): State => {
+const record = (state: Closed, failed: boolean, now: number, settings: Millis): State => {
   const window = addOutcome(state.window, failed, windowIndex(state.window, now, settings))
   return window.calls >= settings.minimumCalls && window.failures / window.calls >= settings.failureRateThreshold
     ? open(state.generation + 1, now, settings.openDurationMillis)
     : makeClosed({ generation: state.generation, window })
 }
 
-const decideAdvanced = (current: State, settings: Settings): Decision => {
+const decideAdvanced = (current: State, settings: Millis): Admission => {
   switch (current._tag) {
     case "Closed":
       return makeAdmit({ generation: current.generation, probe: false })
@@ -756,14 +900,39 @@ const decideAdvanced = (current: State, settings: Settings): Decision => {
  * has come is judged as half-open. Pure; {@link transition} with
  * `Event.Request()` does the matching bookkeeping.
  *
- * @since 0.1.0
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const open = CircuitBreaker.State.Open({ generation: 1, openedAt: 0, halfOpenAt: 2_000 })
+ * CircuitBreaker.admission(open, 1_999, CircuitBreaker.defaults)._tag // "Reject"
+ * CircuitBreaker.admission(open, 2_000, CircuitBreaker.defaults)._tag // "Admit": the first probe
+ * ```
+ *
+ * @since 0.2.0
  * @category state machine
  */
-export const decide = (state: State, now: number, settings: Settings): Decision =>
-  decideAdvanced(advance(state, now, settings), settings)
+export const admission = (state: State, now: number, settings: Settings): Admission => {
+  const millis = millisOf(settings)
+  return decideAdvanced(advance(state, now, millis), millis)
+}
+
+// whether a call sent at `instant` would be admitted, judged from `state`
+// read at `now` (see Service.admitsAt): nothing is written
+const admitsAt = (state: State, instant: number, now: number, settings: Millis): boolean => {
+  switch (state._tag) {
+    case "Closed":
+      return true
+    case "Open":
+      return instant >= state.halfOpenAt
+    case "HalfOpen":
+      // probes running now may have ended by a later instant: only now is judged by the slots
+      return instant > now || state.inFlight + state.succeeded < settings.halfOpenProbes
+  }
+}
 
 // the event applied to a state already advanced to `now`
-const apply = (current: State, event: Event, now: number, settings: Settings): State => {
+const apply = (current: State, event: Event, now: number, settings: Millis): State => {
   switch (event._tag) {
     case "Tick":
       return current
@@ -786,7 +955,7 @@ const apply = (current: State, event: Event, now: number, settings: Settings): S
             return open(
               current.generation + 1,
               now,
-              nextOpenDuration(current.halfOpenAt - current.openedAt, settings)
+              nextPeriod(current.halfOpenAt - current.openedAt, settings)
             )
           }
           if (event._tag === "Cancel") return halfOpen(current, current.inFlight - 1, current.succeeded)
@@ -840,8 +1009,10 @@ const apply = (current: State, event: Event, now: number, settings: Settings): S
  * @since 0.1.0
  * @category state machine
  */
-export const transition = (state: State, event: Event, now: number, settings: Settings): State =>
-  apply(advance(state, now, settings), event, now, settings)
+export const transition = (state: State, event: Event, now: number, settings: Settings): State => {
+  const millis = millisOf(settings)
+  return apply(advance(state, now, millis), event, now, millis)
+}
 
 const noTransitions: ReadonlyArray<Transition> = []
 
@@ -850,7 +1021,7 @@ const evolve = (
   state: State,
   event: Event,
   now: number,
-  settings: Settings
+  settings: Millis
 ): readonly [ticked: State, next: State, transitions: ReadonlyArray<Transition>] => {
   const ticked = advance(state, now, settings)
   const next = apply(ticked, event, now, settings)
@@ -872,6 +1043,16 @@ const evolve = (
  * most two: a due half-open, then the event's own). The half-open one is
  * stamped with its `halfOpenAt`, the other with `now`.
  *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const open = CircuitBreaker.State.Open({ generation: 1, openedAt: 0, halfOpenAt: 2_000 })
+ * // at 3 s a call asks to pass: the due half-open transition (stamped 2 s) is listed
+ * const [next, transitions] = CircuitBreaker.step(open, CircuitBreaker.Event.Request(), 3_000, CircuitBreaker.defaults)
+ * transitions.map((t) => `${t.from._tag} → ${t.to._tag} at ${t.at}`) // ["Open → HalfOpen at 2000"]
+ * ```
+ *
  * @since 0.1.0
  * @category state machine
  */
@@ -881,7 +1062,7 @@ export const step = (
   now: number,
   settings: Settings
 ): readonly [State, ReadonlyArray<Transition>] => {
-  const [, next, transitions] = evolve(state, event, now, settings)
+  const [, next, transitions] = evolve(state, event, now, millisOf(settings))
   return [next, transitions]
 }
 
@@ -902,6 +1083,20 @@ const iso = (millis: number): string =>
  * `openedAt` is when the breaker opened and `halfOpenAt` when it half-opens
  * (or half-opened), both in epoch milliseconds.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { type ApiError, CircuitBreaker } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, ApiError.ApiError>
+ *
+ * const answer = call.pipe(
+ *   CircuitBreaker.protect,
+ *   Effect.catchTag("CircuitOpenError", (error: CircuitBreaker.CircuitOpenError) =>
+ *     Effect.succeed(`unavailable until ${error.halfOpenAt}`))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -919,7 +1114,7 @@ export class CircuitOpenError extends Schema.TaggedError<CircuitOpenError>()("Ci
    *
    * @since 0.1.0
    */
-  static fromRejection(rejection: Extract<Decision, { readonly _tag: "Reject" }>): CircuitOpenError {
+  static fromRejection(rejection: Reject): CircuitOpenError {
     const message = rejection.state === "Open"
       ? `Circuit breaker open since ${iso(rejection.openedAt)} after too many server-side failures; ` +
         `it half-opens at ${iso(rejection.halfOpenAt)}. The call was not sent.`
@@ -935,6 +1130,16 @@ export class CircuitOpenError extends Schema.TaggedError<CircuitOpenError>()("Ci
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { type ApiError, CircuitBreaker } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, ApiError.ApiError>
+ *
+ * const refusedOnly = call.pipe(CircuitBreaker.protect, Effect.catchIf(CircuitBreaker.isCircuitOpenError, () => Effect.succeed("later")))
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -957,6 +1162,18 @@ export const isCircuitOpenError = (u: unknown): u is CircuitOpenError => u insta
  * the state unchanged and is made again under the breaker's lock, so that
  * transitions are published in the order they were made.
  *
+ * @example
+ * ```ts
+ * import { Effect, Ref } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * // a store over a Ref of your own, e.g. to inspect it in a test
+ * const store = Effect.map(Ref.make(CircuitBreaker.initialState), (ref): CircuitBreaker.Store => ({
+ *   get: Ref.get(ref),
+ *   modify: (f) => Ref.modify(ref, f)
+ * }))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -967,6 +1184,20 @@ export interface Store {
 
 /**
  * A store in this process's memory, backed by a `Ref`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * // two breakers on one store behave as one
+ * const shared = Effect.gen(function*() {
+ *   const store = yield* CircuitBreaker.makeMemoryStore()
+ *   const a = yield* CircuitBreaker.make({ store, name: "a" })
+ *   const b = yield* CircuitBreaker.make({ store, name: "b" })
+ *   return [a, b] as const
+ * }).pipe(Effect.scoped)
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -986,6 +1217,14 @@ export const makeMemoryStore = (initial: State = initialState): Effect.Effect<St
  * `breaker` with the breaker's name. Updated at each transition the breaker
  * makes.
  *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const state = Metric.value(Metric.tagged(CircuitBreaker.stateGauge, "breaker", "default"))
+ * ```
+ *
  * @since 0.1.0
  * @category metrics
  */
@@ -995,6 +1234,14 @@ export const stateGauge = Metric.gauge("claude_resilience_circuit_breaker_state"
 
 /**
  * Counter of the calls each breaker refused, tagged `breaker`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const refused = Effect.map(Metric.value(Metric.tagged(CircuitBreaker.rejectionsCounter, "breaker", "default")), (c) => c.count)
+ * ```
  *
  * @since 0.1.0
  * @category metrics
@@ -1031,6 +1278,28 @@ const stateCode = (state: State): number => state._tag === "Closed" ? 0 : state.
  *   effect runs (so nothing made after it is missed, unlike a `changes`
  *   stream forked in the background, which subscribes when its fiber gets
  *   to it); unsubscribed when the scope closes.
+ * - `admitsAt(instant)`: would a call sent at `instant` (epoch
+ *   milliseconds, from `Clock`) be admitted, as far as the breaker can tell
+ *   now? `false` when the breaker will still be open then (its open period
+ *   ends after `instant`), or, for an instant that is not later than now,
+ *   when it would refuse a call now (half-open with every probe slot
+ *   taken); `true` otherwise. A later instant is not judged by the probe
+ *   slots, since the probes running now may have ended by then. It reads
+ *   the store and writes nothing: no slot is taken and no transition made.
+ *   `Resilience.retry` asks it before sleeping towards a retry.
+ *
+ * @example
+ * ```ts
+ * import { Clock, Effect } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * // would a retry sent in 500 ms be let through?
+ * const worthWaiting = Effect.gen(function*() {
+ *   const breaker: CircuitBreaker.Service = yield* CircuitBreaker.CircuitBreaker
+ *   const now = yield* Clock.currentTimeMillis
+ *   return yield* breaker.admitsAt(now + 500)
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -1040,6 +1309,7 @@ export interface Service {
   readonly permit: Effect.Effect<Permit, CircuitOpenError>
   readonly protect: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
   readonly state: Effect.Effect<State>
+  readonly admitsAt: (instant: number) => Effect.Effect<boolean>
   readonly changes: Stream.Stream<Transition>
   readonly subscribe: Effect.Effect<Queue.Dequeue<Transition>, never, Scope.Scope>
 }
@@ -1052,6 +1322,19 @@ export interface Service {
  * finalizer inside one `Effect.uninterruptibleMask`, as `protect` does: an
  * interruption between the two would keep a half-open probe slot forever.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * declare const breaker: CircuitBreaker.Service
+ * declare const work: Effect.Effect<string>
+ *
+ * const guarded = Effect.uninterruptibleMask((restore) =>
+ *   Effect.flatMap(breaker.permit, (permit: CircuitBreaker.Permit) => Effect.onExit(restore(work), permit.complete))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -1060,8 +1343,19 @@ export interface Permit {
 }
 
 /**
- * The circuit breaker service. Provide it once with {@link layer} and every
- * client of the process shares one breaker.
+ * The circuit breaker service. Provide it once with {@link layer} (or
+ * `Resilience.layer`) and every client of the process shares one breaker.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const tag = Effect.flatMap(CircuitBreaker.CircuitBreaker, (breaker) => breaker.state).pipe(
+ *   Effect.map((state) => state._tag),
+ *   Effect.provide(CircuitBreaker.layer())
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category tags
@@ -1087,7 +1381,8 @@ const outcome = (generation: number, exit: Exit.Exit<unknown, unknown>, isFailur
 /**
  * Builds a breaker. The scope owns the `changes` hub: closing it ends the
  * streams of `changes`. Invalid options fail with
- * {@link InvalidCircuitBreakerOptionsError}.
+ * `Options.InvalidOptionsError` (module `"CircuitBreaker"`, every problem
+ * at its path; see {@link settings}).
  *
  * @example
  * ```ts
@@ -1104,14 +1399,14 @@ const outcome = (generation: number, exit: Exit.Exit<unknown, unknown>, isFailur
  * @category constructors
  */
 export const make = (
-  options: Options = {}
-): Effect.Effect<Service, InvalidCircuitBreakerOptionsError, Scope.Scope> =>
+  options?: Options
+): Effect.Effect<Service, InvalidOptionsError, Scope.Scope> =>
   Effect.gen(function*() {
-    const validated = yield* validate(options)
-    const settings = validated.settings
-    const isFailure = validated.isFailure ?? isServerFailure
-    const store = validated.store ?? (yield* makeMemoryStore())
-    const name = validated.name ?? "default"
+    const given = yield* settings(options)
+    const millis = millisOf(given)
+    const isFailure = given.isFailure
+    const store = given.store ?? (yield* makeMemoryStore())
+    const name = given.name
     const gauge = Metric.tagged(stateGauge, "breaker", name)
     const rejections = Metric.tagged(rejectionsCounter, "breaker", name)
     const hub = yield* Effect.acquireRelease(PubSub.unbounded<Transition>(), PubSub.shutdown)
@@ -1159,14 +1454,14 @@ export const make = (
 
     const run = (event: Event) =>
       update((state, now) => {
-        const [, next, transitions] = evolve(state, event, now, settings)
+        const [, next, transitions] = evolve(state, event, now, millis)
         return [next, next, transitions] as const
       })
 
     const request = Event.Request()
     const admit = update((state, now) => {
-      const [ticked, next, transitions] = evolve(state, request, now, settings)
-      return [decideAdvanced(ticked, settings), next, transitions] as const
+      const [ticked, next, transitions] = evolve(state, request, now, millis)
+      return [decideAdvanced(ticked, millis), next, transitions] as const
     })
 
     // uninterruptible: once admission has taken a slot, the permit that frees
@@ -1188,11 +1483,19 @@ export const make = (
 
     yield* Metric.set(gauge, stateCode(yield* store.get))
 
+    const admitsAtInstant = (instant: number): Effect.Effect<boolean> =>
+      Effect.flatMap(store.get, (state) =>
+        Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          return Effect.succeed(admitsAt(state, instant, now, millis))
+        }))
+
     return {
-      settings,
+      settings: given,
       permit,
       protect,
       state: run(Event.Tick()),
+      admitsAt: admitsAtInstant,
       changes: Stream.fromPubSub(hub),
       subscribe: PubSub.subscribe(hub)
     } satisfies Service
@@ -1216,7 +1519,7 @@ const needsLock: unique symbol = Symbol("claude-resilience/CircuitBreaker/needsL
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<CircuitBreaker, InvalidCircuitBreakerOptionsError> =>
+export const layer = (options?: Options): Layer.Layer<CircuitBreaker, InvalidOptionsError> =>
   Layer.scoped(CircuitBreaker, make(options))
 
 /**
@@ -1224,7 +1527,18 @@ export const layer = (options: Options = {}): Layer.Layer<CircuitBreaker, Invali
  * function of the effect, so it pipes: `effect.pipe(CircuitBreaker.protect)`.
  * Put it inside a retry so that each attempt passes through the breaker: an
  * open breaker then fails the attempt with {@link CircuitOpenError}, which
- * ends the retries.
+ * ends the retries (`Resilience.protect` does exactly that).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { type ApiError, CircuitBreaker } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, ApiError.ApiError>
+ *
+ * // Effect<string, ApiError | CircuitOpenError, CircuitBreaker>
+ * const guarded = call.pipe(CircuitBreaker.protect)
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -1237,6 +1551,14 @@ export const protect = <A, E, R>(
 /**
  * The state of the {@link CircuitBreaker} in the context, as of now.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const open = Effect.map(CircuitBreaker.state, CircuitBreaker.State.$is("Open"))
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -1247,6 +1569,16 @@ export const state: Effect.Effect<State, never, CircuitBreaker> = Effect.flatMap
 
 /**
  * The transitions of the {@link CircuitBreaker} in the context.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const watch = CircuitBreaker.changes.pipe(
+ *   Stream.runForEach(({ at, from, to }) => Effect.log(`${from._tag} → ${to._tag} at ${at}`))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category accessors

@@ -22,7 +22,6 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
-import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
@@ -39,7 +38,9 @@ import * as Secrets from "./internal/secrets.js"
 import * as Sse from "./internal/sse.js"
 import { userAgent } from "./internal/version.js"
 import * as Messages from "./Messages.js"
+import type { InvalidOptionsError } from "./Options.js"
 import * as Preflight from "./Preflight.js"
+import * as Resilience from "./Resilience.js"
 import * as RetryBudget from "./RetryBudget.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
@@ -67,7 +68,7 @@ export interface Options {
   readonly apiVersion?: string | undefined
   /** `anthropic-beta` flags, sent comma-separated. */
   readonly beta?: string | ReadonlyArray<string> | undefined
-  /** The retry policy: a built {@link RetryPolicy.RetryPolicy} or its options. Default: the seeds' policy. */
+  /** The retry policy: a built {@link RetryPolicy.RetryPolicy} or its options. Default: `RetryPolicy.defaults`. */
   readonly retry?: RetryPolicy.RetryPolicy | RetryPolicy.Options | undefined
   /**
    * Options of the client's own breaker, made when no
@@ -312,18 +313,6 @@ export const outcomesTotal = Metric.counter("claude_resilience_outcomes_total", 
   incremental: true
 })
 
-/**
- * The wait before each retry, in milliseconds.
- *
- * @since 0.1.0
- * @category metrics
- */
-export const retryWaitMillis = Metric.histogram(
-  "claude_resilience_retry_wait_ms",
-  MetricBoundaries.exponential({ start: 100, factor: 2, count: 10 }),
-  "The wait before each retry"
-)
-
 // ---------------------------------------------------------------------------
 // construction
 // ---------------------------------------------------------------------------
@@ -413,7 +402,7 @@ const splitCredentials = (url: URL): { readonly url: string; readonly basic: Opt
 
 const settingsFrom = (
   options: Options
-): Either.Either<Settings, InvalidClientOptionsError | RetryPolicy.InvalidRetryOptionsError> =>
+): Either.Either<Settings, InvalidClientOptionsError | InvalidOptionsError> =>
   Either.gen(function*() {
     const rawBaseUrl = options.baseUrl ?? defaultBaseUrl
     if (typeof rawBaseUrl !== "string" || !URL.canParse(rawBaseUrl) || !/^https?:$/.test(new URL(rawBaseUrl).protocol)) {
@@ -536,6 +525,18 @@ const settingsFrom = (
   })
 
 /**
+ * A budget that never refuses and keeps nothing, for a client built without
+ * a `RetryBudget` service: such a client runs unbudgeted, as it always has.
+ */
+const unbudgeted: RetryBudget.Service = {
+  settings: RetryBudget.defaults,
+  deposit: Effect.void,
+  tryWithdraw: Effect.succeed(true),
+  tryWithdrawFor: () => Effect.succeed(true),
+  balance: Effect.succeed({ deposits: 0, reserve: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY })
+}
+
+/**
  * Builds the client. Uses the {@link CircuitBreaker.CircuitBreaker} and
  * {@link RetryBudget.RetryBudget} services when they are in the context (so
  * one of each serves every client of a process); otherwise makes a breaker
@@ -548,7 +549,7 @@ export const make = (
   options: Options
 ): Effect.Effect<
   Service,
-  InvalidClientOptionsError | RetryPolicy.InvalidRetryOptionsError | CircuitBreaker.InvalidCircuitBreakerOptionsError,
+  InvalidClientOptionsError | InvalidOptionsError,
   HttpClient.HttpClient | Scope.Scope
 > =>
   Effect.gen(function*() {
@@ -560,23 +561,18 @@ export const make = (
         onNone: () => CircuitBreaker.make(options.breaker)
       }))
     )
-    const budget = yield* Effect.serviceOption(RetryBudget.RetryBudget)
+    // without a RetryBudget in the context the client runs unbudgeted, as it always has
+    const budget = Option.getOrElse(yield* Effect.serviceOption(RetryBudget.RetryBudget), () => unbudgeted)
     /**
-     * The retry policy sees this client's breaker (it ends the retries
-     * without sleeping when the breaker will still be open at the next
-     * attempt) and the process's budget, if there is one.
+     * `Resilience.retry` with this client's breaker (it ends the retries
+     * without sleeping when the breaker would refuse the next attempt) and
+     * the process's budget, if there is one.
      */
-    const retried = <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
-      const withBreaker = Effect.provideService(
-        RetryPolicy.retry(attempt, settings.policy),
-        CircuitBreaker.CircuitBreaker,
-        breaker
+    const retried = <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Resilience.retry(attempt, settings.policy).pipe(
+        Effect.provideService(CircuitBreaker.CircuitBreaker, breaker),
+        Effect.provideService(RetryBudget.RetryBudget, budget)
       )
-      return Option.match(budget, {
-        onNone: () => withBreaker,
-        onSome: (service) => Effect.provideService(withBreaker, RetryBudget.RetryBudget, service)
-      })
-    }
     const apiKey = options.apiKey
     const secrets = Secrets.make(settings.secrets)
     // the RequestInit in the context the client is built in (FetchHttpClient
@@ -786,7 +782,6 @@ export const make = (
         const { lastEnd, n } = yield* Ref.updateAndGet(counter, (c) => ({ ...c, n: c.n + 1 }))
         const wait = Option.map(lastEnd, (end) => now - end)
         yield* Metric.increment(Metric.tagged(attemptsTotal, "endpoint", endpoint))
-        if (Option.isSome(wait)) yield* Metric.update(retryWaitMillis, wait.value)
         return yield* attempt.pipe(
           Effect.onExit((exit) =>
             Effect.gen(function*() {
@@ -1302,7 +1297,7 @@ export const layer = (
   options: Options
 ): Layer.Layer<
   Claude,
-  InvalidClientOptionsError | RetryPolicy.InvalidRetryOptionsError | CircuitBreaker.InvalidCircuitBreakerOptionsError,
+  InvalidClientOptionsError | InvalidOptionsError,
   HttpClient.HttpClient
 > => Layer.scoped(Claude, make(options))
 
@@ -1320,8 +1315,7 @@ export const layerConfig = (
   Claude,
   | ConfigError.ConfigError
   | InvalidClientOptionsError
-  | RetryPolicy.InvalidRetryOptionsError
-  | CircuitBreaker.InvalidCircuitBreakerOptionsError,
+  | InvalidOptionsError,
   HttpClient.HttpClient
 > =>
   Layer.scoped(

@@ -1,95 +1,269 @@
 /**
- * The seeds' unified policy in one line: retry (full-jitter backoff,
- * `retry-after` floor, 15 s budget, 500 once) around a circuit breaker, with
- * a process-wide retry budget.
+ * The whole client-side policy in one line: retry (full-jitter backoff,
+ * `retry-after` floor, 15 s `maxElapsed`, 500 once) around a circuit
+ * breaker, drawing on a process-wide retry budget.
  *
  * ```ts
- * effect.pipe(Resilience.protect())                  // the seeds' defaults
- * Effect.provide(program, Resilience.layer())        // one breaker and one budget per process
+ * import { Effect } from "effect"
+ * import { type ApiError, Resilience } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, ApiError.ApiError>
+ *
+ * const program = call.pipe(
+ *   Resilience.protect(), // the default policy, through the breaker, on the budget
+ *   Effect.provide(Resilience.layer()) // one breaker and one budget per process
+ * )
  * ```
+ *
+ * The wiring is explicit, in the types. `RetryPolicy.retry` is the policy
+ * alone and needs nothing. {@link retry} is where the policy meets the two
+ * shared services, which its type requires (`CircuitBreaker | RetryBudget`
+ * in `R`, provided once by {@link layer}):
+ *
+ * - the retry budget: each call deposits once, each retry withdraws one
+ *   token before its wait; an empty budget ends the call at once with its
+ *   last error (give-up reason `RetryBudgetEmpty`);
+ * - the breaker's look-ahead: before sleeping towards a retry, the breaker
+ *   is asked whether it would admit a call at the instant the retry would be
+ *   sent (`admitsAt`); if not, the call ends at once with its last error
+ *   (give-up reason `CircuitOpen`), without sleeping first;
+ * - the last real error: a call that sent requests ends with the last error
+ *   one of them got, even when a later attempt was refused by the breaker
+ *   (it opened during the wait); `CircuitOpenError` is kept for a call that
+ *   sent nothing.
+ *
+ * {@link protect} is {@link retry} around `CircuitBreaker.protect`, so that
+ * each attempt passes through the breaker.
+ *
+ * Services in `R` rather than explicit arguments or `Context.Reference`
+ * defaults: one breaker and one budget are meant to be shared by every call
+ * of a process, which is what a Layer provided once at the top gives, and a
+ * missing one is a compile error rather than a silently unprotected call.
  *
  * @since 0.1.0
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import * as ApiError from "./ApiError.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
+import { decodeOptions, optional } from "./internal/options.js"
+import * as internal from "./internal/retry.js"
+import type { InvalidOptionsError } from "./Options.js"
 import * as RetryBudget from "./RetryBudget.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
- * The shared parts, made once per process: the breaker and the budget.
+ * The options of {@link layer}, as a Schema: the breaker's and the
+ * budget's, each optional and decoded by its own module's Schema, so that a
+ * problem is reported at its nested path (`breaker.window`,
+ * `budget.percent`). Unknown keys are refused, at every level.
  *
- * @since 0.1.0
- * @category models
+ * @example
+ * ```ts
+ * import { Resilience } from "claude-resilience"
+ *
+ * const options: Resilience.Options = {
+ *   breaker: { failureRateThreshold: 0.5, window: "1 minute" },
+ *   budget: { percent: 0.1 }
+ * }
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
  */
-export interface LayerOptions {
+export const Options = Schema.Struct({
+  breaker: optional(CircuitBreaker.Options),
+  budget: optional(RetryBudget.Options)
+})
+
+/**
+ * What {@link layer} takes: `breaker` (`CircuitBreaker.Options`) and
+ * `budget` (`RetryBudget.Options`), both optional.
+ *
+ * @example
+ * ```ts
+ * import { Resilience } from "claude-resilience"
+ *
+ * const options: Resilience.Options = { breaker: { name: "claude" } }
+ * const layer = Resilience.layer(options)
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export interface Options {
   readonly breaker?: CircuitBreaker.Options | undefined
   readonly budget?: RetryBudget.Options | undefined
 }
 
+const decodeLayerOptions = decodeOptions("Resilience", Options)
+
 /**
- * One {@link CircuitBreaker.CircuitBreaker} and one
- * {@link RetryBudget.RetryBudget}, with the seeds' defaults unless
+ * One `CircuitBreaker` and one `RetryBudget`, with the defaults unless
  * overridden: the breaker opens at ≥ 30 % server-side failures over the last
- * 30 s with at least 10 calls, half-opens after 30 s with 3 probes; retries
- * stay ≤ 20 % of first attempts plus 10 per second, plus the budget's
- * starting reserve of 100.
+ * 30 s with at least 10 calls, half-opens after 2 s (growing to 10 s) with 3
+ * probes; retries stay ≤ 20 % of first attempts plus 10 per second, plus the
+ * budget's starting reserve of 100. Provide it once, at the top of the
+ * program, so that every call of the process shares them.
  *
- * Options that are not an object (`null` from untyped code) fail the layer
- * with an `InvalidRetryBudgetOptionsError` naming `options`; each part's
- * own options are validated by its module.
+ * Its options are checked in full before anything is built: invalid ones
+ * (of any type, from untyped code too) fail the layer with one
+ * `Options.InvalidOptionsError` (module `"Resilience"`) listing every
+ * problem at its nested path (`breaker.window`, `budget.percent`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { type ApiError, Resilience } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, ApiError.ApiError>
+ *
+ * const program = call.pipe(
+ *   Resilience.protect(),
+ *   Effect.provide(Resilience.layer({ breaker: { minimumCalls: 20 }, budget: { percent: 0.1 } }))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
-  options: LayerOptions = {}
-): Layer.Layer<
-  CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget,
-  CircuitBreaker.InvalidCircuitBreakerOptionsError | RetryBudget.InvalidRetryBudgetOptionsError
-> => {
-  const invalid = (reason: string) =>
-    Layer.fail(
-      new RetryBudget.InvalidRetryBudgetOptionsError({
-        message: `Invalid Resilience.layer options: options ${reason}`,
-        problems: [{ option: "options", reason }]
-      })
+  options?: Options
+): Layer.Layer<CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget, InvalidOptionsError> =>
+  Layer.unwrapEffect(Effect.suspend(() =>
+    Either.map(
+      decodeLayerOptions(options),
+      // settings are valid options of their module: each builds from its own part
+      ({ breaker, budget }) => Layer.merge(CircuitBreaker.layer(breaker), RetryBudget.layer(budget))
     )
-  const given: unknown = options
-  if (!Predicate.isRecord(given)) {
-    return invalid(`must be an object with optional breaker and budget, got ${given === null ? "null" : typeof given}`)
-  }
-  return Either.match(Either.try(() => ({ breaker: options.breaker, budget: options.budget })), {
-    onLeft: () => invalid("threw when read"),
-    onRight: ({ breaker, budget }) => Layer.merge(CircuitBreaker.layer(breaker), RetryBudget.layer(budget))
-  })
-}
+  ))
+
+const isCircuitOpen = (u: unknown): boolean => Predicate.isTagged(u, "CircuitOpenError")
 
 /**
- * Wraps `self` in the unified policy: each attempt passes through the
- * {@link CircuitBreaker.CircuitBreaker} of the context (an open breaker ends
- * the call at once with `CircuitOpenError`), and failed attempts are retried
- * by {@link RetryPolicy.retry} (only `Retryable` errors; Fatal ones and
- * anything else leave at once), drawing on the {@link RetryBudget.RetryBudget}
- * when one is provided. Pass a built policy, or its options (validated when
- * the effect runs).
+ * A `Retry` decision the breaker or the budget refuses before its wait:
+ * the breaker first (a retry it would refuse must not spend a token), then
+ * the budget, which pays for the retry as of its sending.
+ */
+const gate = (breaker: CircuitBreaker.Service, budget: RetryBudget.Service): internal.Gate<never> => (decision, now) =>
+  Effect.flatMap(breaker.admitsAt(now + Duration.toMillis(decision.wait)), (admitted) =>
+    admitted
+      ? Effect.map(
+        budget.tryWithdrawFor(decision.wait),
+        (paid) => paid ? Option.none() : Option.some("RetryBudgetEmpty" as const)
+      )
+      : Effect.succeed(Option.some("CircuitOpen" as const)))
+
+/**
+ * Retries `self` under the policy, the retry budget and the breaker's
+ * look-ahead (see the module's description): `RetryPolicy.retry` (errors
+ * split by tag, only `Retryable` ones retried, each decision logged and
+ * annotated on the span) plus
+ *
+ * - a deposit into the {@link RetryBudget.RetryBudget} per call and a
+ *   withdrawal per retry, before its wait: an empty budget ends the call at
+ *   once with its last error;
+ * - a question to the {@link CircuitBreaker.CircuitBreaker} before each
+ *   wait, `admitsAt(the instant the retry would be sent)`: a retry it would
+ *   refuse is not waited for, and the call ends at once with its last error;
+ * - the last real error: a `CircuitOpenError` that ends a call which had
+ *   sent requests (the breaker opened during the wait) is replaced by the
+ *   last error one of them got; a call that sent nothing ends with it.
+ *
+ * Its type adds exactly `CircuitBreaker | RetryBudget` to `R`; provide
+ * {@link layer} once. Pass nothing for `RetryPolicy.defaults`, or a policy
+ * from `RetryPolicy.make`. It does not put `self` through the breaker: use
+ * {@link protect} for that, or do it yourself inside.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { ApiError, Resilience } from "claude-resilience"
+ * import { type ApiError, CircuitBreaker, Resilience } from "claude-resilience"
  *
  * declare const call: Effect.Effect<string, ApiError.ApiError>
  *
- * // the seeds' defaults, in one line
+ * // Effect<string, ApiError | CircuitOpenError, CircuitBreaker | RetryBudget>
+ * const retried = call.pipe(CircuitBreaker.protect, Resilience.retry())
+ * const program = retried.pipe(Effect.provide(Resilience.layer()))
+ * ```
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const retry: {
+  (
+    policy?: RetryPolicy.RetryPolicy
+  ): <A, E, R>(
+    self: Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E, R | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget>
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>,
+    policy?: RetryPolicy.RetryPolicy
+  ): Effect.Effect<A, E, R | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget>
+} = dual(
+  (args) => Effect.isEffect(args[0]),
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>,
+    policy?: RetryPolicy.RetryPolicy
+  ): Effect.Effect<A, E, R | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget> =>
+    policy !== undefined && !RetryPolicy.isRetryPolicy(policy)
+      // only untyped code gets here: RetryPolicy.retry refuses it, before any attempt
+      ? RetryPolicy.retry(self, policy)
+      : Effect.gen(function*() {
+        const breaker = yield* CircuitBreaker.CircuitBreaker
+        const budget = yield* RetryBudget.RetryBudget
+        // the last Retryable error of this call: the error a real request got
+        const lastRetryable = yield* Ref.make(Option.none<E>())
+        const attempt = Effect.tapError(
+          self,
+          (e) => ApiError.isRetryable(e) ? Ref.set(lastRetryable, Option.some(e)) : Effect.void
+        )
+        yield* budget.deposit
+        // the policy alone, as in RetryPolicy.retry, with the breaker and the budget at its gate
+        const retried = internal.retrying(attempt, RetryPolicy.schedule(policy), gate(breaker, budget))
+        return yield* Effect.catchIf(
+          retried,
+          isCircuitOpen,
+          // a retry the breaker refused sent nothing: a call that did send
+          // requests ends with the last error one of them got
+          (e) => Effect.flatMap(Ref.get(lastRetryable), (last) => Effect.fail(Option.getOrElse(last, () => e)))
+        )
+      })
+)
+
+/**
+ * Wraps `self` in the whole policy: each attempt passes through the
+ * {@link CircuitBreaker.CircuitBreaker} (an open breaker fails it at once
+ * with `CircuitOpenError`, and nothing is sent), and the attempts are
+ * retried by {@link retry} (only `Retryable` errors; the retry budget; the
+ * breaker's look-ahead; a call that sent requests ends with its last real
+ * error). Its type adds `CircuitOpenError` to `E` and exactly
+ * `CircuitBreaker | RetryBudget` to `R`: provide {@link layer} once. Pass
+ * nothing for the default policy, or a policy from `RetryPolicy.make`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Either } from "effect"
+ * import { type ApiError, Resilience, RetryPolicy } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, ApiError.ApiError>
+ *
+ * // the defaults, in one line
  * const safe = call.pipe(Resilience.protect(), Effect.provide(Resilience.layer()))
  *
  * // every option overridden
+ * const policy = Either.getOrThrow(
+ *   RetryPolicy.make({ base: "500 millis", cap: "4 seconds", jitter: "equal", maxRetries: 3, maxElapsed: "10 seconds" })
+ * )
  * const tuned = call.pipe(
- *   Resilience.protect({ base: "500 millis", cap: "4 seconds", jitter: "equal", maxRetries: 3, budget: "10 seconds" }),
+ *   Resilience.protect(policy),
  *   Effect.provide(Resilience.layer({
  *     breaker: { failureRateThreshold: 0.5, window: "1 minute", minimumCalls: 20, openDuration: "10 seconds" },
  *     budget: { percent: 0.1, minRetriesPerSecond: 5, ttl: "30 seconds" }
@@ -105,37 +279,20 @@ export const protect: {
     policy?: RetryPolicy.RetryPolicy
   ): <A, E, R>(
     self: Effect.Effect<A, E, R>
-  ) => Effect.Effect<A, E | CircuitBreaker.CircuitOpenError, R | CircuitBreaker.CircuitBreaker>
-  (
-    options: RetryPolicy.Options
-  ): <A, E, R>(
-    self: Effect.Effect<A, E, R>
   ) => Effect.Effect<
     A,
-    E | CircuitBreaker.CircuitOpenError | RetryPolicy.InvalidRetryOptionsError,
-    R | CircuitBreaker.CircuitBreaker
+    E | CircuitBreaker.CircuitOpenError,
+    R | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget
   >
   <A, E, R>(
     self: Effect.Effect<A, E, R>,
     policy?: RetryPolicy.RetryPolicy
-  ): Effect.Effect<A, E | CircuitBreaker.CircuitOpenError, R | CircuitBreaker.CircuitBreaker>
-  <A, E, R>(
-    self: Effect.Effect<A, E, R>,
-    options: RetryPolicy.Options
-  ): Effect.Effect<
-    A,
-    E | CircuitBreaker.CircuitOpenError | RetryPolicy.InvalidRetryOptionsError,
-    R | CircuitBreaker.CircuitBreaker
-  >
+  ): Effect.Effect<A, E | CircuitBreaker.CircuitOpenError, R | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget>
 } = dual(
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(
     self: Effect.Effect<A, E, R>,
-    options?: RetryPolicy.RetryPolicy | RetryPolicy.Options
-  ): Effect.Effect<
-    A,
-    E | CircuitBreaker.CircuitOpenError | RetryPolicy.InvalidRetryOptionsError,
-    R | CircuitBreaker.CircuitBreaker
-  > =>
-    RetryPolicy.retry(CircuitBreaker.protect(self), options)
+    policy?: RetryPolicy.RetryPolicy
+  ): Effect.Effect<A, E | CircuitBreaker.CircuitOpenError, R | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget> =>
+    retry(CircuitBreaker.protect(self), policy)
 )

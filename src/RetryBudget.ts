@@ -40,76 +40,25 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import { decodeDuration, describeValue } from "./internal/options.js"
+import { decodeOptions, duration, type Input, number, withDefault } from "./internal/options.js"
+import type { InvalidOptionsError } from "./Options.js"
 
 // ---------------------------------------------------------------------------
 // options
 // ---------------------------------------------------------------------------
 
 /**
- * The budget's settings. Every field is optional; see {@link defaults}.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Options {
-  /**
-   * Tokens earned by one first attempt: the fraction of first attempts that
-   * may be retried. From 0 to 1000. Default 0.2.
-   */
-  readonly percent?: number | undefined
-  /** How long a deposit stays in the bucket; also sizes the reserve. More than 0, at most 1 hour. Default 10 seconds. */
-  readonly ttl?: Duration.DurationInput | undefined
-  /** Reserve tokens earned per second, whatever the traffic. From 0 to 100 000. Default 10. */
-  readonly minRetriesPerSecond?: number | undefined
-}
-
-/**
- * Validated settings, as {@link make} uses them.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Settings {
-  readonly percent: number
-  readonly ttl: Duration.Duration
-  readonly minRetriesPerSecond: number
-}
-
-/**
- * The seeds' defaults: retries ≤ 20 % of first attempts, deposits expire
- * after 10 s, a reserve of 10 retries per second.
- *
- * @since 0.1.0
- * @category constants
- */
-export const defaults: Settings = {
-  percent: 0.2,
-  ttl: Duration.seconds(10),
-  minRetriesPerSecond: 10
-}
-
-/**
- * The options given to {@link make} or {@link layer} are not valid. Every
- * problem found is listed, each naming its option.
- *
- * @since 0.1.0
- * @category errors
- */
-export class InvalidRetryBudgetOptionsError extends Schema.TaggedError<InvalidRetryBudgetOptionsError>()(
-  "InvalidRetryBudgetOptionsError",
-  {
-    message: Schema.String,
-    problems: Schema.Array(Schema.Struct({ option: Schema.String, reason: Schema.String }))
-  }
-) {}
-
-/**
  * The largest value each option accepts, so that every figure of the bucket
  * stays finite and its arithmetic exact.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { RetryBudget } from "claude-resilience"
+ *
+ * Duration.toMillis(RetryBudget.limits.ttl) // 3 600 000
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -124,61 +73,111 @@ export const limits = {
 } as const
 
 /**
- * Validates options and fills in the defaults. Never throws, whatever it is
- * given: options that are not an object (`null`), an option that throws when
- * read, and every value out of its range (see {@link limits}) are each a
- * problem of one {@link InvalidRetryBudgetOptionsError}.
+ * The budget's options as a Schema: what a user writes (every field
+ * optional, `ttl` any `Duration.DurationInput`) decoded into
+ * {@link Settings} (every field set, `ttl` a `Duration`). Unknown keys are
+ * refused.
+ *
+ * - `percent`: tokens earned by one first attempt, the fraction of first
+ *   attempts that may be retried. From 0 to 1000. Default 0.2.
+ * - `ttl`: how long a deposit stays in the bucket; also sizes the reserve.
+ *   Above 0, at most 1 hour. Default 10 seconds.
+ * - `minRetriesPerSecond`: reserve tokens earned per second, whatever the
+ *   traffic. From 0 to 100 000. Default 10.
+ *
+ * @example
+ * ```ts
+ * import { RetryBudget } from "claude-resilience"
+ *
+ * const options: RetryBudget.Options = { percent: 0.1, ttl: "30 seconds" }
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export const Options = Schema.Struct({
+  percent: withDefault(number({ min: 0, max: limits.percent }), () => 0.2),
+  ttl: withDefault(duration({ positive: true, max: limits.ttl }), () => Duration.seconds(10)),
+  minRetriesPerSecond: withDefault(number({ min: 0, max: limits.minRetriesPerSecond }), () => 10)
+})
+
+/**
+ * What {@link make}, {@link layer} and {@link settings} take: every field
+ * optional (see {@link Options} for each one's range and default).
+ *
+ * @example
+ * ```ts
+ * import { RetryBudget } from "claude-resilience"
+ *
+ * const strict: RetryBudget.Options = { percent: 0.1, minRetriesPerSecond: 1 }
+ * ```
  *
  * @since 0.1.0
+ * @category options
+ */
+export type Options = Input<typeof Options.Encoded>
+
+/**
+ * Validated settings, as the budget runs on them: every field set, `ttl` a
+ * `Duration`.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Either } from "effect"
+ * import { RetryBudget } from "claude-resilience"
+ *
+ * const settings: RetryBudget.Settings = Either.getOrThrow(RetryBudget.settings({ ttl: "30 seconds" }))
+ * Duration.toSeconds(settings.ttl) // 30
+ * ```
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type Settings = typeof Options.Type
+
+/**
+ * The defaults (retries ≤ 20 % of first attempts, deposits expire after
+ * 10 s, a reserve of 10 retries per second), as Finagle's and gRPC's retry
+ * budgets suggest.
+ *
+ * @example
+ * ```ts
+ * import { RetryBudget } from "claude-resilience"
+ *
+ * RetryBudget.defaults.percent // 0.2
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults: Settings = {
+  percent: 0.2,
+  ttl: Duration.seconds(10),
+  minRetriesPerSecond: 10
+}
+
+const decodeSettings = decodeOptions("RetryBudget", Options)
+
+/**
+ * Validates options and fills in the defaults. Never throws, whatever it is
+ * given: options that are not an object (`null`), an unknown key, an option
+ * that throws when read, and every value out of its range (see
+ * {@link limits}) are each a problem of one `Options.InvalidOptionsError`
+ * (module `"RetryBudget"`), at its path.
+ *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { RetryBudget } from "claude-resilience"
+ *
+ * const settings = RetryBudget.settings({ percent: 0.1 })
+ * if (Either.isRight(settings)) console.log(settings.right.minRetriesPerSecond) // 10
+ * ```
+ *
+ * @since 0.2.0
  * @category constructors
  */
-export const settings = (options: Options = {}): Either.Either<Settings, InvalidRetryBudgetOptionsError> => {
-  const problems: Array<{ readonly option: string; readonly reason: string }> = []
-  const fail = () =>
-    Either.left(
-      new InvalidRetryBudgetOptionsError({
-        message: `Invalid RetryBudget options: ${problems.map((p) => `${p.option} ${p.reason}`).join("; ")}`,
-        problems
-      })
-    )
-  // untyped callers: `make(null)`, `layer("strict")`
-  if (!Predicate.isRecord(options)) {
-    problems.push({ option: "options", reason: `must be an object, got ${describeValue(options)}` })
-    return fail()
-  }
-  const read = (option: keyof Options): unknown =>
-    Either.getOrElse(Either.try(() => options[option] as unknown), () => {
-      problems.push({ option, reason: "threw when read" })
-      return undefined
-    })
-  const number = (option: "percent" | "minRetriesPerSecond", max: number): number => {
-    const value = read(option) ?? defaults[option]
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > max) {
-      problems.push({ option, reason: `must be a finite number from 0 to ${max}, got ${describeValue(value)}` })
-      return defaults[option]
-    }
-    return value
-  }
-  const percent = number("percent", limits.percent)
-  const rate = number("minRetriesPerSecond", limits.minRetriesPerSecond)
-  let ttl = defaults.ttl
-  const ttlInput = read("ttl")
-  if (ttlInput !== undefined) {
-    const decoded = decodeDuration(ttlInput)
-    if (Option.isNone(decoded)) {
-      problems.push({ option: "ttl", reason: `must be a non-negative duration, got ${describeValue(ttlInput)}` })
-    } else if (Duration.toMillis(decoded.value) <= 0 || !Duration.lessThanOrEqualTo(decoded.value, limits.ttl)) {
-      problems.push({
-        option: "ttl",
-        reason: `must be > 0 and at most ${Duration.format(limits.ttl)}, got ${describeValue(ttlInput)}`
-      })
-    } else {
-      ttl = decoded.value
-    }
-  }
-  if (problems.length > 0) return fail()
-  return Either.right({ percent, ttl, minRetriesPerSecond: rate })
-}
+export const settings = (options?: Options): Either.Either<Settings, InvalidOptionsError> => decodeSettings(options)
 
 // ---------------------------------------------------------------------------
 // the bucket: integer micro-tokens in a ring of coarse buckets
@@ -314,6 +313,17 @@ class State {
 /**
  * What is in the bucket, in tokens (one token pays for one retry).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryBudget } from "claude-resilience"
+ *
+ * const total = Effect.map(RetryBudget.RetryBudget, (budget) => budget.balance).pipe(
+ *   Effect.flatten,
+ *   Effect.map((balance: RetryBudget.Balance) => balance.total)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -328,6 +338,15 @@ export interface Balance {
 
 /**
  * The budget's interface.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryBudget } from "claude-resilience"
+ *
+ * declare const budget: RetryBudget.Service
+ * const retryAllowed: Effect.Effect<boolean> = Effect.zipRight(budget.deposit, budget.tryWithdraw)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -351,8 +370,19 @@ export interface Service {
 }
 
 /**
- * The process-wide retry budget. `RetryPolicy.retry` consults it when it is
- * in the context and runs unbudgeted when it is not.
+ * The process-wide retry budget. `Resilience.retry` and `Resilience.protect`
+ * require it (each call deposits, each retry withdraws); provide it once
+ * with {@link layer} or `Resilience.layer`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryBudget } from "claude-resilience"
+ *
+ * const balance = Effect.flatMap(RetryBudget.RetryBudget, (budget) => budget.balance).pipe(
+ *   Effect.provide(RetryBudget.layer())
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category services
@@ -393,7 +423,7 @@ const fromSettings = (s: Settings): Effect.Effect<Service> =>
  * Makes a budget. Its reserve starts full (`minRetriesPerSecond × ttl`
  * tokens) and refills at `minRetriesPerSecond`; a retry is paid as of when it
  * will be sent (after its wait). Invalid options, of any type, fail with
- * {@link InvalidRetryBudgetOptionsError}; nothing throws.
+ * `Options.InvalidOptionsError` (see {@link settings}); nothing throws.
  *
  * @example
  * ```ts
@@ -410,14 +440,29 @@ const fromSettings = (s: Settings): Effect.Effect<Service> =>
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options?: Options): Effect.Effect<Service, InvalidRetryBudgetOptionsError> =>
+export const make = (options?: Options): Effect.Effect<Service, InvalidOptionsError> =>
   Effect.suspend(() => Effect.flatMap(settings(options), fromSettings))
 
 /**
- * One budget for the whole process: provide it once, above every client.
+ * One budget for the whole process: provide it once, above every client
+ * (`Resilience.layer` provides one together with a circuit breaker).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { type ApiError, CircuitBreaker, Resilience, RetryBudget } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, ApiError.ApiError>
+ *
+ * // a tighter budget than Resilience.layer's default one
+ * const program = call.pipe(
+ *   Resilience.retry(),
+ *   Effect.provide(Layer.merge(CircuitBreaker.layer(), RetryBudget.layer({ percent: 0.1 })))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<RetryBudget, InvalidRetryBudgetOptionsError> =>
+export const layer = (options?: Options): Layer.Layer<RetryBudget, InvalidOptionsError> =>
   Layer.effect(RetryBudget, make(options))

@@ -1,16 +1,26 @@
 /**
- * The retry policy: a `Schedule` over {@link ApiError.Retryable} only (so a
- * 4xx cannot reach it, and the compiler proves it), and the {@link retry}
- * combinator that splits errors by tag, consults the process-wide
- * {@link RetryBudget.RetryBudget} and gives up with the last error, unchanged.
+ * The retry policy, as a value: a `Schedule` over {@link ApiError.Retryable}
+ * only (so a 4xx cannot reach it, and the compiler proves it), and the
+ * {@link retry} combinator that splits errors by tag, follows the schedule
+ * and gives up with the last error, unchanged.
  *
- * The defaults are the seeds': exponential backoff from 1 s, doubling, each
- * wait capped at 8 s, full jitter, never sooner than `retry-after`, at most 5
- * retries, 15 s of wall clock from the first failure (a wait that would end
- * past it is not taken), a 500 retried once, and `x-should-retry: false`
- * obeyed (its `true` is obeyed by the decoder: such a response is a
- * `ServerRetryableError`). Every wait is bounded: the wall-clock budget is at
- * most {@link limits}`.budget`, one hour, whatever the options.
+ * The defaults follow the Claude API's guidance on errors and rate limits
+ * (https://docs.anthropic.com/en/api/errors,
+ * https://docs.anthropic.com/en/api/rate-limits): exponential backoff from
+ * 1 s, doubling, each wait capped at 8 s, full jitter, never sooner than
+ * `retry-after`, at most 5 retries, 15 s of wall clock from the first failure
+ * (`maxElapsed`: a wait that would end past it is not taken), a 500 retried
+ * once, and `x-should-retry: false` obeyed (its `true` is obeyed by the
+ * decoder: such a response is a `ServerRetryableError`). Every wait is
+ * bounded: `maxElapsed` is at most {@link limits}`.maxElapsed`, one hour,
+ * whatever the options.
+ *
+ * The wiring is explicit. {@link retry} is the policy alone: it uses nothing
+ * from the context, so its type is its input's. The process-wide
+ * `RetryBudget` and the `CircuitBreaker`'s look-ahead (do not sleep towards a
+ * retry the breaker would refuse) are `Resilience.retry`'s, whose type
+ * requires both services; `Resilience.protect` adds the breaker around each
+ * attempt.
  *
  * @since 0.1.0
  */
@@ -18,18 +28,17 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { dual } from "effect/Function"
+import type * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
-import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
 import * as Schema from "effect/Schema"
 import * as ApiError from "./ApiError.js"
-import * as CircuitBreaker from "./CircuitBreaker.js"
-import { decodeDuration, describeValue } from "./internal/options.js"
-import * as RetryBudget from "./RetryBudget.js"
+import { boolean, decodeOptions, describeValue, duration, type Input, literals, number, withDefault } from "./internal/options.js"
+import * as internal from "./internal/retry.js"
+import { InvalidOptionsError } from "./Options.js"
 
 // ---------------------------------------------------------------------------
 // options and the validated policy
@@ -46,53 +55,130 @@ import * as RetryBudget from "./RetryBudget.js"
  *   `previous` is the previous backoff (`base` before the first);
  * - `"none"`: `ceiling`.
  *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "claude-resilience"
+ *
+ * const jitter: RetryPolicy.Jitter = "equal"
+ * const policy = RetryPolicy.make({ jitter })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export type Jitter = "full" | "equal" | "decorrelated" | "none"
 
 /**
- * The policy's settings, every one optional (see {@link defaults}). Durations
- * accept any `Duration.DurationInput` (`"2 seconds"`, `Duration.millis(500)`,
- * a number of milliseconds).
+ * The largest value each option accepts. Every wait of a call is bounded:
+ * a wait that would end past `maxElapsed` is not taken, and `maxElapsed` is
+ * at most `limits.maxElapsed` (1 hour), so no call waits longer than that
+ * in all, and no single wait either, whatever the options or the server's
+ * `retry-after`.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { RetryPolicy } from "claude-resilience"
+ *
+ * Duration.toMillis(RetryPolicy.limits.maxElapsed) // 3 600 000
+ * ```
  *
  * @since 0.1.0
- * @category models
+ * @category constants
  */
-export interface Options {
-  /** The first backoff ceiling. Between 0 and 1 hour. Default 1 second. */
-  readonly base?: Duration.DurationInput | undefined
-  /** The ceiling's growth per retry. Between 1 and 100. Default 2. */
-  readonly factor?: number | undefined
-  /**
-   * The largest backoff ceiling (a `retry-after` may still ask for more). ≥ 0,
-   * may be infinite (every wait is still bounded by `budget`). Default 8
-   * seconds.
-   */
-  readonly cap?: Duration.DurationInput | undefined
-  /** How each backoff is randomised. Default `"full"`. */
-  readonly jitter?: Jitter | undefined
-  /** The most retries in one call (so `maxRetries + 1` attempts). An integer from 0 to 1000. Default 5. */
-  readonly maxRetries?: number | undefined
-  /**
-   * Wall clock allowed from the first failure: a wait that would end past it
-   * is not taken, so no single wait is longer either. Between 0 and
-   * {@link limits}`.budget` (1 hour): never infinite. Default 15 seconds.
-   */
-  readonly budget?: Duration.DurationInput | undefined
-  /** How many `InternalServerError`s (500) one call may retry. An integer from 0 to 1000. Default 1. */
-  readonly internalServerErrorRetries?: number | undefined
-  /** Whether `x-should-retry: false` ends the retries. Default `true`. */
-  readonly respectShouldRetry?: boolean | undefined
-}
+export const limits = {
+  /** The longest `maxElapsed`, hence the longest single wait: 1 hour. */
+  maxElapsed: Duration.hours(1),
+  /** The longest `base`: 1 hour. */
+  base: Duration.hours(1),
+  /** The largest `factor`: 100. */
+  factor: 100,
+  /** The most `maxRetries` (and `internalServerErrorRetries`): 1000. */
+  retries: 1000
+} as const
 
 /**
+ * The policy's options as a Schema: what a user writes (every field
+ * optional, durations any `Duration.DurationInput`) decoded into the fields
+ * of a {@link RetryPolicy}. Unknown keys are refused.
+ *
+ * - `base`: the first backoff ceiling. From 0 to 1 hour. Default 1 second.
+ * - `factor`: the ceiling's growth per retry. From 1 to 100. Default 2.
+ * - `cap`: the largest backoff ceiling (a `retry-after` may still ask for
+ *   more). ≥ 0, may be infinite (every wait is still bounded by
+ *   `maxElapsed`). Default 8 seconds.
+ * - `jitter`: how each backoff is randomised (see {@link Jitter}). Default
+ *   `"full"`.
+ * - `maxRetries`: the most retries in one call (so `maxRetries + 1`
+ *   attempts). An integer from 0 to 1000. Default 5.
+ * - `maxElapsed`: wall clock allowed from the first failure: a wait that
+ *   would end past it is not taken, so no single wait is longer either.
+ *   From 0 to {@link limits}`.maxElapsed` (1 hour): never infinite. Default
+ *   15 seconds.
+ * - `internalServerErrorRetries`: how many `InternalServerError`s (500) one
+ *   call may retry. An integer from 0 to 1000. Default 1.
+ * - `respectShouldRetry`: whether `x-should-retry: false` ends the retries.
+ *   Default `true`.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "claude-resilience"
+ *
+ * const options: RetryPolicy.Options = { base: "500 millis", maxRetries: 3, maxElapsed: "10 seconds" }
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export const Options = Schema.Struct({
+  base: withDefault(duration({ max: limits.base }), () => Duration.seconds(1)),
+  factor: withDefault(number({ min: 1, max: limits.factor }), () => 2),
+  cap: withDefault(duration(), () => Duration.seconds(8)),
+  jitter: withDefault(literals("full", "equal", "decorrelated", "none"), () => "full" as const),
+  maxRetries: withDefault(number({ min: 0, max: limits.retries, integer: true }), () => 5),
+  maxElapsed: withDefault(duration({ max: limits.maxElapsed }), () => Duration.seconds(15)),
+  internalServerErrorRetries: withDefault(number({ min: 0, max: limits.retries, integer: true }), () => 1),
+  respectShouldRetry: withDefault(boolean, () => true)
+})
+
+/**
+ * What {@link make} takes: every field optional (see {@link Options} for
+ * each one's range and default).
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "claude-resilience"
+ *
+ * // every field optional; durations as any Duration.DurationInput
+ * const patient: RetryPolicy.Options = { maxRetries: 8, maxElapsed: "1 minute", cap: "20 seconds" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type Options = Input<typeof Options.Encoded>
+
+/**
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "claude-resilience"
+ *
+ * const isPolicy = (u: object) => RetryPolicy.TypeId in u
+ * ```
+ *
  * @since 0.1.0
  * @category type ids
  */
 export const TypeId: unique symbol = Symbol.for("claude-resilience/RetryPolicy")
 
 /**
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "claude-resilience"
+ *
+ * const id: RetryPolicy.TypeId = RetryPolicy.TypeId
+ * ```
+ *
  * @since 0.1.0
  * @category type ids
  */
@@ -102,6 +188,15 @@ export type TypeId = typeof TypeId
  * A validated policy: every option resolved and checked. Only {@link make}
  * (and {@link defaults}) build one, so a `RetryPolicy` in hand is always
  * valid.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Either } from "effect"
+ * import { RetryPolicy } from "claude-resilience"
+ *
+ * const policy: RetryPolicy.RetryPolicy = Either.getOrThrow(RetryPolicy.make({ maxElapsed: "30 seconds" }))
+ * Duration.toSeconds(policy.maxElapsed) // 30
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -113,22 +208,48 @@ export interface RetryPolicy {
   readonly cap: Duration.Duration
   readonly jitter: Jitter
   readonly maxRetries: number
-  readonly budget: Duration.Duration
+  readonly maxElapsed: Duration.Duration
   readonly internalServerErrorRetries: number
   readonly respectShouldRetry: boolean
 }
 
 /**
+ * Whether a value is a {@link RetryPolicy} (built by {@link make}).
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "claude-resilience"
+ *
+ * RetryPolicy.isRetryPolicy(RetryPolicy.defaults) // true
+ * RetryPolicy.isRetryPolicy({ maxRetries: 3 }) // false: raw options
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
-export const isRetryPolicy = (u: unknown): u is RetryPolicy =>
-  typeof u === "object" && u !== null && TypeId in u
+export const isRetryPolicy = (u: unknown): u is RetryPolicy => {
+  try {
+    return typeof u === "object" && u !== null && TypeId in u
+  } catch {
+    // a Proxy whose `has` trap throws is no policy
+    return false
+  }
+}
 
 /**
- * The seeds' policy: base 1 s, factor 2, cap 8 s (ceilings 1, 2, 4, 8, 8 s),
- * full jitter, 5 retries, a 15 s budget, one retry after a 500, and
- * `x-should-retry: false` obeyed.
+ * The default policy: base 1 s, factor 2, cap 8 s (ceilings 1, 2, 4, 8, 8 s),
+ * full jitter, 5 retries, 15 s of wall clock (`maxElapsed`), one retry after
+ * a 500, and `x-should-retry: false` obeyed.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { type ApiError, RetryPolicy } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, ApiError.ApiError>
+ * // the same as RetryPolicy.retry()
+ * const retried = call.pipe(RetryPolicy.retry(RetryPolicy.defaults))
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -140,149 +261,43 @@ export const defaults: RetryPolicy = {
   cap: Duration.seconds(8),
   jitter: "full",
   maxRetries: 5,
-  budget: Duration.seconds(15),
+  maxElapsed: Duration.seconds(15),
   internalServerErrorRetries: 1,
   respectShouldRetry: true
 }
 
-/**
- * The largest value each option accepts. Every wait of a call is bounded:
- * a wait that would end past the wall-clock `budget` is not taken, and the
- * `budget` is at most `limits.budget` (1 hour), so no call waits longer
- * than that in all, and no single wait either, whatever the options or the
- * server's `retry-after`.
- *
- * @since 0.1.0
- * @category constants
- */
-export const limits = {
-  /** The longest wall-clock `budget`, hence the longest single wait: 1 hour. */
-  budget: Duration.hours(1),
-  /** The longest `base`: 1 hour. */
-  base: Duration.hours(1),
-  /** The largest `factor`: 100. */
-  factor: 100,
-  /** The most `maxRetries` (and `internalServerErrorRetries`): 1000. */
-  retries: 1000
-} as const
+const decodePolicy = decodeOptions("RetryPolicy", Options)
 
 /**
- * The options given to {@link make} (or to {@link retry}) are not valid.
- * Every problem found is listed, each naming its option.
- *
- * @since 0.1.0
- * @category errors
- */
-export class InvalidRetryOptionsError extends Schema.TaggedError<InvalidRetryOptionsError>()(
-  "InvalidRetryOptionsError",
-  {
-    message: Schema.String,
-    problems: Schema.Array(Schema.Struct({ option: Schema.String, reason: Schema.String }))
-  }
-) {}
-
-const jitters: ReadonlyArray<Jitter> = ["full", "equal", "decorrelated", "none"]
-
-/**
- * Validates options and fills in the {@link defaults}. Never throws, whatever
- * it is given: every problem (options that are not an object, a negative,
- * unparsable or out-of-range duration, an infinite `base` or `budget`, a
- * `factor` outside 1–100, a non-integer `maxRetries`, an unknown `jitter`,
- * an option that throws when read, …) is listed in one
- * {@link InvalidRetryOptionsError}. See {@link limits} for the ranges.
+ * The one validating entry point: checks options and fills in the
+ * {@link defaults}. Never throws, whatever it is given: every problem
+ * (options that are not an object, an unknown key, a negative, unparsable
+ * or out-of-range duration, an infinite `base` or `maxElapsed`, a `factor`
+ * outside 1–100, a non-integer `maxRetries`, an unknown `jitter`, an option
+ * that throws when read, …) is listed, at its path, in one
+ * `Options.InvalidOptionsError` (module `"RetryPolicy"`). See {@link limits}
+ * for the ranges. {@link retry}, {@link schedule}, `Resilience.retry` and
+ * `Resilience.protect` take the policy it builds.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { RetryPolicy } from "claude-resilience"
+ * import { type ApiError, RetryPolicy } from "claude-resilience"
  *
- * Effect.gen(function*() {
+ * declare const call: Effect.Effect<string, ApiError.ApiError>
+ *
+ * const program = Effect.gen(function*() {
+ *   // an Either is an Effect: a bad option fails here, with InvalidOptionsError
  *   const policy = yield* RetryPolicy.make({ base: "500 millis", jitter: "equal" })
- *   // policy.cap: 8 seconds (the default)
+ *   return yield* call.pipe(RetryPolicy.retry(policy))
  * })
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Either.Either<RetryPolicy, InvalidRetryOptionsError> => {
-  const problems: Array<{ readonly option: string; readonly reason: string }> = []
-  const fail = () =>
-    Either.left(
-      new InvalidRetryOptionsError({
-        message: `Invalid RetryPolicy options: ${problems.map((p) => `${p.option} ${p.reason}`).join("; ")}`,
-        problems
-      })
-    )
-  // untyped callers: `make(null)`, `make("fast")`
-  if (!Predicate.isRecord(options)) {
-    problems.push({ option: "options", reason: `must be an object, got ${describeValue(options)}` })
-    return fail()
-  }
-  const read = (option: keyof Options): unknown =>
-    Either.getOrElse(Either.try(() => options[option] as unknown), () => {
-      problems.push({ option, reason: "threw when read" })
-      return undefined
-    })
-  const duration = (option: "base" | "cap" | "budget", max: Option.Option<Duration.Duration>): Duration.Duration => {
-    const input = read(option)
-    if (input === undefined) return defaults[option]
-    const decoded = decodeDuration(input)
-    if (Option.isNone(decoded)) {
-      problems.push({ option, reason: `must be a non-negative duration, got ${describeValue(input)}` })
-      return defaults[option]
-    }
-    if (Option.isSome(max) && !Duration.lessThanOrEqualTo(decoded.value, max.value)) {
-      problems.push({
-        option,
-        reason: `must be finite and at most ${Duration.format(max.value)}, got ${describeValue(input)}`
-      })
-      return defaults[option]
-    }
-    return decoded.value
-  }
-  const integer = (option: "maxRetries" | "internalServerErrorRetries"): number => {
-    const value = read(option)
-    if (value === undefined) return defaults[option]
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > limits.retries) {
-      problems.push({ option, reason: `must be an integer from 0 to ${limits.retries}, got ${describeValue(value)}` })
-      return defaults[option]
-    }
-    return value
-  }
-  const base = duration("base", Option.some(limits.base))
-  const cap = duration("cap", Option.none())
-  const budget = duration("budget", Option.some(limits.budget))
-  const maxRetries = integer("maxRetries")
-  const internalServerErrorRetries = integer("internalServerErrorRetries")
-  const factor: unknown = read("factor") ?? defaults.factor
-  if (typeof factor !== "number" || !Number.isFinite(factor) || factor < 1 || factor > limits.factor) {
-    problems.push({
-      option: "factor",
-      reason: `must be a finite number ≥ 1 and ≤ ${limits.factor}, got ${describeValue(factor)}`
-    })
-  }
-  const jitter: unknown = read("jitter") ?? defaults.jitter
-  if (!(jitters as ReadonlyArray<unknown>).includes(jitter)) {
-    problems.push({ option: "jitter", reason: `must be one of ${jitters.join(", ")}, got ${describeValue(jitter)}` })
-  }
-  const respectShouldRetry: unknown = read("respectShouldRetry") ?? defaults.respectShouldRetry
-  if (typeof respectShouldRetry !== "boolean") {
-    problems.push({ option: "respectShouldRetry", reason: `must be a boolean, got ${describeValue(respectShouldRetry)}` })
-  }
-  if (problems.length > 0) return fail()
-  return Either.right({
-    [TypeId]: TypeId,
-    base,
-    factor: factor as number,
-    cap,
-    jitter: jitter as Jitter,
-    maxRetries,
-    budget,
-    internalServerErrorRetries,
-    respectShouldRetry: respectShouldRetry as boolean
-  })
-}
+export const make = (options?: Options): Either.Either<RetryPolicy, InvalidOptionsError> =>
+  Either.map(decodePolicy(options), (settings): RetryPolicy => ({ [TypeId]: TypeId, ...settings }))
 
 // ---------------------------------------------------------------------------
 // the schedule
@@ -294,15 +309,22 @@ export const make = (options: Options = {}): Either.Either<RetryPolicy, InvalidR
  * - `"ShouldRetryFalse"`: the server sent `x-should-retry: false`;
  * - `"InternalServerErrorLimit"`: one 500 more than `internalServerErrorRetries`;
  * - `"MaxRetries"`: `maxRetries` retries were taken already;
- * - `"RetryAfterExceedsBudget"`: the server's `retry-after` is longer than
- *   what is left of the wall-clock budget;
- * - `"Budget"`: the next wait would end past the wall-clock budget;
- * - `"CircuitOpen"`: the {@link CircuitBreaker.CircuitBreaker} in the
- *   context is open and will still be open when the retry would be sent, so
- *   the retry could only be refused (only from {@link retry});
- * - `"RetryBudgetEmpty"`: the process-wide {@link RetryBudget.RetryBudget}
- *   refused the retry (only from {@link retry}; {@link schedule} alone is
- *   unbudgeted).
+ * - `"RetryAfterExceedsMaxElapsed"`: the server's `retry-after` is longer
+ *   than what is left of `maxElapsed`;
+ * - `"MaxElapsed"`: the next wait would end past `maxElapsed`;
+ * - `"CircuitOpen"`: the circuit breaker would refuse the retry at the
+ *   instant it would be sent (only from `Resilience.retry`, which asks the
+ *   breaker's `admitsAt`);
+ * - `"RetryBudgetEmpty"`: the process-wide retry budget refused the retry
+ *   (only from `Resilience.retry`).
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "claude-resilience"
+ *
+ * const outOfTime = (reason: RetryPolicy.GiveUpReason) =>
+ *   reason === "MaxElapsed" || reason === "RetryAfterExceedsMaxElapsed"
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -311,18 +333,27 @@ export type GiveUpReason =
   | "ShouldRetryFalse"
   | "InternalServerErrorLimit"
   | "MaxRetries"
-  | "RetryAfterExceedsBudget"
-  | "Budget"
+  | "RetryAfterExceedsMaxElapsed"
+  | "MaxElapsed"
   | "CircuitOpen"
   | "RetryBudgetEmpty"
 
 /**
  * The schedule decided to retry.
  *
- * @since 0.1.0
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import type { RetryPolicy } from "claude-resilience"
+ *
+ * const describe = (retry: RetryPolicy.Retry) =>
+ *   `attempt ${retry.attempt} failed with ${retry.error}; next in ${Duration.format(retry.wait)}`
+ * ```
+ *
+ * @since 0.2.0
  * @category models
  */
-export interface RetryDecision {
+export interface Retry {
   readonly _tag: "Retry"
   /** The attempt that just failed, 1 for the first. */
   readonly attempt: number
@@ -341,10 +372,17 @@ export interface RetryDecision {
 /**
  * The schedule decided to stop.
  *
- * @since 0.1.0
+ * @example
+ * ```ts
+ * import type { RetryPolicy } from "claude-resilience"
+ *
+ * const describe = (giveUp: RetryPolicy.GiveUp) => `gave up after attempt ${giveUp.attempt}: ${giveUp.reason}`
+ * ```
+ *
+ * @since 0.2.0
  * @category models
  */
-export interface GiveUpDecision {
+export interface GiveUp {
   readonly _tag: "GiveUp"
   readonly reason: GiveUpReason
   /** The attempt that just failed (and is the last), 1 for the first. */
@@ -356,12 +394,22 @@ export interface GiveUpDecision {
 }
 
 /**
- * The schedule's output: one decision per failed attempt.
+ * The schedule's output: what the policy decided after one failed attempt,
+ * {@link Retry} (and after how long) or {@link GiveUp} (and why).
  *
- * @since 0.1.0
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import type { RetryPolicy } from "claude-resilience"
+ *
+ * const line = (decision: RetryPolicy.RetryDecision) =>
+ *   decision._tag === "Retry" ? `retry in ${Duration.format(decision.wait)}` : `give up: ${decision.reason}`
+ * ```
+ *
+ * @since 0.2.0
  * @category models
  */
-export type Decision = RetryDecision | GiveUpDecision
+export type RetryDecision = Retry | GiveUp
 
 interface State {
   readonly firstFailureAt: number | undefined
@@ -404,19 +452,19 @@ const backoffMillis = (policy: RetryPolicy, n: number, previous: number): Effect
  * The policy as a `Schedule` whose input is exactly
  * {@link ApiError.Retryable}: passing it to `Effect.retry` on an effect that
  * can fail with a {@link ApiError.Fatal} error does not compile. Its output
- * is the {@link Decision} taken for each failure.
+ * is the {@link RetryDecision} taken for each failure.
  *
  * For the failure of attempt `n + 1` (`n` retries taken so far), in order:
  * `x-should-retry: false` stops (if `respectShouldRetry`); a 500 beyond
  * `internalServerErrorRetries` stops; `n = maxRetries` stops; a `retry-after`
- * longer than what is left of the budget stops; otherwise the wait is
+ * longer than what is left of `maxElapsed` stops; otherwise the wait is
  * `max(ceil(retryAfter), backoff)` in whole milliseconds, and a wait that
- * would end past the budget (counted from the first failure, by `Clock`)
+ * would end past `maxElapsed` (counted from the first failure, by `Clock`)
  * stops at once, with no sleep. Jitter draws `Random.next` once per retry
  * (none for `"none"`), and only when the checks before it pass.
  *
- * Unbudgeted: the process-wide {@link RetryBudget.RetryBudget} is consulted
- * by {@link retry} only.
+ * Needs nothing and consults nothing but the policy: the retry budget and
+ * the circuit breaker come in with `Resilience.retry`.
  *
  * @example
  * ```ts
@@ -434,23 +482,23 @@ const backoffMillis = (policy: RetryPolicy, n: number, previous: number): Effect
  * @since 0.1.0
  * @category schedules
  */
-export const schedule = (policy: RetryPolicy = defaults): Schedule.Schedule<Decision, ApiError.Retryable> => {
+export const schedule = (policy: RetryPolicy = defaults): Schedule.Schedule<RetryDecision, ApiError.Retryable> => {
   // a policy from make is within limits already; this bounds a hand-built one too
-  const budget = Math.min(Duration.toMillis(policy.budget), Duration.toMillis(limits.budget))
+  const maxElapsed = Math.min(Duration.toMillis(policy.maxElapsed), Duration.toMillis(limits.maxElapsed))
   const initial: State = {
     firstFailureAt: undefined,
     retries: 0,
     internalServerErrors: 0,
     previousBackoff: Duration.toMillis(policy.base)
   }
-  return Schedule.makeWithState<State, ApiError.Retryable, Decision>(initial, (now, error, state) => {
+  return Schedule.makeWithState<State, ApiError.Retryable, RetryDecision>(initial, (now, error, state) => {
     const firstFailureAt = state.firstFailureAt ?? now
     const elapsedMillis = now - firstFailureAt
     const elapsed = Duration.millis(elapsedMillis)
     const attempt = state.retries + 1
     const internalServerErrors = state.internalServerErrors + (error._tag === "InternalServerError" ? 1 : 0)
     const next: State = { ...state, firstFailureAt, internalServerErrors }
-    type Step = readonly [State, Decision, ScheduleDecision.ScheduleDecision]
+    type Step = readonly [State, RetryDecision, ScheduleDecision.ScheduleDecision]
     const giveUp = (reason: GiveUpReason): Effect.Effect<Step> =>
       Effect.succeed([next, { _tag: "GiveUp", reason, attempt, error: error._tag, elapsed }, ScheduleDecision.done])
     if (policy.respectShouldRetry && Option.contains(safeShouldRetry(error), false)) {
@@ -463,11 +511,11 @@ export const schedule = (policy: RetryPolicy = defaults): Schedule.Schedule<Deci
       onNone: () => 0,
       onSome: (d) => Math.ceil(Duration.toMillis(d))
     })
-    if (elapsedMillis + retryAfterMillis > budget) return giveUp("RetryAfterExceedsBudget")
+    if (elapsedMillis + retryAfterMillis > maxElapsed) return giveUp("RetryAfterExceedsMaxElapsed")
     return Effect.flatMap(backoffMillis(policy, state.retries, state.previousBackoff), (backoff): Effect.Effect<Step> => {
       const wait = Math.max(retryAfterMillis, backoff)
-      if (elapsedMillis + wait > budget) return giveUp("Budget")
-      const decision: RetryDecision = {
+      if (elapsedMillis + wait > maxElapsed) return giveUp("MaxElapsed")
+      const decision: Retry = {
         _tag: "Retry",
         attempt,
         error: error._tag,
@@ -490,139 +538,74 @@ export const schedule = (policy: RetryPolicy = defaults): Schedule.Schedule<Deci
 // ---------------------------------------------------------------------------
 
 /**
- * Wraps the policy's schedule for {@link retry}. A retry the policy allows is
- * refused at once, before any sleep, when the circuit breaker in the context
- * will still be open at the instant the retry would be sent (it would only be
- * rejected), or when the retry budget (if one is provided) cannot pay for it.
- * Each decision is logged at debug level and annotated on the current span
- * (attempt, wait, error tag, status, request id; never a header).
- */
-const instrumented = (
-  inner: Schedule.Schedule<Decision, ApiError.Retryable>,
-  budget: Option.Option<RetryBudget.Service>,
-  breaker: Option.Option<CircuitBreaker.Service>
-): Schedule.Schedule<Decision, ApiError.Retryable> =>
-  Schedule.makeWithState(inner.initial, (now, error, state) =>
-    Effect.flatMap(inner.step(now, error, state), ([nextState, decision, scheduleDecision]) => {
-      const refusal: Effect.Effect<Option.Option<GiveUpReason>> = decision._tag !== "Retry"
-        ? Effect.succeedNone
-        : Effect.gen(function*() {
-          if (Option.isSome(breaker)) {
-            const current = yield* breaker.value.state
-            const sendAt = now + Duration.toMillis(decision.wait)
-            if (current._tag === "Open" && current.halfOpenAt > sendAt) return Option.some("CircuitOpen" as const)
-          }
-          if (Option.isSome(budget) && !(yield* budget.value.tryWithdrawFor(decision.wait))) {
-            return Option.some("RetryBudgetEmpty" as const)
-          }
-          return Option.none()
-        })
-      return Effect.flatMap(refusal, (refused) => {
-        const final: Decision = Option.isSome(refused) && decision._tag === "Retry"
-          ? {
-            _tag: "GiveUp",
-            reason: refused.value,
-            attempt: decision.attempt,
-            error: decision.error,
-            elapsed: decision.elapsed
-          }
-          : decision
-        return Effect.as(
-          report(final, error),
-          [nextState, final, Option.isSome(refused) ? ScheduleDecision.done : scheduleDecision] as const
-        )
-      })
-    })
-  )
-
-const report = (decision: Decision, error: ApiError.Retryable): Effect.Effect<void> => {
-  const common = {
-    "retry.attempt": decision.attempt,
-    "retry.error": decision.error,
-    "retry.elapsed_ms": Duration.toMillis(decision.elapsed),
-    ...("status" in error ? { "http.status": error.status } : {}),
-    ...("requestId" in error && Option.isOption(error.requestId) && Option.isSome(error.requestId)
-      ? { "request.id": error.requestId.value }
-      : {})
-  }
-  const annotations = decision._tag === "Retry"
-    ? { ...common, "retry.wait_ms": Duration.toMillis(decision.wait) }
-    : { ...common, "retry.give_up": decision.reason }
-  const message = decision._tag === "Retry"
-    ? `retrying after ${decision.error} (attempt ${decision.attempt}), waiting ${Duration.toMillis(decision.wait)} ms`
-    : `giving up after ${decision.error} (attempt ${decision.attempt}): ${decision.reason}`
-  return Effect.zipRight(
-    Effect.annotateCurrentSpan(annotations),
-    Effect.logDebug(message).pipe(Effect.annotateLogs(annotations))
-  )
-}
-
-const isCircuitOpen = (u: unknown): boolean => Predicate.isTagged(u, "CircuitOpenError")
-
-const retryWith = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy): Effect.Effect<A, E, R> =>
-  Effect.flatMap(
-    Effect.all([
-      Effect.serviceOption(RetryBudget.RetryBudget),
-      Effect.serviceOption(CircuitBreaker.CircuitBreaker),
-      // the last Retryable error of this call: the error a real request got
-      Ref.make(Option.none<E>())
-    ]),
-    ([budget, breaker, lastRetryable]) => {
-      // split by tag: only Retryable errors reach the schedule; any other
-      // failure rides out in the success channel, so it is never retried
-      const attempt = Effect.matchEffect(self, {
-        onFailure: (e) =>
-          ApiError.isRetryable(e)
-            ? Effect.zipRight(Ref.set(lastRetryable, Option.some(e)), Effect.fail(e))
-            : isCircuitOpen(e)
-            // a retry the breaker refused sent nothing: a call that did send
-            // requests ends with the last error one of them got
-            ? Effect.map(Ref.get(lastRetryable), (last) => Either.left(Option.getOrElse(last, () => e)))
-            : Effect.succeed(Either.left(e) as Either.Either<A, E>),
-        onSuccess: (a) => Effect.succeed(Either.right(a) as Either.Either<A, E>)
-      })
-      const deposit = Option.match(budget, { onNone: () => Effect.void, onSome: (b) => b.deposit })
-      return deposit.pipe(
-        Effect.zipRight(Effect.retry(attempt, instrumented(schedule(policy), budget, breaker))),
-        Effect.flatMap(Either.match({ onLeft: (e) => Effect.fail(e), onRight: (a) => Effect.succeed(a) }))
-      )
-    }
-  )
-
-/**
- * Retries an effect under the policy. Errors are split by tag before the
- * schedule: only {@link ApiError.Retryable} errors are retried; a
- * {@link ApiError.Fatal} error, any other failure (a `CircuitOpenError`, your
- * own errors) and defects leave at once, unretried. When it gives up it fails
- * with the last error, unchanged.
- *
- * With a {@link RetryBudget.RetryBudget} in the context, the call's first
- * attempt deposits and each retry withdraws (before any sleep); an empty
- * budget ends the call at once with its last error. Without one, unbudgeted.
- * With a {@link CircuitBreaker.CircuitBreaker} in the context, a retry that
- * would reach the breaker while it is still open is not taken: the call ends
- * at once with its last error, without sleeping first. A retry that the
- * breaker refuses all the same (it opened during the wait) ends the call
- * with the last error a real request got, not with the breaker's
- * `CircuitOpenError`: that one is kept for calls that sent nothing.
- *
- * Pass nothing for the {@link defaults}, a {@link RetryPolicy} from
- * {@link make}, or raw {@link Options}: raw options are validated when the
- * effect runs, and invalid ones fail it with {@link InvalidRetryOptionsError}
- * (before any attempt), which is why that form (or a value typed
- * `RetryPolicy | Options`) adds it to the error type.
+ * Histogram of the wait of each retry decided, in milliseconds
+ * (`claude_resilience_retry_wait_ms`; buckets from 100 ms to about 51 s,
+ * doubling). Recorded from the policy's own `Retry` decision, when it is
+ * reported, by {@link retry} and `Resilience.retry` (so by every call of
+ * the Claude client): a retry refused by the breaker or the retry budget
+ * waits for nothing and is not recorded.
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { ApiError, RetryPolicy } from "claude-resilience"
+ * import { Effect, Metric } from "effect"
+ * import { RetryPolicy } from "claude-resilience"
+ *
+ * const waited = Effect.map(Metric.value(RetryPolicy.retryWaitMillis), (state) => state.sum)
+ * ```
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const retryWaitMillis: Metric.Metric.Histogram<number> = internal.retryWaitMillis
+
+/**
+ * The policy's own check of a value from untyped code: `undefined` is the
+ * defaults, a `RetryPolicy` is itself, anything else (raw options, `null`)
+ * is refused, since raw options go through {@link make}.
+ */
+const policyOf = (u: unknown): Either.Either<RetryPolicy, InvalidOptionsError> =>
+  u === undefined
+    ? Either.right(defaults)
+    : isRetryPolicy(u)
+    ? Either.right(u)
+    : Either.left(
+      InvalidOptionsError.of("RetryPolicy", [{
+        path: "",
+        message: `expected a policy built by RetryPolicy.make (raw options go through it), got ${describeValue(u)}`
+      }])
+    )
+
+/**
+ * Retries an effect under the policy, and under nothing else. Errors are
+ * split by tag before the schedule: only {@link ApiError.Retryable} errors
+ * are retried; a {@link ApiError.Fatal} error, any other failure (a
+ * `CircuitOpenError`, your own errors) and defects leave at once, unretried.
+ * When it gives up it fails with the last error, unchanged. Each decision is
+ * logged at debug level and annotated on the current span (`retry.attempt`,
+ * `retry.error`, `retry.elapsed_ms`, `retry.wait_ms` or `retry.give_up`,
+ * `http.status`, `request.id`; never a header), and each `Retry` decision's
+ * wait is recorded in {@link retryWaitMillis}.
+ *
+ * It uses nothing from the context, so its type is exactly its input's:
+ * `A`, `E` and `R` unchanged. For the process-wide retry budget and the
+ * circuit breaker's look-ahead, use `Resilience.retry` (whose type requires
+ * both services). Pass nothing for the {@link defaults}, or a policy from
+ * {@link make}; raw options do not type-check (from untyped code, a value
+ * that is not a policy fails the effect with `Options.InvalidOptionsError`
+ * before any attempt).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Either } from "effect"
+ * import { type ApiError, RetryPolicy } from "claude-resilience"
  *
  * declare const call: Effect.Effect<string, ApiError.ApiError>
  *
- * // Effect<string, ApiError>
+ * // Effect<string, ApiError>: the defaults
  * const a = call.pipe(RetryPolicy.retry())
- * // Effect<string, ApiError | InvalidRetryOptionsError>
- * const b = RetryPolicy.retry(call, { jitter: "equal", maxRetries: 3 })
+ * // Effect<string, ApiError>: a policy built once, up front
+ * const policy = Either.getOrThrow(RetryPolicy.make({ jitter: "equal", maxRetries: 3 }))
+ * const b = RetryPolicy.retry(call, policy)
  * ```
  *
  * @since 0.1.0
@@ -630,29 +613,13 @@ const retryWith = <A, E, R>(self: Effect.Effect<A, E, R>, policy: RetryPolicy): 
  */
 export const retry: {
   (policy?: RetryPolicy): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  (options: Options): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | InvalidRetryOptionsError, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, policy?: RetryPolicy): Effect.Effect<A, E, R>
-  <A, E, R>(self: Effect.Effect<A, E, R>, options: Options): Effect.Effect<A, E | InvalidRetryOptionsError, R>
-  (
-    options?: RetryPolicy | Options
-  ): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | InvalidRetryOptionsError, R>
-  <A, E, R>(
-    self: Effect.Effect<A, E, R>,
-    options?: RetryPolicy | Options
-  ): Effect.Effect<A, E | InvalidRetryOptionsError, R>
 } = dual(
   (args) => Effect.isEffect(args[0]),
-  <A, E, R>(
-    self: Effect.Effect<A, E, R>,
-    options?: RetryPolicy | Options
-  ): Effect.Effect<A, E | InvalidRetryOptionsError, R> => {
-    if (options === undefined) return retryWith(self, defaults)
-    if (isRetryPolicy(options)) return retryWith(self, options)
-    return Effect.suspend((): Effect.Effect<A, E | InvalidRetryOptionsError, R> =>
-      Either.match(make(options), {
-        onLeft: (error) => Effect.fail(error),
-        onRight: (policy) => retryWith(self, policy)
-      })
-    )
-  }
+  <A, E, R>(self: Effect.Effect<A, E, R>, policy?: RetryPolicy): Effect.Effect<A, E, R> =>
+    Either.match(policyOf(policy), {
+      // only untyped code gets here: the type admits a policy or nothing
+      onLeft: (error) => Effect.fail(error as E),
+      onRight: (valid) => internal.retrying(self, schedule(valid))
+    })
 )

@@ -42,8 +42,9 @@ export * as RetryAfter from "./RetryAfter.js"
 export * as CircuitBreaker from "./CircuitBreaker.js"
 
 /**
- * The retry policy: a `Schedule` over `ApiError.Retryable` only, and the
- * `retry` combinator (split by tag, wall-clock budget, retry budget).
+ * The retry policy, as a value: a `Schedule` over `ApiError.Retryable` only,
+ * and the `retry` combinator (split by tag, backoff, the `maxElapsed`
+ * wall-clock limit), which needs nothing from the context.
  *
  * @since 0.1.0
  */
@@ -90,7 +91,9 @@ export * as Preflight from "./Preflight.js"
 export * as Semantic from "./Semantic.js"
 
 /**
- * The seeds' unified policy in one line: retry + breaker + budget.
+ * The whole policy in one line: the retry policy, the circuit breaker and
+ * the process-wide retry budget, wired together (`Resilience.retry`,
+ * `Resilience.protect`, `Resilience.layer`).
  *
  * @since 0.1.0
  */

@@ -58,7 +58,7 @@ const openNow = (breaker: CircuitBreaker.Service) => runCalls(breaker, 10, fail(
 
 const expectTag = (state: CircuitBreaker.State, tag: CircuitBreaker.State["_tag"]) => expect(state._tag).toBe(tag)
 
-const settings = (options?: CircuitBreaker.Options) => Either.getOrThrow(CircuitBreaker.makeSettings(options))
+const settings = (options?: CircuitBreaker.Options) => Either.getOrThrow(CircuitBreaker.settings(options))
 
 // ---------------------------------------------------------------------------
 // opening
@@ -579,13 +579,14 @@ describe("CircuitBreaker: service and layer", () => {
         halfOpenProbes: 1
       })
       expect(breaker.settings).toEqual({
-        windowMillis: 60_000,
+        ...CircuitBreaker.defaults,
+        window: Duration.seconds(60),
         windowBuckets: 60,
         failureRateThreshold: 0.5,
         minimumCalls: 4,
-        openDurationMillis: 90_000,
+        openDuration: Duration.seconds(90),
         openDurationFactor: 3,
-        maxOpenDurationMillis: 300_000,
+        maxOpenDuration: Duration.minutes(5),
         halfOpenProbes: 1
       })
       yield* runCalls(breaker, 2, ok)
@@ -742,7 +743,9 @@ describe("CircuitBreaker: the bucketed window", () => {
         FastCheck.integer({ min: 1, max: 1_000 }),
         (at, windowMillis, windowBuckets) => {
           const exact = (BigInt(at) * BigInt(windowBuckets)) / BigInt(windowMillis)
-          expect(CircuitBreaker.bucketIndex(at, { ...s, windowMillis, windowBuckets })).toBe(Number(exact))
+          expect(CircuitBreaker.bucketIndex(at, { ...s, window: Duration.millis(windowMillis), windowBuckets })).toBe(
+            Number(exact)
+          )
         }
       ),
       { numRuns: 2_000, seed: 20_251_127 }
@@ -971,10 +974,11 @@ describe("CircuitBreaker: options", () => {
     it.effect(`rejects ${JSON.stringify(options, (_, v) => typeof v === "bigint" ? `${v}n` : v)}`, () =>
       Effect.gen(function*() {
         const error = yield* Effect.flip(Effect.scoped(CircuitBreaker.make(options)))
-        expect(error._tag).toBe("InvalidCircuitBreakerOptionsError")
-        expect(error.option).toBe(option)
-        expect(error.message).toContain(`"${option}"`)
-        expect(error.message).toContain(got)
+        expect(error._tag).toBe("InvalidOptionsError")
+        expect(error.module).toBe("CircuitBreaker")
+        expect(error.problems.map((problem) => problem.path)).toEqual([option])
+        expect(error.problems[0]!.message).toContain(got)
+        expect(error.message).toContain(`${option}: `)
         const fromLayer = yield* Effect.flip(Effect.scoped(Layer.build(CircuitBreaker.layer(options))))
         expect(fromLayer).toEqual(error)
       }))
@@ -984,12 +988,12 @@ describe("CircuitBreaker: options", () => {
     Effect.gen(function*() {
       const options = { isFailure: "yes" } as unknown as CircuitBreaker.Options
       const error = yield* Effect.flip(Effect.scoped(CircuitBreaker.make(options)))
-      expect(error.option).toBe("isFailure")
+      expect(error.problems.map((problem) => problem.path)).toEqual(["isFailure"])
     }))
 
   it("accepts the edges: threshold 1, one call, one probe, no cool-down, a 1 ms window, one bucket, no growth", () => {
     expect(
-      CircuitBreaker.makeSettings({
+      CircuitBreaker.settings({
         failureRateThreshold: 1,
         minimumCalls: 1,
         halfOpenProbes: 1,
@@ -1000,29 +1004,48 @@ describe("CircuitBreaker: options", () => {
         windowBuckets: 1
       })
     ).toEqual(Either.right({
-      windowMillis: 1,
+      ...CircuitBreaker.defaults,
+      window: Duration.millis(1),
       windowBuckets: 1,
       failureRateThreshold: 1,
       minimumCalls: 1,
-      openDurationMillis: 0,
+      openDuration: Duration.zero,
       openDurationFactor: 1,
-      maxOpenDurationMillis: 0,
+      maxOpenDuration: Duration.zero,
       halfOpenProbes: 1
     }))
-    expect(CircuitBreaker.makeSettings({ window: "365 days", windowBuckets: 1000 })).toEqual(
-      Either.right({ ...CircuitBreaker.defaults, windowMillis: 31_536_000_000, windowBuckets: 1000 })
+    expect(CircuitBreaker.settings({ window: "365 days", windowBuckets: 1000 })).toEqual(
+      Either.right({ ...CircuitBreaker.defaults, window: Duration.days(365), windowBuckets: 1000 })
     )
-    expect(CircuitBreaker.makeSettings()).toEqual(Either.right(CircuitBreaker.defaults))
+    expect(CircuitBreaker.settings()).toEqual(Either.right(CircuitBreaker.defaults))
     expect(CircuitBreaker.defaults).toEqual({
-      windowMillis: 30_000,
+      window: Duration.seconds(30),
       windowBuckets: 30,
       failureRateThreshold: 0.3,
       minimumCalls: 10,
-      openDurationMillis: 2_000,
+      openDuration: Duration.seconds(2),
       openDurationFactor: 2,
-      maxOpenDurationMillis: 10_000,
-      halfOpenProbes: 3
+      maxOpenDuration: Duration.seconds(10),
+      halfOpenProbes: 3,
+      isFailure: CircuitBreaker.defaults.isFailure,
+      name: "default"
     })
+    expect(CircuitBreaker.defaults.isFailure(overloaded)).toBe(true)
+    expect(CircuitBreaker.defaults.isFailure(apiError(429))).toBe(false)
+  })
+
+  it("every problem is listed at once, unknown keys included, and settings are valid options", () => {
+    const result = CircuitBreaker.settings({
+      failureRateThreshold: 2,
+      window: "soon",
+      minimumCall: 3
+    } as unknown as CircuitBreaker.Options)
+    const error = Either.getLeft(result)
+    const problems = error._tag === "Some" ? error.value.problems : []
+    expect(problems.map((problem) => problem.path).sort()).toEqual(["failureRateThreshold", "minimumCall", "window"])
+    expect(problems.find((problem) => problem.path === "minimumCall")?.message).toContain(`did you mean "minimumCalls"?`)
+    const tuned = settings({ window: "1 minute", openDuration: "20 seconds" })
+    expect(CircuitBreaker.settings(tuned)).toEqual(Either.right(tuned))
   })
 })
 
@@ -1046,19 +1069,19 @@ describe("CircuitBreaker.transition", () => {
 
   it("an open breaker rejects until halfOpenAt, then admits halfOpenProbes probes", () => {
     const open = State.Open({ generation: 1, openedAt: 0, halfOpenAt: 30_000 })
-    expect(CircuitBreaker.decide(open, 29_999, s)).toEqual(
-      CircuitBreaker.Decision.Reject({ state: "Open", openedAt: 0, halfOpenAt: 30_000 })
+    expect(CircuitBreaker.admission(open, 29_999, s)).toEqual(
+      CircuitBreaker.Admission.Reject({ state: "Open", openedAt: 0, halfOpenAt: 30_000 })
     )
     expect(CircuitBreaker.transition(open, Event.Tick(), 29_999, s)).toBe(open)
     let state: CircuitBreaker.State = open
     for (let i = 0; i < 3; i++) {
-      expect(CircuitBreaker.decide(state, 30_000, s)).toEqual(
-        CircuitBreaker.Decision.Admit({ generation: 2, probe: true })
+      expect(CircuitBreaker.admission(state, 30_000, s)).toEqual(
+        CircuitBreaker.Admission.Admit({ generation: 2, probe: true })
       )
       state = CircuitBreaker.transition(state, Event.Request(), 30_000, s)
     }
     expect(state).toEqual(State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 30_000, inFlight: 3, succeeded: 0 }))
-    expect(CircuitBreaker.decide(state, 30_000, s)._tag).toBe("Reject")
+    expect(CircuitBreaker.admission(state, 30_000, s)._tag).toBe("Reject")
     expect(CircuitBreaker.transition(state, Event.Request(), 30_000, s)).toBe(state)
   })
 
@@ -1111,7 +1134,14 @@ describe("CircuitBreaker.transition", () => {
     }
   )
 
-  const settingsArb: FastCheck.Arbitrary<CircuitBreaker.Settings> = FastCheck.record({
+  // settings, with their durations also in milliseconds for the model below
+  interface Model extends CircuitBreaker.Settings {
+    readonly windowMillis: number
+    readonly openDurationMillis: number
+    readonly maxOpenDurationMillis: number
+  }
+
+  const settingsArb: FastCheck.Arbitrary<Model> = FastCheck.record({
     windowMillis: FastCheck.oneof(FastCheck.constant(30_000), FastCheck.integer({ min: 1, max: 60_000 })),
     windowBuckets: FastCheck.oneof(FastCheck.constantFrom(1, 30), FastCheck.integer({ min: 1, max: 100 })),
     failureRateThreshold: FastCheck.oneof(
@@ -1123,16 +1153,23 @@ describe("CircuitBreaker.transition", () => {
     openDurationFactor: FastCheck.constantFrom(1, 1.5, 2, 3),
     maxOpenDurationMillis: FastCheck.integer({ min: 0, max: 60_000 }),
     halfOpenProbes: FastCheck.integer({ min: 1, max: 5 })
-  }).map((settings) => ({
-    ...settings,
-    maxOpenDurationMillis: Math.max(settings.openDurationMillis, settings.maxOpenDurationMillis)
-  }))
+  }).map((settings) => {
+    const maxOpenDurationMillis = Math.max(settings.openDurationMillis, settings.maxOpenDurationMillis)
+    return {
+      ...CircuitBreaker.defaults,
+      ...settings,
+      maxOpenDurationMillis,
+      window: Duration.millis(settings.windowMillis),
+      openDuration: Duration.millis(settings.openDurationMillis),
+      maxOpenDuration: Duration.millis(maxOpenDurationMillis)
+    }
+  })
 
   // the model's window: the bucket of an instant, and the open period after
   // `rounds` failed probe rounds in a row
-  const bucketOf = (at: number, settings: CircuitBreaker.Settings) =>
+  const bucketOf = (at: number, settings: Model) =>
     Math.floor((at * settings.windowBuckets) / settings.windowMillis)
-  const openPeriod = (rounds: number, settings: CircuitBreaker.Settings) => {
+  const openPeriod = (rounds: number, settings: Model) => {
     let period = settings.openDurationMillis
     for (let i = 0; i < rounds; i++) {
       period = Math.min(settings.maxOpenDurationMillis, Math.round(period * settings.openDurationFactor))
@@ -1178,7 +1215,7 @@ describe("CircuitBreaker.transition", () => {
           let ticket: { readonly generation: number; readonly probe: boolean } | undefined
           if (action.kind === "request") {
             event = Event.Request()
-            const decision = CircuitBreaker.decide(before, now, settings)
+            const decision = CircuitBreaker.admission(before, now, settings)
             if (decision._tag === "Admit") {
               expect(ticked._tag).not.toBe("Open")
               expect(decision.generation).toBe(ticked.generation)
@@ -1298,5 +1335,57 @@ describe("CircuitBreaker: permit", () => {
       const permit = yield* breaker.permit
       yield* permit.complete(Exit.interrupt(FiberId.none))
       expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 0, failures: 0 })
+    }))
+})
+
+// ---------------------------------------------------------------------------
+// admitsAt: the breaker's own answer to "would you admit a call at t?"
+// ---------------------------------------------------------------------------
+
+describe("CircuitBreaker: admitsAt", () => {
+  it.scoped("closed: yes, at any instant", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      expect(yield* breaker.admitsAt(0)).toBe(true)
+      expect(yield* breaker.admitsAt(1_000_000)).toBe(true)
+    }))
+
+  it.scoped("open: no before halfOpenAt, yes from it on; asking writes nothing and makes no transition", () =>
+    Effect.gen(function*() {
+      const store = yield* CircuitBreaker.makeMemoryStore()
+      const breaker = yield* CircuitBreaker.make({ store })
+      const transitions = yield* breaker.subscribe
+      yield* openNow(breaker)
+      expect(yield* Queue.takeAll(transitions)).toHaveLength(1)
+      const open = yield* store.get
+      expect(open).toEqual(CircuitBreaker.State.Open({ generation: 1, openedAt: 0, halfOpenAt: 2_000 }))
+      expect(yield* breaker.admitsAt(0)).toBe(false)
+      expect(yield* breaker.admitsAt(1_999)).toBe(false)
+      expect(yield* breaker.admitsAt(2_000)).toBe(true)
+      // the open period is over: a call now would be the first probe, yet
+      // asking neither half-opens the breaker nor takes the probe's slot
+      yield* TestClock.setTime(2_500)
+      expect(yield* breaker.admitsAt(2_500)).toBe(true)
+      expect(yield* store.get).toBe(open)
+      expect(yield* Queue.takeAll(transitions)).toHaveLength(0)
+    }))
+
+  it.scoped("half-open with every probe slot taken: no for now, yes for a later instant (the probes may have ended)", () =>
+    Effect.gen(function*() {
+      const store = yield* CircuitBreaker.makeMemoryStore()
+      const breaker = yield* CircuitBreaker.make({ store, halfOpenProbes: 1 })
+      yield* openNow(breaker)
+      yield* TestClock.setTime(2_000)
+      expect(yield* breaker.admitsAt(2_000)).toBe(true)
+      const probe = yield* breaker.permit
+      const halfOpen = yield* store.get
+      expect(halfOpen._tag === "HalfOpen" && halfOpen.inFlight).toBe(1)
+      expect(yield* breaker.admitsAt(2_000)).toBe(false)
+      // an instant already past is judged as now
+      expect(yield* breaker.admitsAt(1_000)).toBe(false)
+      expect(yield* breaker.admitsAt(2_001)).toBe(true)
+      expect(yield* store.get).toBe(halfOpen)
+      yield* probe.complete(Exit.void)
+      expectTag(yield* breaker.state, "Closed")
     }))
 })

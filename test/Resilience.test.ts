@@ -1,12 +1,25 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Ref from "effect/Ref"
 import * as TestClock from "effect/TestClock"
-import { ApiError, CircuitBreaker, Resilience, RetryBudget } from "../src/index.js"
+import { ApiError, CircuitBreaker, Options, Resilience, RetryBudget, RetryPolicy } from "../src/index.js"
+import { failureOf, response, runTimed, scripted as scriptedCall } from "./support/retries.js"
+
+const policy = (options: RetryPolicy.Options) => Either.getOrThrow(RetryPolicy.make(options))
+
+/** A breaker that admits everything: the tests of the budget alone. */
+const closedBreaker = CircuitBreaker.layer({ minimumCalls: 1_000_000 })
 
 const error = (status: number) => ApiError.fromResponse({ status, body: ApiError.canonicalBody(status), now: 0 })
 
@@ -51,7 +64,7 @@ describe("RetryBudget.tryWithdrawFor", () => {
     }))
 })
 
-describe("Resilience.protect: the seeds' policy in one line", () => {
+describe("Resilience.protect: the whole policy in one line", () => {
   it.effect("defaults: 529, 529, 529, 200 with every draw 0.5 waits 0.5 s, 1 s, 2 s", () =>
     Effect.gen(function*() {
       const upstream = yield* scripted([529, 529, 529])
@@ -74,7 +87,7 @@ describe("Resilience.protect: the seeds' policy in one line", () => {
       const program = Effect.gen(function*() {
         // ten calls of one attempt each fill the window with failures
         for (let i = 0; i < 10; i++) {
-          yield* Effect.exit(upstream.call.pipe(Resilience.protect({ maxRetries: 0 })))
+          yield* Effect.exit(upstream.call.pipe(Resilience.protect(policy({ maxRetries: 0 }))))
         }
         const state = yield* CircuitBreaker.state
         const next = yield* Effect.exit(upstream.call.pipe(Resilience.protect()))
@@ -95,7 +108,9 @@ describe("Resilience.protect: the seeds' policy in one line", () => {
       })
       const exit = yield* drive(
         upstream.call.pipe(
-          Resilience.protect({ base: "200 millis", factor: 3, cap: "1 second", jitter: "none", maxRetries: 3, budget: "10 seconds" }),
+          Resilience.protect(
+            policy({ base: "200 millis", factor: 3, cap: "1 second", jitter: "none", maxRetries: 3, maxElapsed: "10 seconds" })
+          ),
           Effect.provide(layer)
         )
       )
@@ -107,11 +122,19 @@ describe("Resilience.protect: the seeds' policy in one line", () => {
   it.effect("invalid options are a typed error, and nothing is called", () =>
     Effect.gen(function*() {
       const upstream = yield* scripted([])
-      const exit = yield* upstream.call.pipe(Resilience.protect({ maxRetries: -1 }), Effect.provide(Resilience.layer()), Effect.exit)
-      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("InvalidRetryOptionsError")
+      // one validating entry point: the policy is built before the call, and a bad one fails there
+      const exit = yield* Effect.gen(function*() {
+        const invalid = yield* RetryPolicy.make({ maxRetries: -1 })
+        return yield* upstream.call.pipe(Resilience.protect(invalid))
+      }).pipe(Effect.provide(Resilience.layer()), Effect.exit)
+      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("InvalidOptionsError")
       expect(yield* upstream.calls).toEqual([])
       const bad = yield* Effect.exit(Effect.provide(Effect.void, Resilience.layer({ budget: { percent: -1 } })))
-      expect(Exit.isFailure(bad) && bad.cause._tag === "Fail" && bad.cause.error._tag).toBe("InvalidRetryBudgetOptionsError")
+      expect(Exit.isFailure(bad) && bad.cause._tag === "Fail" && bad.cause.error).toMatchObject({
+        _tag: "InvalidOptionsError",
+        module: "Resilience",
+        problems: [{ path: "budget.percent" }]
+      })
     }))
 
   it.effect("the budget provided by the layer is the one the retries draw on", () =>
@@ -119,7 +142,7 @@ describe("Resilience.protect: the seeds' policy in one line", () => {
       const upstream = yield* scripted(Array(100).fill(529))
       const balance = yield* Effect.gen(function*() {
         const budget = yield* RetryBudget.RetryBudget
-        yield* drive(upstream.call.pipe(Resilience.protect({ maxRetries: 1 })))
+        yield* drive(upstream.call.pipe(Resilience.protect(policy({ maxRetries: 1 }))))
         return yield* budget.balance
       }).pipe(Effect.provide(Resilience.layer({ budget: { percent: 1, minRetriesPerSecond: 0 } })))
       // one first attempt deposited 1 token and its one retry took it
@@ -137,7 +160,7 @@ describe("Resilience.protect: a call that sent requests ends with its last real 
         const a = yield* Effect.fork(Effect.exit(upstream.call.pipe(Resilience.protect())))
         // meanwhile, at 100 ms, two other calls fail and open the breaker (3 calls, 100 % failures)
         yield* TestClock.adjust("100 millis")
-        for (let i = 0; i < 2; i++) yield* Effect.exit(upstream.call.pipe(Resilience.protect({ maxRetries: 0 })))
+        for (let i = 0; i < 2; i++) yield* Effect.exit(upstream.call.pipe(Resilience.protect(policy({ maxRetries: 0 }))))
         const state = yield* CircuitBreaker.state
         const exitA = yield* drive(Fiber.join(a))
         // a call that finds the breaker open sends nothing: that one ends with CircuitOpenError
@@ -187,4 +210,159 @@ describe("Resilience.protect: the retry looks ahead at the breaker", () => {
       expect(exit).toEqual(Exit.succeed("ok"))
       expect(yield* upstream.calls).toEqual([0, 500, 1500, 3500])
     }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+})
+
+class FakeCircuitOpenError extends Data.TaggedError("CircuitOpenError")<{ readonly openedAt: number }> {}
+
+describe("Resilience.retry: the last real error", () => {
+  it.effect("a retry refused by the breaker ends the call with the last error a request got, not the refusal", () =>
+    Effect.gen(function*() {
+      const open = new FakeCircuitOpenError({ openedAt: 0 })
+      const overloaded = response(529)
+      const { call, starts } = yield* scriptedCall<FakeCircuitOpenError | ApiError.ApiError>([overloaded, open, "ok"])
+      const r = yield* runTimed(Resilience.retry(call).pipe(Effect.provide(Resilience.layer())))
+      // the breaker refused the retry at 500 ms: not retried further
+      expect(yield* starts).toEqual([0, 500])
+      expect(r.endedAt).toBe(500)
+      expect(Option.getOrThrow(failureOf(r.exit))).toBe(overloaded)
+    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+
+  it.effect("a call that sent nothing ends with the CircuitOpenError itself", () =>
+    Effect.gen(function*() {
+      const open = new FakeCircuitOpenError({ openedAt: 0 })
+      const { call, starts } = yield* scriptedCall<FakeCircuitOpenError | ApiError.ApiError>([open, "ok"])
+      const r = yield* runTimed(Resilience.retry(call).pipe(Effect.provide(Resilience.layer())))
+      expect(yield* starts).toEqual([0])
+      expect(Option.getOrThrow(failureOf(r.exit))).toBe(open)
+    }))
+})
+
+describe("Resilience.retry: the retry budget", () => {
+  it.effect("the first attempt deposits, each retry withdraws; an empty budget ends the call at once", () =>
+    Effect.gen(function*() {
+      // one first attempt earns exactly one retry, and there is no reserve
+      const budget = yield* RetryBudget.make({ percent: 1, minRetriesPerSecond: 0 })
+      const errors = [response(529), response(529), response(529)]
+      const { call, starts } = yield* scriptedCall<ApiError.ApiError>([...errors, "ok"])
+      const r = yield* runTimed(
+        Resilience.retry(call).pipe(Effect.provideService(RetryBudget.RetryBudget, budget), Effect.provide(closedBreaker))
+      )
+      expect(yield* starts).toEqual([0, 500])
+      expect(r.endedAt).toBe(500)
+      expect(Option.getOrThrow(failureOf(r.exit))).toBe(errors[1])
+      expect((yield* budget.balance).total).toBe(0)
+    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+
+  it.effect("the reserve pays for retries when deposits cannot", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.make({ percent: 0 })
+      // the reserve starts full: spend it, then earn 2 tokens back
+      while (yield* budget.tryWithdraw) { /* spend */ }
+      yield* TestClock.adjust("200 millis") // 2 reserve tokens earned
+      const { call, starts } = yield* scriptedCall<ApiError.ApiError>([response(503)])
+      const r = yield* runTimed(
+        Resilience.retry(call).pipe(Effect.provideService(RetryBudget.RetryBudget, budget), Effect.provide(closedBreaker))
+      )
+      // draws 0: every wait is 0 ms, so exactly the two reserve tokens are spent, then refused
+      expect(yield* starts).toEqual([200, 200, 200])
+      expect(r.t0).toBe(200)
+      expect(r.endedAt).toBe(0)
+      expect((yield* budget.balance).total).toBe(0)
+    }).pipe(Effect.withRandom(Random.fixed([0]))))
+
+  it.effect("a layer provides one shared budget", () =>
+    Effect.gen(function*() {
+      const { call, starts } = yield* scriptedCall<ApiError.ApiError>([response(529), "ok"])
+      const program = Resilience.retry(call).pipe(
+        Effect.provide(Resilience.layer({ budget: { percent: 0, minRetriesPerSecond: 0 } }))
+      )
+      const exit = yield* Effect.exit(program)
+      expect(yield* starts).toEqual([0])
+      expect(Exit.isFailure(exit)).toBe(true)
+    }))
+})
+
+describe("Resilience.retry: each refusal is reported as the policy's decision", () => {
+  it.effect("a refused retry is logged as a GiveUp with its reason, and no wait is recorded for it", () =>
+    Effect.gen(function*() {
+      const reasons: Array<unknown> = []
+      const logger = Logger.make(({ annotations }) => {
+        for (const [k, v] of annotations) if (k === "retry.give_up") reasons.push(v)
+      })
+      const waits = Metric.value(RetryPolicy.retryWaitMillis)
+      const before = yield* waits
+      const { call } = yield* scriptedCall<ApiError.ApiError>([response(529), "ok"])
+      yield* runTimed(
+        Resilience.retry(call).pipe(
+          Effect.provide(Resilience.layer({ budget: { percent: 0, minRetriesPerSecond: 0 } })),
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+          Logger.withMinimumLogLevel(LogLevel.Debug)
+        )
+      )
+      expect(reasons).toEqual(["RetryBudgetEmpty"])
+      expect((yield* waits).count).toBe(before.count)
+    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+
+  it.effect("the look-ahead asks the breaker, and a retry it would refuse is a GiveUp CircuitOpen, with no token spent", () =>
+    Effect.gen(function*() {
+      const reasons: Array<unknown> = []
+      const logger = Logger.make(({ annotations }) => {
+        for (const [k, v] of annotations) if (k === "retry.give_up") reasons.push(v)
+      })
+      const asked: Array<number> = []
+      const budget = yield* RetryBudget.make({ percent: 1, minRetriesPerSecond: 0 })
+      const real = yield* CircuitBreaker.make()
+      // a breaker that would refuse any call before 10 s, and records what it is asked
+      const breaker: CircuitBreaker.Service = {
+        ...real,
+        admitsAt: (instant) => Effect.sync(() => asked.push(instant)).pipe(Effect.as(instant >= 10_000))
+      }
+      const { call, starts } = yield* scriptedCall<ApiError.ApiError>([response(529), "ok"])
+      const r = yield* runTimed(
+        Resilience.retry(call).pipe(
+          Effect.provideService(CircuitBreaker.CircuitBreaker, breaker),
+          Effect.provideService(RetryBudget.RetryBudget, budget),
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+          Logger.withMinimumLogLevel(LogLevel.Debug)
+        )
+      )
+      // the retry would have been sent at 500 ms: refused at once, no sleep
+      expect(asked).toEqual([500])
+      expect(yield* starts).toEqual([0])
+      expect(r.endedAt).toBe(0)
+      expect(reasons).toEqual(["CircuitOpen"])
+      // the call's deposit is still there: the refused retry took no token
+      expect((yield* budget.balance).total).toBe(1)
+    }).pipe(Effect.scoped, Effect.withRandom(Random.fixed([0.5]))))
+})
+
+describe("Resilience.layer: its own options, nested paths", () => {
+  it.effect("every problem of both parts at its nested path, unknown keys included; nothing is built", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Layer.build(Resilience.layer({
+        breaker: { window: -1, failureRateThreshold: 2 },
+        budget: { percent: 1e308 },
+        retry: {}
+      } as unknown as Resilience.Options)).pipe(Effect.scoped))
+      const error = Option.getOrThrow(failureOf(exit))
+      expect(error).toBeInstanceOf(Options.InvalidOptionsError)
+      expect(error.module).toBe("Resilience")
+      expect(error.problems.map((p) => p.path).sort()).toEqual([
+        "breaker.failureRateThreshold",
+        "breaker.window",
+        "budget.percent",
+        "retry"
+      ])
+    }))
+
+  it.effect("the parts are built from the decoded options", () =>
+    Effect.gen(function*() {
+      const [breaker, budget] = yield* Effect.all([CircuitBreaker.CircuitBreaker, RetryBudget.RetryBudget]).pipe(
+        Effect.provide(Resilience.layer({ breaker: { window: "1 minute", name: "claude" }, budget: { ttl: "20 seconds" } }))
+      )
+      expect(breaker.settings.window).toEqual(Duration.minutes(1))
+      expect(breaker.settings.name).toBe("claude")
+      expect(budget.settings.ttl).toEqual(Duration.seconds(20))
+      expect(budget.settings.percent).toBe(0.2)
+    }))
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Clock, Duration, Effect, Either, Exit, Layer, Random, Ref, TestClock } from "effect"
-import { ApiError, RetryBudget, RetryPolicy } from "../src/index.js"
+import { ApiError, CircuitBreaker, Options, Resilience, RetryBudget } from "../src/index.js"
 
 const at = (millis: number) => TestClock.setTime(millis)
 
@@ -195,20 +195,25 @@ describe("RetryBudget: options", () => {
       const exit = yield* Effect.exit(RetryBudget.make({ percent: -0.1, ttl: 0, minRetriesPerSecond: Number.NaN }))
       expect(Exit.isFailure(exit)).toBe(true)
       const error = yield* Effect.flip(RetryBudget.make({ percent: -0.1, ttl: 0, minRetriesPerSecond: Number.NaN }))
-      expect(error._tag).toBe("InvalidRetryBudgetOptionsError")
-      expect(error.problems.map((p) => p.option)).toEqual(["percent", "minRetriesPerSecond", "ttl"])
+      expect(error).toBeInstanceOf(Options.InvalidOptionsError)
+      expect(error.module).toBe("RetryBudget")
+      expect(error.problems.map((p) => p.path)).toEqual(["percent", "ttl", "minRetriesPerSecond"])
       expect(Either.isLeft(RetryBudget.settings({ ttl: "-1 seconds" }))).toBe(true)
       expect(Either.isLeft(RetryBudget.settings({ ttl: Duration.infinity }))).toBe(true)
       const layerError = yield* Effect.flip(
         Effect.provide(RetryBudget.RetryBudget, RetryBudget.layer({ percent: Number.POSITIVE_INFINITY }))
       )
-      expect(layerError.problems.map((p) => p.option)).toEqual(["percent"])
+      expect(layerError.problems.map((p) => p.path)).toEqual(["percent"])
+      const unknown = Either.getLeft(RetryBudget.settings({ percentage: 0.1 } as RetryBudget.Options))
+      expect(unknown._tag === "Some" && unknown.value.problems[0]).toMatchObject({ path: "percentage" })
+      expect(unknown._tag === "Some" && unknown.value.problems[0]!.message).toContain(`did you mean "percent"?`)
     }))
 
-  it("defaults are the seeds'", () => {
+  it("defaults: 20 % of first attempts, a 10 s ttl, 10 retries per second; settings() gives them", () => {
     expect(RetryBudget.defaults.percent).toBe(0.2)
     expect(Duration.toMillis(RetryBudget.defaults.ttl)).toBe(10_000)
     expect(RetryBudget.defaults.minRetriesPerSecond).toBe(10)
+    expect(RetryBudget.settings()).toEqual(Either.right(RetryBudget.defaults))
   })
 })
 
@@ -258,7 +263,7 @@ describe("RetryBudget: a fleet under a total outage", () => {
         const start = yield* Clock.currentTimeMillis
         yield* Ref.update(firstInstants, (f) => [...f, start])
         const attempts = yield* Ref.make(0)
-        yield* RetryPolicy.retry(
+        yield* Resilience.retry(
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             yield* Ref.update(attempts, (n) => n + 1)
@@ -276,8 +281,11 @@ describe("RetryBudget: a fleet under a total outage", () => {
           if (start > now) yield* Effect.sleep(Duration.millis(start - now))
           yield* call
         }), { discard: true })
-      // the budget is made at t = 0, with the fleet
-      yield* runFleet(50, client).pipe(Effect.provide(Layer.fresh(RetryBudget.layer())))
+      // the budget is made at t = 0, with the fleet; the breaker never opens, so that the budget alone bites
+      yield* runFleet(50, client).pipe(
+        Effect.provide(Layer.fresh(RetryBudget.layer())),
+        Effect.provide(CircuitBreaker.layer({ minimumCalls: Number.MAX_SAFE_INTEGER }))
+      )
 
       const instants = yield* Ref.get(calls)
       const first = yield* Ref.get(firsts)

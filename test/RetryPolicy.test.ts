@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   Cause,
-  Chunk,
   Clock,
   Data,
   Duration,
@@ -9,33 +8,20 @@ import {
   Either,
   Exit,
   FastCheck,
-  Fiber,
   Logger,
   LogLevel,
+  Metric,
   Option,
   Random,
   Ref,
-  Runtime,
-  TestClock
+  Runtime
 } from "effect"
-import { ApiError, RetryBudget, RetryPolicy } from "../src/index.js"
+import { ApiError, CircuitBreaker, Options, RetryBudget, RetryPolicy } from "../src/index.js"
+import { type Headers, type Outcome, failureOf, response, retryable, runTimed, scripted } from "./support/retries.js"
 
 // ---------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------
-
-type Headers = Record<string, string>
-
-/** A decoded error response, exactly as the client would see it. */
-const response = (status: number, headers: Headers = {}, body?: string) =>
-  ApiError.fromResponse({ status, headers, body: body ?? ApiError.canonicalBody(status), now: 0 })
-
-/** A decoded error response that must be Retryable (the test fails if it is not). */
-const retryable = (status: number, headers: Headers = {}): ApiError.Retryable => {
-  const error = response(status, headers)
-  expect(ApiError.isRetryable(error)).toBe(true)
-  return error as ApiError.Retryable
-}
 
 const clientRequestError = () =>
   new ApiError.ClientRequestError({
@@ -64,56 +50,6 @@ const fatalErrors: ReadonlyArray<ApiError.Fatal> = [
 
 class CircuitOpenError extends Data.TaggedError("CircuitOpenError")<{ readonly openedAt: number }> {}
 
-type Outcome<E> = E | "ok"
-
-/**
- * A call that answers `outcomes[i]` on its i-th attempt (the last outcome
- * repeats) and records the virtual instant each attempt starts. Each attempt
- * takes `duration` ms of virtual time.
- */
-const scripted = <E>(outcomes: ReadonlyArray<Outcome<E>>, duration = 0) =>
-  Effect.gen(function*() {
-    const starts = yield* Ref.make<ReadonlyArray<number>>([])
-    const call: Effect.Effect<string, E> = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const n = (yield* Ref.getAndUpdate(starts, (s) => [...s, now])).length
-      if (duration > 0) yield* Effect.sleep(Duration.millis(duration))
-      const outcome = outcomes[Math.min(n, outcomes.length - 1)]!
-      if (outcome === "ok") return "ok"
-      return yield* Effect.fail(outcome)
-    })
-    return { call, starts: Ref.get(starts) }
-  })
-
-/**
- * Runs an effect to its end under the TestClock, moving the clock from one
- * pending wake-up to the next, never past the end. The effect runs in one
- * fiber, so once it is neither done nor running it has exactly one pending
- * sleep, and that sleep is the next instant anything happens: the clock is
- * moved only then (a bare `TestClock.adjust` could move it while the fiber is
- * still computing its next wait). Returns the exit and the virtual instant it
- * ended, relative to when it started.
- */
-const runTimed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const t0 = yield* Clock.currentTimeMillis
-    const fiber = yield* Effect.fork(Effect.zip(Effect.exit(effect), Clock.currentTimeMillis))
-    for (let step = 0; step < 1_000_000; step++) {
-      const done = yield* Fiber.poll(fiber)
-      if (Option.isSome(done)) {
-        const [exit, endedAt] = yield* done.value
-        return { exit, endedAt: endedAt - t0, t0 }
-      }
-      const pending = Chunk.toReadonlyArray(yield* TestClock.sleeps())
-      if (pending.length === 0) {
-        yield* Effect.yieldNow()
-      } else {
-        yield* TestClock.setTime(Math.min(...pending))
-      }
-    }
-    return yield* Effect.dieMessage("the effect neither ended nor slept")
-  })
-
 /** Runs `outcomes` through `RetryPolicy.retry` with every random draw pinned. */
 const runScript = <E>(
   outcomes: ReadonlyArray<Outcome<E>>,
@@ -128,9 +64,6 @@ const runScript = <E>(
 
 const policy = (options: RetryPolicy.Options) => Either.getOrThrow(RetryPolicy.make(options))
 
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): Option.Option<E> =>
-  Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
-
 /** Steps the bare schedule by hand: each input at its own instant. */
 const decide = (
   p: RetryPolicy.RetryPolicy,
@@ -139,7 +72,7 @@ const decide = (
   Effect.gen(function*() {
     const s = RetryPolicy.schedule(p)
     let state = s.initial
-    const out: Array<RetryPolicy.Decision> = []
+    const out: Array<RetryPolicy.RetryDecision> = []
     for (const [now, input] of inputs) {
       const [next, decision] = yield* s.step(now, input, state)
       state = next
@@ -266,7 +199,7 @@ describe("RetryPolicy.retry: exact waits under the TestClock", () => {
     }))
 })
 
-describe("RetryPolicy.retry: the 15 s wall-clock budget", () => {
+describe("RetryPolicy.retry: the 15 s wall-clock limit, maxElapsed", () => {
   it.effect("a wait ending exactly at 15 s is taken; the next, which would cross it, is not", () =>
     Effect.gen(function*() {
       const r = yield* runScript([response(529)], { policy: policy({ jitter: "none" }) })
@@ -275,7 +208,7 @@ describe("RetryPolicy.retry: the 15 s wall-clock budget", () => {
       expect(r.endedAt).toBe(15000)
     }))
 
-  it.effect("the budget counts from the first failure and includes the attempts' own time", () =>
+  it.effect("maxElapsed counts from the first failure and includes the attempts' own time", () =>
     Effect.gen(function*() {
       const r = yield* runScript([response(529)], { policy: policy({ jitter: "none" }), duration: 100 })
       // first failure at 100; failures at 1200, 3300, 7400 (elapsed 7300): an 8 s wait would end at 15.3 s
@@ -306,15 +239,15 @@ describe("RetryPolicy.retry: the 15 s wall-clock budget", () => {
       expect(r.endedAt).toBe(10000)
     }))
 
-  it.effect("a retry-after equal to the budget is waited", () =>
+  it.effect("a retry-after equal to maxElapsed is waited", () =>
     Effect.gen(function*() {
       const r = yield* runScript([response(529, { "retry-after": "15" }), "ok"])
       expect(r.starts).toEqual([0, 15000])
     }))
 
-  it.effect("budget: a custom wall clock", () =>
+  it.effect("maxElapsed: a custom wall clock", () =>
     Effect.gen(function*() {
-      const r = yield* runScript([response(529)], { policy: policy({ jitter: "none", budget: "3 seconds" }) })
+      const r = yield* runScript([response(529)], { policy: policy({ jitter: "none", maxElapsed: "3 seconds" }) })
       expect(r.starts).toEqual([0, 1000, 3000])
       expect(r.endedAt).toBe(3000)
     }))
@@ -343,16 +276,16 @@ describe("RetryPolicy.retry: what is never retried", () => {
       expect(Option.getOrThrow(failureOf(r.exit))).toBe(open)
     }).pipe(Effect.withRandom(Random.fixed([0.5]))))
 
-  it.effect("a retry refused by the breaker ends the call with the last error a request got, not the refusal", () =>
+  it.effect("the policy alone ends a call with its last error unchanged, a CircuitOpenError included (the last real error is Resilience.retry's)", () =>
     Effect.gen(function*() {
       const open = new CircuitOpenError({ openedAt: 0 })
       const overloaded = response(529)
       const { call, starts } = yield* scripted<CircuitOpenError | ApiError.ApiError>([overloaded, open, "ok"])
       const r = yield* runTimed(RetryPolicy.retry(call))
-      // the breaker refused the retry at 500 ms: not retried further
+      // the refusal at 500 ms is not retried, and nothing replaces it
       expect(yield* starts).toEqual([0, 500])
       expect(r.endedAt).toBe(500)
-      expect(Option.getOrThrow(failureOf(r.exit))).toBe(overloaded)
+      expect(Option.getOrThrow(failureOf(r.exit))).toBe(open)
     }).pipe(Effect.withRandom(Random.fixed([0.5]))))
 
   it.effect("a plain Error: 1 attempt", () =>
@@ -451,18 +384,18 @@ describe("RetryPolicy.schedule: decisions", () => {
       expect(Duration.toMillis(last.elapsed)).toBe(3000)
     }))
 
-  it.effect("give-up reasons: ShouldRetryFalse, MaxRetries, RetryAfterExceedsBudget, Budget", () =>
+  it.effect("give-up reasons: ShouldRetryFalse, MaxRetries, RetryAfterExceedsMaxElapsed, MaxElapsed", () =>
     Effect.gen(function*() {
-      const reason = (d: RetryPolicy.Decision | undefined) => (d?._tag === "GiveUp" ? d.reason : d?._tag)
+      const reason = (d: RetryPolicy.RetryDecision | undefined) => (d?._tag === "GiveUp" ? d.reason : d?._tag)
       const p = policy({ jitter: "none" })
       expect(reason((yield* decide(p, [[0, retryable(503, { "x-should-retry": "false" })]]))[0])).toBe(
         "ShouldRetryFalse"
       )
       expect(reason((yield* decide(policy({ maxRetries: 0 }), [[0, retryable(503)]]))[0])).toBe("MaxRetries")
       expect(reason((yield* decide(p, [[0, retryable(429, { "retry-after": "16" })]]))[0])).toBe(
-        "RetryAfterExceedsBudget"
+        "RetryAfterExceedsMaxElapsed"
       )
-      expect(reason((yield* decide(p, [[0, retryable(503)], [14_500, retryable(503)]]))[1])).toBe("Budget")
+      expect(reason((yield* decide(p, [[0, retryable(503)], [14_500, retryable(503)]]))[1])).toBe("MaxElapsed")
     }))
 
   it.effect("unbudgeted on its own: no RetryBudget consulted", () =>
@@ -483,39 +416,50 @@ describe("RetryPolicy.schedule: decisions", () => {
 })
 
 describe("RetryPolicy: options", () => {
-  it("make validates every option and lists every problem", () => {
+  it("make validates every option and lists every problem, each at its path", () => {
     const bad = RetryPolicy.make({
       base: -1,
       factor: 0.5,
       cap: "-3 seconds",
       maxRetries: 2.5,
-      budget: "soon" as Duration.DurationInput,
+      maxElapsed: "soon" as Duration.DurationInput,
       internalServerErrorRetries: -1,
       jitter: "sometimes" as RetryPolicy.Jitter
     })
     expect(Either.isLeft(bad)).toBe(true)
     const error = Either.getLeft(bad).pipe(Option.getOrThrow)
-    expect(error._tag).toBe("InvalidRetryOptionsError")
-    expect(error.problems.map((p) => p.option)).toEqual([
+    expect(error).toBeInstanceOf(Options.InvalidOptionsError)
+    expect(error.module).toBe("RetryPolicy")
+    expect(error.problems.map((p) => p.path).sort()).toEqual([
       "base",
       "cap",
-      "budget",
-      "maxRetries",
-      "internalServerErrorRetries",
       "factor",
-      "jitter"
+      "internalServerErrorRetries",
+      "jitter",
+      "maxElapsed",
+      "maxRetries"
     ])
-    expect(error.message).toContain("factor must be a finite number ≥ 1 and ≤ 100, got 0.5")
+    expect(error.message).toContain("factor: must be a number from 1 to 100, got 0.5")
     expect(Either.isLeft(RetryPolicy.make({ base: Duration.infinity }))).toBe(true)
     expect(Either.isLeft(RetryPolicy.make({ maxRetries: Infinity }))).toBe(true)
     expect(Either.isLeft(RetryPolicy.make({ factor: Number.NaN }))).toBe(true)
   })
 
+  it("make refuses an unknown option, the old budget option included, and names the new one", () => {
+    const error = Either.getLeft(RetryPolicy.make({ budget: "10 seconds" } as RetryPolicy.Options)).pipe(
+      Option.getOrThrow
+    )
+    expect(error.problems).toHaveLength(1)
+    expect(error.problems[0]!.path).toBe("budget")
+    expect(error.problems[0]!.message).toMatch(/^is not an option/)
+    expect(error.problems[0]!.message).toContain("maxElapsed")
+  })
+
   it("make fills in the defaults", () => {
-    const p = Either.getOrThrow(RetryPolicy.make({ cap: Duration.infinity, budget: "1 minute" }))
+    const p = Either.getOrThrow(RetryPolicy.make({ cap: Duration.infinity, maxElapsed: "1 minute" }))
     expect(Duration.toMillis(p.base)).toBe(1000)
     expect(Duration.toMillis(p.cap)).toBe(Infinity)
-    expect(Duration.toMillis(p.budget)).toBe(60_000)
+    expect(Duration.toMillis(p.maxElapsed)).toBe(60_000)
     expect(p.factor).toBe(2)
     expect(p.jitter).toBe("full")
     expect(p.maxRetries).toBe(5)
@@ -523,65 +467,54 @@ describe("RetryPolicy: options", () => {
     expect(p.respectShouldRetry).toBe(true)
     expect(RetryPolicy.isRetryPolicy(p)).toBe(true)
     expect(RetryPolicy.isRetryPolicy({ base: 1 })).toBe(false)
+    expect(RetryPolicy.make()).toEqual(Either.right(RetryPolicy.defaults))
   })
 
-  it.effect("retry with invalid raw options fails with InvalidRetryOptionsError before any attempt", () =>
+  it.effect("retry given raw options from untyped code fails with InvalidOptionsError before any attempt", () =>
     Effect.gen(function*() {
       const { call, starts } = yield* scripted<ApiError.ApiError>(["ok"])
-      const exit = yield* Effect.exit(call.pipe(RetryPolicy.retry({ factor: 0 })))
+      const raw = { factor: 0 } as unknown as RetryPolicy.RetryPolicy
+      const exit = yield* Effect.exit(call.pipe(RetryPolicy.retry(raw)))
       expect(yield* starts).toEqual([])
       const error = Option.getOrThrow(failureOf(exit))
-      expect(error._tag).toBe("InvalidRetryOptionsError")
+      expect(error).toBeInstanceOf(Options.InvalidOptionsError)
     }))
 
-  it.effect("retry with valid raw options equals retry with the validated policy", () =>
+  it.effect("raw options are refused even when valid: make builds the policy, retry takes it", () =>
     Effect.gen(function*() {
+      const raw = { jitter: "none", base: "300 millis" } as unknown as RetryPolicy.RetryPolicy
+      const refused = yield* scripted<ApiError.ApiError>([response(503), "ok"])
+      const exit = yield* Effect.exit(refused.call.pipe(RetryPolicy.retry(raw)))
+      expect(yield* refused.starts).toEqual([])
+      expect(Option.getOrThrow(failureOf(exit))).toMatchObject({
+        _tag: "InvalidOptionsError",
+        module: "RetryPolicy",
+        problems: [{ path: "" }]
+      })
       const a = yield* scripted<ApiError.ApiError>([response(503), response(503), "ok"])
-      const r = yield* runTimed(a.call.pipe(RetryPolicy.retry({ jitter: "none", base: "300 millis" })))
+      const r = yield* runTimed(a.call.pipe(RetryPolicy.retry(policy({ jitter: "none", base: "300 millis" }))))
       expect(r.exit).toStrictEqual(Exit.succeed("ok"))
       expect(yield* a.starts).toEqual([0, 300, 900])
     }))
 })
 
-describe("RetryPolicy.retry: the retry budget", () => {
-  it.effect("the first attempt deposits, each retry withdraws; an empty budget ends the call at once", () =>
+describe("RetryPolicy.retry: the policy alone", () => {
+  it.effect("uses nothing from the context: an empty retry budget and an open breaker provided change nothing", () =>
     Effect.gen(function*() {
-      // one first attempt earns exactly one retry, and there is no reserve
-      const budget = yield* RetryBudget.make({ percent: 1, minRetriesPerSecond: 0 })
-      const errors = [response(529), response(529), response(529)]
-      const { call, starts } = yield* scripted<ApiError.ApiError>([...errors, "ok"])
-      const r = yield* runTimed(RetryPolicy.retry(call).pipe(Effect.provideService(RetryBudget.RetryBudget, budget)))
-      expect(yield* starts).toEqual([0, 500])
-      expect(r.endedAt).toBe(500)
-      expect(Option.getOrThrow(failureOf(r.exit))).toBe(errors[1])
-      expect((yield* budget.balance).total).toBe(0)
-    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
-
-  it.effect("the reserve pays for retries when deposits cannot", () =>
-    Effect.gen(function*() {
-      const budget = yield* RetryBudget.make({ percent: 0 })
-      // the reserve starts full: spend it, then earn 2 tokens back
-      while (yield* budget.tryWithdraw) { /* spend */ }
-      yield* TestClock.adjust("200 millis") // 2 reserve tokens earned
-      const { call, starts } = yield* scripted<ApiError.ApiError>([response(503)])
-      const r = yield* runTimed(RetryPolicy.retry(call).pipe(Effect.provideService(RetryBudget.RetryBudget, budget)))
-      // draws 0: every wait is 0 ms, so exactly the two reserve tokens are spent, then refused
-      expect(yield* starts).toEqual([200, 200, 200])
-      expect(r.t0).toBe(200)
-      expect(r.endedAt).toBe(0)
-      expect((yield* budget.balance).total).toBe(0)
-    }).pipe(Effect.withRandom(Random.fixed([0]))))
-
-  it.effect("a layer provides one shared budget", () =>
-    Effect.gen(function*() {
-      const { call, starts } = yield* scripted<ApiError.ApiError>([response(529), "ok"])
-      const program = RetryPolicy.retry(call).pipe(
-        Effect.provide(RetryBudget.layer({ percent: 0, minRetriesPerSecond: 0 }))
+      const { call, starts } = yield* scripted<ApiError.ApiError>([response(529), response(529), "ok"])
+      const budget = yield* RetryBudget.make({ percent: 0, minRetriesPerSecond: 0 })
+      const breaker = yield* CircuitBreaker.make({ minimumCalls: 1, failureRateThreshold: 1 })
+      yield* Effect.exit(breaker.protect(Effect.fail(response(529))))
+      expect((yield* breaker.state)._tag).toBe("Open")
+      const r = yield* runTimed(
+        RetryPolicy.retry(call).pipe(
+          Effect.provideService(RetryBudget.RetryBudget, budget),
+          Effect.provideService(CircuitBreaker.CircuitBreaker, breaker)
+        )
       )
-      const exit = yield* Effect.exit(program)
-      expect(yield* starts).toEqual([0])
-      expect(Exit.isFailure(exit)).toBe(true)
-    }))
+      expect(r.exit).toStrictEqual(Exit.succeed("ok"))
+      expect(yield* starts).toEqual([0, 500, 1500])
+    }).pipe(Effect.scoped, Effect.withRandom(Random.fixed([0.5]))))
 })
 
 describe("RetryPolicy.retry: observability", () => {
@@ -611,6 +544,21 @@ describe("RetryPolicy.retry: observability", () => {
       expect(lines[0]!.annotations["request.id"]).toBe("req_canonical_529")
       expect(lines[0]!.annotations["http.status"]).toBe(529)
       expect(JSON.stringify(lines)).not.toContain("SECRET")
+    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+
+  it.effect("each Retry decision's wait is recorded in retryWaitMillis, from the decision; a give-up records nothing", () =>
+    Effect.gen(function*() {
+      const read = Metric.value(RetryPolicy.retryWaitMillis)
+      const before = yield* read
+      // every attempt takes 300 ms: the waits decided are 500 and 1000 ms, whatever the attempts' own time
+      const { call } = yield* scripted<ApiError.ApiError>([response(529), response(503), "ok"], 300)
+      yield* runTimed(RetryPolicy.retry(call))
+      const after = yield* read
+      expect(after.count - before.count).toBe(2)
+      expect(after.sum - before.sum).toBe(1500)
+      const once = yield* scripted<ApiError.ApiError>([response(529), "ok"])
+      yield* runTimed(RetryPolicy.retry(once.call, policy({ maxRetries: 0 })))
+      expect((yield* read).count).toBe(after.count)
     }).pipe(Effect.withRandom(Random.fixed([0.5]))))
 })
 

@@ -4,8 +4,9 @@
  * in an error message, and how a `Duration.DurationInput` given by a user is
  * decoded without letting a negative or NaN input slip through as zero.
  *
- * Each module keeps its own error class, option names and constraints; only
- * these helpers are shared.
+ * Each module declares its options as a Schema built from the blocks below
+ * and decodes them with {@link decodeOptions} into its settings, failing
+ * with the one `Options.InvalidOptionsError`.
  *
  * @internal
  */
@@ -96,7 +97,8 @@ export const decodeDuration = (input: unknown): Option.Option<Duration.Duration>
  * of milliseconds, a `Duration`, …) decoded to a `Duration`. Negative, NaN
  * and unparsable input is refused (where `Duration.decode` would read it as
  * zero); `positive` refuses zero, `finite` refuses infinity, `max` is an
- * inclusive ceiling.
+ * inclusive ceiling, `wholeMillis` refuses a fraction of a millisecond
+ * (for a module that keeps its durations as integer milliseconds).
  *
  * @internal
  */
@@ -105,12 +107,14 @@ export const duration = (
     readonly positive?: boolean | undefined
     readonly finite?: boolean | undefined
     readonly max?: Duration.Duration | undefined
+    readonly wholeMillis?: boolean | undefined
   } = {}
 ): Schema.Schema<Duration.Duration, Duration.DurationInput> => {
   const expected = [
     constraints.positive === true ? "a duration above zero" : "a duration of zero or more",
     constraints.max !== undefined ? `of at most ${Duration.format(constraints.max)}` : undefined,
-    constraints.finite === true && constraints.max === undefined ? "(finite)" : undefined
+    constraints.finite === true && constraints.max === undefined ? "(finite)" : undefined,
+    constraints.wholeMillis === true ? "in whole milliseconds" : undefined
   ].filter((part) => part !== undefined).join(" ")
   const message = (actual: unknown) =>
     `must be ${expected}, such as "2 seconds" or a number of milliseconds; got ${describeValue(actual)}`
@@ -121,9 +125,10 @@ export const duration = (
     if (constraints.positive === true && Duration.toMillis(d) <= 0) return false
     if (constraints.finite === true && !Duration.isFinite(d)) return false
     if (constraints.max !== undefined && Duration.greaterThan(d, constraints.max)) return false
+    if (constraints.wholeMillis === true && !Number.isSafeInteger(Duration.toMillis(d))) return false
     return true
   }
-  const input = Schema.declare((u: unknown): u is Duration.DurationInput => accepts(u), {
+  const input = Schema.declare((u: unknown): u is Duration.DurationInput => safely(accepts, u), {
     identifier: "DurationInput",
     message: (issue) => message(issue.actual)
   })
@@ -134,28 +139,43 @@ export const duration = (
   })
 }
 
+/** A predicate that throws (a hostile Proxy's traps) refuses the value: a problem at its path, never a throw. */
+const safely = (is: (u: unknown) => boolean, u: unknown): boolean => {
+  try {
+    return is(u)
+  } catch {
+    return false
+  }
+}
+
 /**
  * A number option: finite, within `[min, max]` (both inclusive unless
- * `minExclusive`), an integer when `integer` is set. One message names the
- * whole range.
+ * `minExclusive`; no ceiling but finiteness when `max` is absent), a safe
+ * integer (below 2⁵³) when `integer` is set. One message names the whole range.
  *
  * @internal
  */
 export const number = (constraints: {
   readonly min: number
-  readonly max: number
+  readonly max?: number | undefined
   readonly integer?: boolean | undefined
   readonly minExclusive?: boolean | undefined
 }): Schema.Schema<number> => {
-  const kind = constraints.integer === true ? "an integer" : "a number"
-  const low = constraints.minExclusive === true ? `above ${constraints.min}` : `from ${constraints.min}`
-  const expected = `${kind} ${low} to ${constraints.max}`
+  const max = constraints.max
+  // without a ceiling, say that the number must still be finite
+  const kind = constraints.integer === true ? "an integer" : max === undefined ? "a finite number" : "a number"
+  const range = constraints.minExclusive === true
+    ? `above ${constraints.min}${max !== undefined ? ` to ${max}` : ""}`
+    : max !== undefined
+    ? `from ${constraints.min} to ${max}`
+    : `of ${constraints.min} or more`
+  const expected = `${kind} ${range}`
   return Schema.declare(
     (u: unknown): u is number =>
       typeof u === "number" && Number.isFinite(u) &&
       (constraints.minExclusive === true ? u > constraints.min : u >= constraints.min) &&
-      u <= constraints.max &&
-      (constraints.integer !== true || Number.isInteger(u)),
+      (max === undefined || u <= max) &&
+      (constraints.integer !== true || Number.isSafeInteger(u)),
     { identifier: "number", message: (issue) => `must be ${expected}, got ${describeValue(issue.actual)}` }
   )
 }
@@ -179,7 +199,7 @@ export const literals = <const L extends ReadonlyArray<string>>(...values: L): S
  * @internal
  */
 export const satisfying = <A>(expected: string, is: (u: unknown) => u is A): Schema.Schema<A> =>
-  Schema.declare((u: unknown): u is A => is(u), {
+  Schema.declare((u: unknown): u is A => safely(is, u), {
     identifier: expected,
     message: (issue) => `must be ${expected}, got ${describeValue(issue.actual)}`
   })
@@ -202,6 +222,25 @@ export const boolean: Schema.Schema<boolean> = satisfying(
  */
 export const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: () => NoInfer<A>) =>
   Schema.optionalWith(schema, { default: value, exact: true })
+
+/**
+ * An optional field without a default: absent or `undefined` in the
+ * options, absent in the settings (the module decides what absence means).
+ *
+ * @internal
+ */
+export const optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { exact: true })
+
+/**
+ * What a user writes for options whose Schema's encoded side is `O`: every
+ * key optional and admitting `undefined`, which {@link decodeOptions} reads
+ * as absent, so that a caller under `exactOptionalPropertyTypes` may pass a
+ * value that is maybe there (`{ maxRetries: config.retries }`). One level
+ * deep: a nested part is typed by its own module's options type.
+ *
+ * @internal
+ */
+export type Input<O> = { readonly [K in keyof O]?: O[K] | undefined }
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> => {
   try {

@@ -46,8 +46,7 @@ import * as Stream from "effect/Stream"
 import * as Http from "node:http"
 import * as ApiError from "../ApiError.js"
 import * as Claude from "../Claude.js"
-import type * as CircuitBreaker from "../CircuitBreaker.js"
-import type * as RetryPolicy from "../RetryPolicy.js"
+import type { InvalidOptionsError } from "../Options.js"
 
 // ---------------------------------------------------------------------------
 // the fault script
@@ -1142,8 +1141,7 @@ export const layerClaude = (
   Emulator | Claude.Claude,
   | HttpServerError.ServeError
   | Claude.InvalidClientOptionsError
-  | RetryPolicy.InvalidRetryOptionsError
-  | CircuitBreaker.InvalidCircuitBreakerOptionsError
+  | InvalidOptionsError
 > => {
   const emulator = layer({ apiKey: testApiKey, ...options })
   const client = Layer.unwrapEffect(

@@ -99,7 +99,7 @@ const batchRun = Effect.gen(function*() {
 // a second client, with a patient policy for background work
 class Background extends Context.Tag("app/Background")<Background, Claude.Service>() {}
 
-const BackgroundLive = Claude.layerConfig({ retry: { maxRetries: 8, budget: "1 minute" } }).pipe(
+const BackgroundLive = Claude.layerConfig({ retry: { maxRetries: 8, maxElapsed: "1 minute" } }).pipe(
   Layer.project(Claude.Claude, Background, (client) => client)
 )
 

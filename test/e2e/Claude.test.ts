@@ -212,7 +212,7 @@ describe("Claude e2e: spans and metrics", () => {
         attempts: Metric.value(attempts),
         overloaded: Metric.value(outcome("OverloadedError")),
         success: Metric.value(outcome("Success")),
-        waits: Metric.value(Claude.retryWaitMillis)
+        waits: Metric.value(RetryPolicy.retryWaitMillis)
       })
       const before = yield* read
       yield* runVirtual(create)
@@ -328,9 +328,9 @@ describe("Claude e2e: invalid options are typed layer errors", () => {
     ["an infinite streamIdleTimeout", { streamIdleTimeout: Duration.infinity }, "InvalidClientOptionsError", "streamIdleTimeout"],
     ["a maxEventSize of 0", { maxEventSize: 0 }, "InvalidClientOptionsError", "maxEventSize"],
     ["a fractional maxEventSize", { maxEventSize: 1.5 }, "InvalidClientOptionsError", "maxEventSize"],
-    ["negative maxRetries", { retry: { maxRetries: -1 } }, "InvalidRetryOptionsError", "maxRetries"],
-    ["an unknown jitter", { retry: { jitter: "wild" as RetryPolicy.Jitter } }, "InvalidRetryOptionsError", "jitter"],
-    ["breaker minimumCalls 0", { breaker: { minimumCalls: 0 } }, "InvalidCircuitBreakerOptionsError", "minimumCalls"],
+    ["negative maxRetries", { retry: { maxRetries: -1 } }, "InvalidOptionsError", "maxRetries"],
+    ["an unknown jitter", { retry: { jitter: "wild" as RetryPolicy.Jitter } }, "InvalidOptionsError", "jitter"],
+    ["breaker minimumCalls 0", { breaker: { minimumCalls: 0 } }, "InvalidOptionsError", "minimumCalls"],
     ["a beta flag with a newline", { beta: ["ok-1", "bad\nflag"] }, "InvalidClientOptionsError", "beta"],
     ["an apiVersion with a space", { apiVersion: "2023 06 01" }, "InvalidClientOptionsError", "apiVersion"]
   ]
@@ -342,8 +342,8 @@ describe("Claude e2e: invalid options are typed layer errors", () => {
         ).pipe(Effect.provide(NodeHttpClient.layer), Effect.scoped, Effect.flip)
         expect(error._tag).toBe(tag)
         expect(error.message).toContain(option)
-        if (error._tag === "InvalidRetryOptionsError") {
-          expect(error.problems.map((p) => p.option)).toEqual([option])
+        if (error._tag === "InvalidOptionsError") {
+          expect(error.problems.map((p) => p.path)).toEqual([option])
         } else {
           expect(error.option).toBe(option)
         }

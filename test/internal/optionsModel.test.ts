@@ -124,4 +124,55 @@ describe("internal/options: decodeOptions", () => {
       }),
       { numRuns: 2000 }
     ))
+
+  it("wholeMillis refuses a fraction of a millisecond; a number without max is open-ended but finite", () => {
+    const Whole = Schema.Struct({
+      period: O.withDefault(O.duration({ wholeMillis: true, max: Duration.days(1) }), () => Duration.seconds(1)),
+      factor: O.withDefault(O.number({ min: 1 }), () => 2),
+      calls: O.withDefault(O.number({ min: 1, integer: true }), () => 10)
+    })
+    const decodeWhole = O.decodeOptions("Whole", Whole)
+    expect(Duration.toMillis(Either.getOrThrow(decodeWhole({ period: 1500 })).period)).toBe(1500)
+    expect(Either.getOrThrow(decodeWhole({ factor: 1e300 })).factor).toBe(1e300)
+    const error = Either.getLeft(decodeWhole({ period: 1.5, factor: Infinity, calls: 0 }))
+    expect(error._tag === "Some" && error.value.problems).toEqual([
+      {
+        path: "period",
+        message:
+          `must be a duration of zero or more of at most 1d in whole milliseconds, such as "2 seconds" or a number of milliseconds; got 1.5`
+      },
+      { path: "factor", message: "must be a finite number of 1 or more, got Infinity" },
+      { path: "calls", message: "must be an integer of 1 or more, got 0" }
+    ])
+  })
+
+  it("a value whose inspection throws (a hostile Proxy) is a problem at its own path", () => {
+    const hostile = new Proxy({}, {
+      get: () => {
+        throw new Error("hostile get")
+      },
+      has: () => {
+        throw new Error("hostile has")
+      },
+      getPrototypeOf: () => {
+        throw new Error("hostile getPrototypeOf")
+      },
+      ownKeys: () => {
+        throw new Error("hostile ownKeys")
+      }
+    })
+    const throwingCheck = O.satisfying("a thing", (u): u is object => (u as { readonly ok: boolean }).ok)
+    const decodeHostile = O.decodeOptions(
+      "Hostile",
+      Schema.Struct({
+        base: Schema.optionalWith(O.duration(), { exact: true }),
+        thing: Schema.optionalWith(throwingCheck, { exact: true })
+      })
+    )
+    expect(problemsOf(Object.assign({}, { base: hostile }))).toEqual([
+      { path: "base", message: expect.stringContaining("got object") }
+    ])
+    const error = Either.getLeft(decodeHostile({ base: hostile, thing: hostile }))
+    expect(error._tag === "Some" && error.value.problems.map((p) => p.path)).toEqual(["base", "thing"])
+  })
 })

@@ -58,7 +58,7 @@ export const policy = (options: OursOptions) => {
     ...(options.baseMillis === undefined ? {} : { base: options.baseMillis }),
     ...(options.capMillis === undefined ? {} : { cap: options.capMillis }),
     ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
-    ...(options.maxElapsedMillis === undefined ? {} : { budget: options.maxElapsedMillis })
+    ...(options.maxElapsedMillis === undefined ? {} : { maxElapsed: options.maxElapsedMillis })
   }
   return RetryPolicy.make(given)
 }

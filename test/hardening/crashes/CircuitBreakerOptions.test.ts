@@ -1,11 +1,12 @@
 /**
  * Circuit breaker options from a caller without the types (JavaScript, JSON
- * config, `as any`): every one of them is a typed
- * `InvalidCircuitBreakerOptionsError` naming the problem, from `make`,
- * `layer` and `makeSettings` alike. Nothing throws, nothing dies.
+ * config, `as any`): every one of them is a typed `InvalidOptionsError`
+ * whose problem is at the option's path (`""` for the options themselves),
+ * from `make`, `layer` and `settings` alike. Nothing throws, nothing dies.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -37,12 +38,12 @@ const hostile = new Proxy({}, {
   }
 })
 
-// [what the caller passed, the option named, a fragment of the message]
+// [what the caller passed, the option's path ("" for the options themselves), a fragment of the message]
 const cases: ReadonlyArray<readonly [string, unknown, string, string]> = [
-  ["null options", null, "options", "got null"],
-  ["a string as options", "fast", "options", `got "fast"`],
-  ["a number as options", 3, "options", "got 3"],
-  ["an array as options", [1], "options", "got [1]"],
+  ["null options", null, "", "got null"],
+  ["a string as options", "fast", "", `got "fast"`],
+  ["a number as options", 3, "", "got 3"],
+  ["an array as options", [1], "", "got [1]"],
   ["a string threshold", { failureRateThreshold: "0.5" }, "failureRateThreshold", `got "0.5"`],
   ["a null threshold", { failureRateThreshold: null }, "failureRateThreshold", "got null"],
   ["a NaN threshold", { failureRateThreshold: Number.NaN }, "failureRateThreshold", "got NaN"],
@@ -81,27 +82,29 @@ const cases: ReadonlyArray<readonly [string, unknown, string, string]> = [
   ["a store whose get is no Effect", { store: { get: () => 1, modify: store.modify } }, "store", "got object"],
   ["a null store", { store: null }, "store", "got null"],
   ["a numeric name", { name: 7 }, "name", "got 7"],
-  ["a getter that throws", throwingGetter, "minimumCalls", "reading it threw"],
-  ["a window that throws when inspected", { window: hostile }, "window", "window"]
+  ["a getter that throws", throwingGetter, "minimumCalls", "its getter threw"],
+  ["a window that throws when inspected", { window: hostile }, "window", "got object"]
 ]
 
 describe("CircuitBreaker options from an untyped caller", () => {
   for (const [label, options, option, fragment] of cases) {
-    it.effect(`${label}: a typed error naming ${option}`, () =>
+    it.effect(`${label}: a typed error naming ${option === "" ? "the options" : option}`, () =>
       Effect.gen(function*() {
         const untyped = options as CircuitBreaker.Options
-        // makeSettings: an Either, never a throw
-        const settings = CircuitBreaker.makeSettings(untyped)
+        // settings: an Either, never a throw
+        const settings = CircuitBreaker.settings(untyped)
         expect(Either.isLeft(settings)).toBe(true)
         // make and layer: a typed failure, not a defect
         const exit = yield* Effect.exit(Effect.scoped(CircuitBreaker.make(untyped)))
         if (Exit.isSuccess(exit)) throw new Error(`${label}: built a breaker`)
         const error = Cause.failureOption(exit.cause)
         if (error._tag === "None") throw new Error(`${label}: not a typed failure: ${Cause.pretty(exit.cause)}`)
-        expect(error.value._tag).toBe("InvalidCircuitBreakerOptionsError")
-        expect(error.value.option).toBe(option)
+        expect(error.value._tag).toBe("InvalidOptionsError")
+        expect(error.value.module).toBe("CircuitBreaker")
+        expect(error.value.problems.map((problem) => problem.path)).toEqual([option])
+        expect(error.value.problems[0]!.message).toContain(fragment)
         expect(error.value.message).toContain(fragment)
-        if (option !== "options") expect(error.value.message).toContain(`"${option}"`)
+        if (option !== "") expect(error.value.message).toContain(`${option}: `)
         expect(Either.getLeft(settings)).toEqual(error)
         const fromLayer = yield* Effect.exit(Effect.scoped(Layer.build(CircuitBreaker.layer(untyped))))
         expect(fromLayer).toEqual(Exit.fail(error.value))
@@ -111,18 +114,18 @@ describe("CircuitBreaker options from an untyped caller", () => {
   it.effect("undefined options and undefined fields are the defaults", () =>
     Effect.gen(function*() {
       const options = { window: undefined, minimumCalls: undefined, store: undefined } as CircuitBreaker.Options
-      expect(CircuitBreaker.makeSettings(undefined)).toEqual(Either.right(CircuitBreaker.defaults))
-      expect(CircuitBreaker.makeSettings(options)).toEqual(Either.right(CircuitBreaker.defaults))
+      expect(CircuitBreaker.settings(undefined)).toEqual(Either.right(CircuitBreaker.defaults))
+      expect(CircuitBreaker.settings(options)).toEqual(Either.right(CircuitBreaker.defaults))
       const breaker = yield* Effect.scoped(CircuitBreaker.make(undefined))
       expect(breaker.settings).toEqual(CircuitBreaker.defaults)
     }))
 
   it("a given first period longer than the default cap raises the cap to it", () => {
-    expect(CircuitBreaker.makeSettings({ openDuration: "1 minute" })).toEqual(
-      Either.right({ ...CircuitBreaker.defaults, openDurationMillis: 60_000, maxOpenDurationMillis: 60_000 })
+    expect(CircuitBreaker.settings({ openDuration: "1 minute" })).toEqual(
+      Either.right({ ...CircuitBreaker.defaults, openDuration: Duration.minutes(1), maxOpenDuration: Duration.minutes(1) })
     )
-    expect(CircuitBreaker.makeSettings({ openDuration: "5 seconds", maxOpenDuration: "5 seconds" })).toEqual(
-      Either.right({ ...CircuitBreaker.defaults, openDurationMillis: 5_000, maxOpenDurationMillis: 5_000 })
+    expect(CircuitBreaker.settings({ openDuration: "5 seconds", maxOpenDuration: "5 seconds" })).toEqual(
+      Either.right({ ...CircuitBreaker.defaults, openDuration: Duration.seconds(5), maxOpenDuration: Duration.seconds(5) })
     )
   })
 })

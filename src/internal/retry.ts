@@ -1,0 +1,118 @@
+/**
+ * The retry loop shared by `RetryPolicy.retry` (the policy alone) and
+ * `Resilience.retry` (the policy, a retry budget and a circuit breaker's
+ * look-ahead): errors split by tag, the policy's schedule, an optional gate
+ * that may refuse a `Retry` decision before its wait, and the report of
+ * each decision (debug log, span annotations, the retry-wait metric).
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ApiError from "../ApiError.js"
+import type { GiveUpReason, Retry, RetryDecision } from "../RetryPolicy.js"
+
+/**
+ * The wait of each retry decided, in milliseconds (`RetryPolicy.retryWaitMillis`).
+ *
+ * @internal
+ */
+export const retryWaitMillis = Metric.histogram(
+  "claude_resilience_retry_wait_ms",
+  MetricBoundaries.exponential({ start: 100, factor: 2, count: 10 }),
+  "The wait before each retry"
+)
+
+/**
+ * Asked about each `Retry` decision before its wait, with the instant it
+ * was taken: `Some(reason)` turns it into a `GiveUp` with that reason (and
+ * nothing is waited), `None` lets it stand.
+ *
+ * @internal
+ */
+export type Gate<R> = (decision: Retry, now: number) => Effect.Effect<Option.Option<GiveUpReason>, never, R>
+
+const report = (decision: RetryDecision, error: ApiError.Retryable): Effect.Effect<void> => {
+  const common = {
+    "retry.attempt": decision.attempt,
+    "retry.error": decision.error,
+    "retry.elapsed_ms": Duration.toMillis(decision.elapsed),
+    ...("status" in error ? { "http.status": error.status } : {}),
+    ...("requestId" in error && Option.isOption(error.requestId) && Option.isSome(error.requestId)
+      ? { "request.id": error.requestId.value }
+      : {})
+  }
+  const annotations = decision._tag === "Retry"
+    ? { ...common, "retry.wait_ms": Duration.toMillis(decision.wait) }
+    : { ...common, "retry.give_up": decision.reason }
+  const message = decision._tag === "Retry"
+    ? `retrying after ${decision.error} (attempt ${decision.attempt}), waiting ${Duration.toMillis(decision.wait)} ms`
+    : `giving up after ${decision.error} (attempt ${decision.attempt}): ${decision.reason}`
+  return Effect.zipRight(
+    Effect.annotateCurrentSpan(annotations),
+    Effect.zipRight(
+      Effect.logDebug(message).pipe(Effect.annotateLogs(annotations)),
+      decision._tag === "Retry" ? Metric.update(retryWaitMillis, Duration.toMillis(decision.wait)) : Effect.void
+    )
+  )
+}
+
+/**
+ * The policy's schedule with the gate asked about each `Retry` decision and
+ * every final decision reported (only the decision that stands is logged,
+ * annotated and, for a `Retry`, recorded in {@link retryWaitMillis}).
+ */
+const reported = <R>(
+  inner: Schedule.Schedule<RetryDecision, ApiError.Retryable>,
+  gate: Gate<R> | undefined
+): Schedule.Schedule<RetryDecision, ApiError.Retryable, R> =>
+  Schedule.makeWithState(inner.initial, (now, error, state) =>
+    Effect.flatMap(inner.step(now, error, state), ([nextState, decision, scheduleDecision]) => {
+      const refusal: Effect.Effect<Option.Option<GiveUpReason>, never, R> = decision._tag === "Retry" &&
+          gate !== undefined
+        ? gate(decision, now)
+        : Effect.succeedNone
+      return Effect.flatMap(refusal, (refused) => {
+        const final: RetryDecision = Option.isSome(refused) && decision._tag === "Retry"
+          ? {
+            _tag: "GiveUp",
+            reason: refused.value,
+            attempt: decision.attempt,
+            error: decision.error,
+            elapsed: decision.elapsed
+          }
+          : decision
+        return Effect.as(
+          report(final, error),
+          [nextState, final, Option.isSome(refused) ? ScheduleDecision.done : scheduleDecision] as const
+        )
+      })
+    })
+  )
+
+/**
+ * Retries `self` under `schedule`: only `Retryable` failures reach it; any
+ * other failure rides out in the success channel, so it is never retried,
+ * and leaves unchanged. Defects and interruptions are not retried.
+ *
+ * @internal
+ */
+export const retrying = <A, E, R, R2>(
+  self: Effect.Effect<A, E, R>,
+  schedule: Schedule.Schedule<RetryDecision, ApiError.Retryable>,
+  gate?: Gate<R2>
+): Effect.Effect<A, E, R | R2> => {
+  const attempt = Effect.matchEffect(self, {
+    onFailure: (e) => ApiError.isRetryable(e) ? Effect.fail(e) : Effect.succeed(Either.left(e) as Either.Either<A, E>),
+    onSuccess: (a) => Effect.succeed(Either.right(a) as Either.Either<A, E>)
+  })
+  return Effect.retry(attempt, reported(schedule, gate)).pipe(
+    Effect.flatMap(Either.match({ onLeft: (e) => Effect.fail(e), onRight: (a) => Effect.succeed(a) }))
+  )
+}
