@@ -12,7 +12,15 @@ import { beforeAll, describe, expect, it } from "vitest"
 import { type CodeBlock, codeBlocks, root } from "./markdown.js"
 import { checkBlocks } from "./typecheck.js"
 
-const modules = ["src/RetryPolicy.ts", "src/RetryBudget.ts", "src/CircuitBreaker.ts", "src/Resilience.ts"]
+// the breaker's pure state machine lives in an internal module that
+// CircuitBreaker re-exports: its public exports are held to the same rules
+const modules = [
+  "src/RetryPolicy.ts",
+  "src/RetryBudget.ts",
+  "src/CircuitBreaker.ts",
+  "src/internal/circuitBreaker/machine.ts",
+  "src/Resilience.ts"
+]
 
 const sourceOf = (file: string) =>
   ts.createSourceFile(file, readFileSync(Path.join(root, file), "utf8"), ts.ScriptTarget.ES2022, true)
@@ -58,7 +66,7 @@ describe("JSDoc of the policy modules", () => {
 
     it(`${file}: every export has @since, @category and @example`, () => {
       expect(exported.length).toBeGreaterThan(3)
-      const missing = exported.flatMap(({ name, tags }) =>
+      const missing = exported.filter(({ tags }) => !tags.includes("internal")).flatMap(({ name, tags }) =>
         ["since", "category", "example"].filter((tag) => !tags.includes(tag)).map((tag) => `${name}: no @${tag}`)
       )
       expect(missing).toEqual([])
