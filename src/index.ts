@@ -58,12 +58,36 @@ export * as RetryPolicy from "./RetryPolicy.js"
 export * as RetryBudget from "./RetryBudget.js"
 
 /**
- * The Messages wire format: request params, `Message`, content blocks, stream
- * events, Message Batches objects, and the stream accumulator.
+ * The Messages wire format: content blocks, the request params of
+ * `POST /v1/messages` and `/v1/messages/count_tokens`, and the `Message`
+ * response.
  *
  * @since 0.1.0
  */
 export * as Messages from "./Messages.js"
+
+/**
+ * The events of a streamed `POST /v1/messages`.
+ *
+ * @since 0.2.0
+ */
+export * as MessageStream from "./MessageStream.js"
+
+/**
+ * Folding a stream's events into its `Message`, and the errors of a stream
+ * that does not add up to one.
+ *
+ * @since 0.2.0
+ */
+export * as MessageAccumulator from "./MessageAccumulator.js"
+
+/**
+ * The Message Batches wire format: the batch request, the batch objects and
+ * the results lines.
+ *
+ * @since 0.2.0
+ */
+export * as MessageBatches from "./MessageBatches.js"
 
 /**
  * The Claude client service and its layers.

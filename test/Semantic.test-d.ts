@@ -1,6 +1,6 @@
 import { Effect, Option, Schema } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
-import { ApiError, Claude, Messages, Preflight, RetryPolicy, Semantic } from "../src/index.js"
+import { ApiError, Claude, MessageAccumulator, Messages, Preflight, RetryPolicy, Semantic } from "../src/index.js"
 
 type SemanticTags =
   | "RefusalError"
@@ -71,7 +71,7 @@ describe("SemanticError is disjoint from ApiError", () => {
 
   it("and from the client's other errors and the accumulator's", () => {
     expectTypeOf<Extract<Semantic.SemanticError["_tag"], Claude.StreamError["_tag"]>>().toBeNever()
-    expectTypeOf<Extract<Semantic.SemanticError["_tag"], Messages.AccumulateError["_tag"]>>().toBeNever()
+    expectTypeOf<Extract<Semantic.SemanticError["_tag"], MessageAccumulator.AccumulateError["_tag"]>>().toBeNever()
   })
 
   it("holds exactly its tags", () => {

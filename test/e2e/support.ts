@@ -12,6 +12,7 @@ import * as Random from "effect/Random"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import type * as Messages from "../../src/Messages.js"
+import type * as MessageStream from "../../src/MessageStream.js"
 import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
 
@@ -83,7 +84,7 @@ export const consume = <A, E, R>(
   })
 
 /** The type of each event, as the consumer saw it. */
-export const types = (events: ReadonlyArray<Messages.MessageStreamEvent>): ReadonlyArray<string> =>
+export const types = (events: ReadonlyArray<MessageStream.MessageStreamEvent>): ReadonlyArray<string> =>
   events.map((event) => event.type === "unknown" ? event.raw.type : event.type)
 
 /** The `Clock` instants at which the emulator received each request. */
