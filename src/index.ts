@@ -105,13 +105,27 @@ export * as Preflight from "./Preflight.js"
 
 /**
  * The semantic layer over a successful `Message`: stop-reason outcomes,
- * semantic errors (disjoint from `ApiError`), and the combinators that require
- * a complete answer, continue paused or truncated turns, and validate tool
- * inputs.
+ * semantic errors (disjoint from `ApiError`), and `requireComplete`. Pure:
+ * it sends nothing.
  *
  * @since 0.1.0
  */
 export * as Semantic from "./Semantic.js"
+
+/**
+ * Continuing paused and truncated turns: the part of the semantic layer that
+ * sends follow-up requests through `Claude`.
+ *
+ * @since 0.2.0
+ */
+export * as Continuation from "./Continuation.js"
+
+/**
+ * Tool inputs decoded and checked against the caller's `Schema`.
+ *
+ * @since 0.2.0
+ */
+export * as ToolInput from "./ToolInput.js"
 
 /**
  * The seeds' unified policy in one line: retry + breaker + budget.

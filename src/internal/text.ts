@@ -129,3 +129,11 @@ export const closest = (key: string, names: ReadonlyArray<string>): string | und
     .sort((x, y) => x[1] - y[1])[0]
   return near?.[0]
 }
+
+/**
+ * Which response an error is about: `message "msg_…", model "claude-…"`.
+ *
+ * @internal
+ */
+export const whose = (message: { readonly id: string; readonly model: string }): string =>
+  `message ${quote(message.id)}, model ${quote(message.model)}`
