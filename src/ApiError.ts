@@ -15,8 +15,10 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { parseJson } from "./internal/decode.js"
+import { excerpt } from "./internal/excerpt.js"
 import * as Headers from "./internal/headers.js"
-import { describeValue } from "./internal/options.js"
+import { clip, describeValue, scrub } from "./internal/text.js"
 import * as RateLimits from "./RateLimits.js"
 import * as RetryAfter from "./RetryAfter.js"
 
@@ -497,35 +499,6 @@ export const tagByStatus: { readonly [status: number]: HttpTag } = {
   529: "OverloadedError"
 }
 
-/**
- * What the caller should do about each error (the seeds' actions).
- *
- * @since 0.1.0
- * @category classification
- */
-export const actions: { readonly [K in Tag]: string } = {
-  InvalidRequestError: "Do not retry; fix the request, alert in code.",
-  AuthenticationError: "Do not retry; refresh credentials, alert ops.",
-  BillingError: "Do not retry; fix billing in the Console.",
-  PermissionError: "Do not retry; check the organisation's permissions.",
-  NotFoundError: "Do not retry; fix the URL or resource id.",
-  RequestTooLargeError: "Do not retry; reduce the payload (truncate, Files API).",
-  UnprocessableEntityError: "Do not retry; fix the request.",
-  SpendLimitError: "Do not retry; waiting does not help: raise the spend limit.",
-  UnexpectedStatusError: "Do not retry; log and alert.",
-  ClientRequestError: "Do not retry; fix the request's body or URL.",
-  RateLimitError: "Retry: honour retry-after, backoff with jitter, within budget.",
-  InternalServerError: "Retry once with delay; report if persistent.",
-  BadGatewayError: "Retry: backoff with full jitter.",
-  ServiceUnavailableError: "Retry: backoff with full jitter.",
-  GatewayTimeoutError: "Retry: backoff; if long contexts, stream or chunk.",
-  OverloadedError: "Retry with discipline: backoff, budget, circuit breaker.",
-  RequestTimeoutError: "Retry: backoff with full jitter.",
-  UnexpectedServerError: "Retry: backoff with full jitter; log the status, report if persistent.",
-  ServerRetryableError: "Retry: the server asked for it (x-should-retry: true); backoff with full jitter.",
-  TransportError: "Retry: backoff with full jitter."
-}
-
 const spendLimit = /spend limit|usage limit/i
 
 const MAX_SERVER_MESSAGE = 2000
@@ -541,17 +514,11 @@ interface ParsedBody {
   readonly shape: "envelope" | "flat" | "json" | "text" | "empty"
 }
 
-const decodeJson = Schema.decodeUnknownOption(Schema.parseJson())
-
 const nonEmptyString = (u: unknown): Option.Option<string> =>
   typeof u === "string" && u.length > 0 ? Option.some(u) : Option.none()
 
-const cleanMessage = (message: string): string => {
-  // strip control characters a hostile body could use to forge log lines
-  // eslint-disable-next-line no-control-regex
-  const clean = message.replace(/[\u0000-\u001f\u007f]+/g, " ").trim()
-  return clean.length > MAX_SERVER_MESSAGE ? `${clean.slice(0, MAX_SERVER_MESSAGE)}…` : clean
-}
+// strip the characters a hostile body could use to forge, hide or reorder log lines
+const cleanMessage = (message: string): string => clip(scrub(message).trim(), MAX_SERVER_MESSAGE)
 
 // a request id is echoed into messages and logs: no control characters, and
 // one that is nothing but control characters is no request id
@@ -562,7 +529,7 @@ const parseBody = (body: string): ParsedBody => {
   if (body.trim().length === 0) {
     return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "empty" }
   }
-  const json = decodeJson(body)
+  const json = Either.getRight(parseJson(body))
   if (Option.isNone(json)) {
     return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "text" }
   }
@@ -591,119 +558,6 @@ const parseBody = (body: string): ParsedBody => {
 const parseShouldRetry = (value: string): Option.Option<boolean> => {
   const lower = value.toLowerCase()
   return lower === "true" ? Option.some(true) : lower === "false" ? Option.some(false) : Option.none()
-}
-
-// ---------------------------------------------------------------------------
-// the excerpt of a page that is not JSON
-// ---------------------------------------------------------------------------
-
-/** How much of a non-JSON body the excerpt is taken from, and its longest length. */
-const EXCERPT_SCAN = 16 * 1024
-const EXCERPT_LENGTH = 200
-
-// C0 and C1 controls, DEL, and the invisible format characters a hostile page
-// could use to hide or reorder text in a log line: zero-width marks, bidi
-// embeddings, overrides and isolates, line and paragraph separators, BOM
-// eslint-disable-next-line no-control-regex
-const unsafeText = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+/g
-
-const namedEntities: { readonly [name: string]: string } = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: "\"",
-  apos: "'",
-  nbsp: " "
-}
-
-const decodeEntities = (text: string): string =>
-  text.replace(/&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|([a-z]{2,5}));/gi, (entity, dec?: string, hex?: string, name?: string) => {
-    if (name !== undefined) return namedEntities[name.toLowerCase()] ?? entity
-    const code = dec !== undefined ? Number(dec) : parseInt(hex!, 16)
-    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity
-  })
-
-const tagStart = /[a-z/!?]/i
-
-/**
- * The text of an HTML fragment: tags, comments, scripts and styles removed.
- * Linear in its input: every search starts where the last one ended.
- */
-const stripTags = (html: string): string => {
-  let out = ""
-  let i = 0
-  while (i < html.length) {
-    const open = html.indexOf("<", i)
-    if (open < 0 || open + 1 >= html.length) {
-      out += html.slice(i)
-      break
-    }
-    if (!tagStart.test(html[open + 1]!)) {
-      // "a < b" in plain text is no tag
-      out += html.slice(i, open + 1)
-      i = open + 1
-      continue
-    }
-    out += `${html.slice(i, open)} `
-    let end: number
-    const head = html.slice(open, open + 8)
-    const raw = /^<(script|style)\b/i.exec(head)
-    if (head.startsWith("<!--")) {
-      const close = html.indexOf("-->", open + 4)
-      end = close < 0 ? html.length : close + 3
-    } else if (raw !== null) {
-      const closing = new RegExp(`</${raw[1]}\\s*>`, "gi")
-      closing.lastIndex = open + raw[0].length
-      const close = closing.exec(html)
-      end = close === null ? html.length : close.index + close[0].length
-    } else {
-      const close = html.indexOf(">", open + 1)
-      end = close < 0 ? html.length : close + 1
-    }
-    i = end
-  }
-  return out
-}
-
-/** The content of the first `<title>…</title>`, if there is one. */
-const titleOf = (html: string): Option.Option<string> => {
-  const open = /<title\b/i.exec(html)
-  if (open === null) return Option.none()
-  const start = html.indexOf(">", open.index)
-  if (start < 0) return Option.none()
-  const closing = /<\/title\s*>/gi
-  closing.lastIndex = start + 1
-  const close = closing.exec(html)
-  return close === null ? Option.none() : Option.some(html.slice(start + 1, close.index))
-}
-
-// a surrogate without its pair (a body cut in the middle of a character)
-const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
-
-const sanitize = (text: string): string =>
-  decodeEntities(text).replace(unsafeText, " ").replace(loneSurrogate, "\ufffd").replace(/\s+/g, " ").trim()
-
-/**
- * A short, readable excerpt of a body that is not JSON (an HTML error page,
- * a proxy's plain text): the page's `<title>` if it has a non-empty one,
- * else the start of its text, tags removed; entities decoded, control and
- * invisible format characters removed, whitespace collapsed, at most 200
- * characters. Read from the body's first 16 KiB only.
- */
-const excerpt = (body: string): Option.Option<string> => {
-  const head = body.slice(0, EXCERPT_SCAN)
-  const text = titleOf(head).pipe(
-    Option.map((title) => sanitize(stripTags(title))),
-    Option.filter((title) => title.length > 0),
-    Option.getOrElse(() => sanitize(stripTags(head)))
-  )
-  if (text.length === 0) return Option.none()
-  // count and cut in code points, never inside a surrogate pair; 2 code
-  // units per point at most, so this head holds more than 200 points when the text does
-  const points = Array.from(text.slice(0, 2 * EXCERPT_LENGTH + 2))
-  return Option.some(
-    points.length > EXCERPT_LENGTH ? `${points.slice(0, EXCERPT_LENGTH).join("")}…` : points.join("")
-  )
 }
 
 // ---------------------------------------------------------------------------
@@ -809,11 +663,6 @@ export interface ResponseInput {
   readonly now?: number | undefined
 }
 
-const shown = (value: unknown): string => {
-  const text = describeValue(value)
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text
-}
-
 interface ReadInput {
   readonly status: Either.Either<number, string>
   readonly headers: ReturnType<typeof Headers.normalize>
@@ -826,7 +675,7 @@ interface ReadInput {
 const readInput = (input: unknown): ReadInput => {
   const problems: Array<string> = []
   const isRecord = Predicate.isRecord(input)
-  if (!isRecord) problems.push(`the input is not an object (got ${shown(input)})`)
+  if (!isRecord) problems.push(`the input is not an object (got ${describeValue(input)})`)
   const field = (name: string): unknown =>
     isRecord
       ? Either.getOrElse(Either.try(() => (input as { readonly [key: string]: unknown })[name]), () => {
@@ -839,18 +688,18 @@ const readInput = (input: unknown): ReadInput => {
     ? Either.right(rawStatus === 0 ? 0 : rawStatus) // never -0
     : typeof rawStatus === "string" && /^\s*\d{1,15}\s*$/.test(rawStatus)
     ? Either.right(Number(rawStatus.trim()))
-    : Either.left(shown(rawStatus))
+    : Either.left(describeValue(rawStatus))
   const headers = Either.getOrElse(Headers.read(field("headers")), (problem) => {
     problems.push(`headers: ${problem}`)
     return Headers.normalize(undefined)
   })
   const rawBody = field("body")
   if (rawBody !== undefined && rawBody !== null && typeof rawBody !== "string") {
-    problems.push(`body: not a string (got ${shown(rawBody)})`)
+    problems.push(`body: not a string (got ${describeValue(rawBody)})`)
   }
   const rawNow = field("now")
   if (rawNow !== undefined && !(typeof rawNow === "number" && Number.isFinite(rawNow))) {
-    problems.push(`now: not a finite number (got ${shown(rawNow)}), the system clock was read`)
+    problems.push(`now: not a finite number (got ${describeValue(rawNow)}), the system clock was read`)
   }
   return {
     status,
@@ -1093,101 +942,3 @@ export const fromHttpClientError = (error: HttpClientError.HttpClientError): Eff
     detail: causeMessage(error.cause)
   }))
 }
-
-// ---------------------------------------------------------------------------
-// the decision table
-// ---------------------------------------------------------------------------
-
-/**
- * One row of the {@link decisionTable}.
- *
- * @since 0.1.0
- * @category classification
- */
-export interface Decision {
-  readonly status: number | "other 5xx" | "other"
-  readonly errorType: Option.Option<string>
-  readonly tag: Tag | "Success"
-  readonly retryable: boolean
-  readonly action: string
-}
-
-/**
- * The statuses the API documents, in order, with 408, 501 and 505 (which the
- * transient-status rule names); "other 5xx" stands for any other 5xx (520 is
- * decoded for it) and "other" for any other status (418 is decoded for it).
- *
- * @since 0.1.0
- * @category classification
- */
-export const documentedStatuses = [
-  200,
-  400,
-  401,
-  402,
-  403,
-  404,
-  408,
-  413,
-  422,
-  429,
-  500,
-  501,
-  502,
-  503,
-  504,
-  505,
-  529,
-  "other 5xx",
-  "other"
-] as const
-
-/**
- * The documented `error.type` a status is sent with, if any: the type whose
- * tag is the status's tag.
- *
- * @since 0.1.0
- * @category classification
- */
-export const canonicalErrorType = (status: number): Option.Option<string> => {
-  const tag = tagByStatus[status]
-  return Option.fromNullable(Object.keys(tagByErrorType).find((type) => tagByErrorType[type] === tag))
-}
-
-/**
- * The canonical wire body for a status: the documented envelope with its
- * documented `error.type`, or an HTML page where the API documents none.
- *
- * @since 0.1.0
- * @category classification
- */
-export const canonicalBody = (status: number, message = `Canonical ${status} body`): string =>
-  Option.match(canonicalErrorType(status), {
-    onNone: () => `<html><head><title>${status}</title></head><body><h1>${status}</h1></body></html>`,
-    onSome: (type) =>
-      JSON.stringify({ type: "error", error: { type, message }, request_id: `req_canonical_${status}` })
-  })
-
-/**
- * The decision table, generated by decoding each documented status's
- * canonical body with {@link fromResponse}: the tag it decodes to, whether it
- * is retried, and what to do. `npm start` prints it.
- *
- * @since 0.1.0
- * @category classification
- */
-export const decisionTable = (): ReadonlyArray<Decision> =>
-  documentedStatuses.map((status): Decision => {
-    if (status === 200) {
-      return { status, errorType: Option.none(), tag: "Success", retryable: false, action: "Use the response." }
-    }
-    const code = status === "other" ? 418 : status === "other 5xx" ? 520 : status
-    const error = fromResponse({ status: code, headers: {}, body: canonicalBody(code), now: 0 })
-    return {
-      status,
-      errorType: error.errorType,
-      tag: error._tag,
-      retryable: isRetryable(error),
-      action: actions[error._tag]
-    }
-  })

@@ -7,8 +7,9 @@ import * as Random from "effect/Random"
 import * as Ref from "effect/Ref"
 import * as TestClock from "effect/TestClock"
 import { ApiError, CircuitBreaker, Resilience, RetryBudget } from "../src/index.js"
+import { canonicalBody } from "../src/internal/statusTable.js"
 
-const error = (status: number) => ApiError.fromResponse({ status, body: ApiError.canonicalBody(status), now: 0 })
+const error = (status: number) => ApiError.fromResponse({ status, body: canonicalBody(status), now: 0 })
 
 /** An upstream that answers from a script and records the virtual instant of each call. */
 const scripted = (outcomes: ReadonlyArray<number>) =>

@@ -19,6 +19,7 @@ import {
   TestClock
 } from "effect"
 import { ApiError, RetryBudget, RetryPolicy } from "../src/index.js"
+import { canonicalBody } from "../src/internal/statusTable.js"
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -28,7 +29,7 @@ type Headers = Record<string, string>
 
 /** A decoded error response, exactly as the client would see it. */
 const response = (status: number, headers: Headers = {}, body?: string) =>
-  ApiError.fromResponse({ status, headers, body: body ?? ApiError.canonicalBody(status), now: 0 })
+  ApiError.fromResponse({ status, headers, body: body ?? canonicalBody(status), now: 0 })
 
 /** A decoded error response that must be Retryable (the test fails if it is not). */
 const retryable = (status: number, headers: Headers = {}): ApiError.Retryable => {

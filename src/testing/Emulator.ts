@@ -44,9 +44,9 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
-import * as ApiError from "../ApiError.js"
 import * as Claude from "../Claude.js"
 import type * as CircuitBreaker from "../CircuitBreaker.js"
+import * as StatusTable from "../internal/statusTable.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
 
 // ---------------------------------------------------------------------------
@@ -944,7 +944,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
         Ok: (ok) => serveOk(request, ok, withExtra(ok.headers), now),
         Error: (error) => {
           const type = error.type === null ? Option.none() : Option.fromNullable(error.type).pipe(
-            Option.orElse(() => ApiError.canonicalErrorType(error.status))
+            Option.orElse(() => StatusTable.canonicalErrorType(error.status))
           )
           return Option.match(type, {
             onNone: () =>
