@@ -18,6 +18,7 @@ import * as Stream from "effect/Stream"
 import { parseJson } from "./internal/decode.js"
 import { excerpt } from "./internal/excerpt.js"
 import * as Headers from "./internal/headers.js"
+import { hasTagIn } from "./internal/tags.js"
 import { clip, describeValue, scrub } from "./internal/text.js"
 import * as RateLimits from "./RateLimits.js"
 import * as RetryAfter from "./RetryAfter.js"
@@ -405,9 +406,6 @@ export const retryableTags: ReadonlySet<Retryable["_tag"]> = new Set(
  * @category constants
  */
 export const fatalTags: ReadonlySet<Fatal["_tag"]> = new Set(Fatal.members.map((member) => member._tag))
-
-const hasTagIn = (tags: ReadonlySet<string>) => (u: unknown): boolean =>
-  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && tags.has(u._tag)
 
 const isRetryableTag = hasTagIn(retryableTags)
 const isFatalTag = hasTagIn(fatalTags)

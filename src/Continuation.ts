@@ -112,23 +112,20 @@ export interface Continuation<Err> {
   (
     params: Messages.MessageCreateParams,
     options?: Options
-  ): <E, R>(
-    self: Effect.Effect<Messages.Message, E, R>
-  ) => Effect.Effect<
-    Messages.Message,
-    E | Err | ContinuationError | OptionsModule.InvalidOptionsError,
-    R | Claude.Claude
-  >
+  ): <E, R>(self: Effect.Effect<Messages.Message, E, R>) => Continued<Err, E, R>
   <E, R>(
     self: Effect.Effect<Messages.Message, E, R>,
     params: Messages.MessageCreateParams,
     options?: Options
-  ): Effect.Effect<
-    Messages.Message,
-    E | Err | ContinuationError | OptionsModule.InvalidOptionsError,
-    R | Claude.Claude
-  >
+  ): Continued<Err, E, R>
 }
+
+/** What a continuation of `self` (error `E`, context `R`) is. */
+type Continued<Err, E, R> = Effect.Effect<
+  Messages.Message,
+  E | Err | ContinuationError | OptionsModule.InvalidOptionsError,
+  R | Claude.Claude
+>
 
 // ---------------------------------------------------------------------------
 // the turn told in several responses
@@ -307,11 +304,7 @@ const continuation = <Err>(kind: Kind<Err>): Continuation<Err> =>
       self: Effect.Effect<Messages.Message, E, R>,
       params: Messages.MessageCreateParams,
       options?: Options
-    ): Effect.Effect<
-      Messages.Message,
-      E | Err | ContinuationError | OptionsModule.InvalidOptionsError,
-      R | Claude.Claude
-    > =>
+    ): Continued<Err, E, R> =>
       Effect.gen(function*() {
         const { maxContinuations = kind.defaultMax, stream } = yield* settings(options)
         const send = (next: Messages.MessageCreateParams) =>

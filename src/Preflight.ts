@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as ApiError from "./ApiError.js"
+import { describeValue, formatPath } from "./internal/text.js"
 
 // ---------------------------------------------------------------------------
 // params
@@ -38,29 +39,6 @@ const thrownText = (thrown: unknown): string => {
     return "a value that could not be read"
   }
 }
-
-/** `null`, `undefined`, a number… as written; an object or a function by its kind only (nothing of it is read). */
-const kindOf = (u: unknown): string =>
-  u === null
-    ? "null"
-    : typeof u === "string"
-    ? JSON.stringify(u.length > 40 ? `${u.slice(0, 40)}…` : u)
-    : typeof u === "number" || typeof u === "boolean" || typeof u === "undefined" || typeof u === "bigint"
-    ? String(u)
-    : typeof u === "function"
-    ? "a function"
-    : typeof u === "symbol"
-    ? "a symbol"
-    : Array.isArray(u)
-    ? "an array"
-    : "an object"
-
-const segment = (key: PropertyKey): string =>
-  typeof key === "number" ? `[${key}]` : typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${
-    JSON.stringify(String(key))
-  }]`
-
-const formatPath = (path: ReadonlyArray<PropertyKey>): string => path.map(segment).join("").replace(/^\./, "")
 
 /**
  * The most specific problem of a parse error: the issue with the deepest path
@@ -115,7 +93,7 @@ export const encodeParams = <A, I>(
 ): Either.Either<I, ApiError.ClientRequestError> => {
   try {
     if (typeof params !== "object" || params === null || Array.isArray(params)) {
-      return Either.left(invalid(call, `the params must be an object; got ${kindOf(params)}`))
+      return Either.left(invalid(call, `the params must be an object; got ${describeValue(params)}`))
     }
     return Either.mapLeft(
       Schema.encodeUnknownEither(schema)(params),
@@ -166,7 +144,7 @@ export const listQuery = (options: unknown, call: Call): Either.Either<string, A
   try {
     if (options === undefined) return Either.right("")
     if (typeof options !== "object" || options === null || Array.isArray(options)) {
-      return fail(`options must be an object ({ limit?, afterId?, beforeId? }), got ${kindOf(options)}`)
+      return fail(`options must be an object ({ limit?, afterId?, beforeId? }), got ${describeValue(options)}`)
     }
     const { afterId, beforeId, limit } = options as {
       readonly limit?: unknown
@@ -174,11 +152,11 @@ export const listQuery = (options: unknown, call: Call): Either.Either<string, A
       readonly beforeId?: unknown
     }
     if (limit !== undefined && (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 1000)) {
-      return fail(`limit must be an integer from 1 to 1000, got ${kindOf(limit)}`)
+      return fail(`limit must be an integer from 1 to 1000, got ${describeValue(limit)}`)
     }
     for (const [name, value] of [["afterId", afterId], ["beforeId", beforeId]] as const) {
       if (value !== undefined && (typeof value !== "string" || value.length === 0)) {
-        return fail(`${name} must be a batch id (a non-empty string), got ${kindOf(value)}`)
+        return fail(`${name} must be a batch id (a non-empty string), got ${describeValue(value)}`)
       }
     }
     const query = new URLSearchParams()

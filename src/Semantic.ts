@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { hasTagIn } from "./internal/tags.js"
 import { clip, plural, quote, scrub, whose } from "./internal/text.js"
 import type * as Messages from "./Messages.js"
 import { Message } from "./Messages.js"
@@ -373,14 +374,13 @@ export const semanticErrorTags: ReadonlyArray<SemanticError["_tag"]> = [
   "ToolInputSchemaError"
 ]
 
-const semanticTagSet: ReadonlySet<unknown> = new Set(semanticErrorTags)
+const isSemanticTag = hasTagIn(new Set(semanticErrorTags))
 
 /**
  * @since 0.1.0
  * @category guards
  */
-export const isSemanticError = (u: unknown): u is SemanticError =>
-  typeof u === "object" && u !== null && "_tag" in u && semanticTagSet.has(u._tag)
+export const isSemanticError = (u: unknown): u is SemanticError => isSemanticTag(u)
 
 /**
  * The error each outcome turns into when it is not accepted.

@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { clip, quote, whose } from "./internal/text.js"
+import { clip, formatPath as writePath, quote, whose } from "./internal/text.js"
 import type * as Messages from "./Messages.js"
 
 // ---------------------------------------------------------------------------
@@ -65,8 +65,6 @@ export interface ToolCall<A> {
   readonly index: number
 }
 
-const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/
-
 /**
  * A path inside a tool input, written out: `input`, `input.location.city`,
  * `input.days[2]`, `input["first name"]`.
@@ -74,16 +72,7 @@ const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/
  * @since 0.1.0
  * @category tool inputs
  */
-export const formatPath = (path: ReadonlyArray<string | number>): string =>
-  path.reduce<string>(
-    (out, key) =>
-      typeof key === "number"
-        ? `${out}[${key}]`
-        : identifier.test(key)
-        ? `${out}.${key}`
-        : `${out}[${JSON.stringify(key)}]`,
-    "input"
-  )
+export const formatPath = (path: ReadonlyArray<string | number>): string => writePath(path, "input")
 
 const toKey = (key: PropertyKey): string | number => (typeof key === "symbol" ? String(key) : key)
 

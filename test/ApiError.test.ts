@@ -501,6 +501,18 @@ describe("ApiError.fromResponse: bodies that are not the envelope", () => {
     assert.notMatch(fromHeader.message, CONTROL)
   })
 
+  it("strips the invisible characters that hide or reorder a log line: C1 controls, bidi overrides, zero-width marks, separators", () => {
+    const body = JSON.stringify({
+      type: "error",
+      error: { type: "api_error", message: "paid\u202e$0001\u202c ok\u200b\u2028[ERROR]\u0085forged\ufeff" },
+      request_id: "req_\u2066hidden\u2069"
+    })
+    const error = decode(500, body)
+    expect(error.serverMessage).toEqual(Option.some("paid $0001  ok [ERROR] forged"))
+    expect(error.requestId).toEqual(Option.some("req_ hidden"))
+    assert.notMatch(error.message, /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/)
+  })
+
   it("a request id made only of control characters is no request id", () => {
     expect(decode(500, "", { "request-id": "\u0001\u0002" }).requestId).toEqual(Option.none())
     expect(decode(500, envelope("api_error", "m", "\u0000"), { "request-id": "req_h" }).requestId).toEqual(

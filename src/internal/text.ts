@@ -137,3 +137,26 @@ export const closest = (key: string, names: ReadonlyArray<string>): string | und
  */
 export const whose = (message: { readonly id: string; readonly model: string }): string =>
   `message ${quote(message.id)}, model ${quote(message.model)}`
+
+const identifierKey = /^[A-Za-z_$][\w$]*$/
+
+/**
+ * A path into a value, written the way it would be read in code, after
+ * `root`: `root.location.city`, `root.days[2]`, `root["first name"]`; with
+ * no root, `messages[0].content[1].text`. A symbol key is written as its
+ * description, quoted.
+ *
+ * @internal
+ */
+export const formatPath = (path: ReadonlyArray<PropertyKey>, root = ""): string => {
+  const written = path.reduce<string>(
+    (out, key) =>
+      typeof key === "number"
+        ? `${out}[${key}]`
+        : typeof key === "string" && identifierKey.test(key)
+        ? `${out}.${key}`
+        : `${out}[${JSON.stringify(String(key))}]`,
+    root
+  )
+  return root === "" ? written.replace(/^\./, "") : written
+}

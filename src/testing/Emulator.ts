@@ -38,6 +38,7 @@ import * as Either from "effect/Either"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
@@ -497,7 +498,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
         }
         if (endpoint === "messages") {
           const message = Replies.buildMessage(yield* nextId("msg"), request, reply)
-          return Validation.isRecord(json) && json.stream === true
+          return Predicate.isRecord(json) && json.stream === true
             ? Replies.sseResponse(Replies.streamEvents(message), headers)
             : Replies.jsonResponse(200, message, headers)
         }
@@ -506,13 +507,13 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
         }
         if (request.path === `${messagesPath}/batches`) {
           if (request.method === "POST") {
-            const requests = Validation.isRecord(json) && Array.isArray(json.requests) ? json.requests : []
+            const requests = Predicate.isRecord(json) && Array.isArray(json.requests) ? json.requests : []
             const id = yield* nextId("msgbatch")
             const batch: BatchRecord = {
               id,
               requests: requests.map((r: unknown) => ({
-                custom_id: Validation.isRecord(r) && typeof r.custom_id === "string" ? r.custom_id : "",
-                params: Validation.isRecord(r) ? r.params : undefined
+                custom_id: Predicate.isRecord(r) && typeof r.custom_id === "string" ? r.custom_id : "",
+                params: Predicate.isRecord(r) ? r.params : undefined
               })),
               createdAt: now,
               endsAt: now + batchProcessing,

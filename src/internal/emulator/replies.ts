@@ -11,9 +11,10 @@ import * as Headers from "@effect/platform/Headers"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Sse from "@effect/experimental/Sse"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
-import { isRecord } from "./validation.js"
+import type { Reply } from "../../testing/Emulator.js"
 
 /** The edge's HTML page for a 413. @internal */
 export const edgeHtml413 =
@@ -59,12 +60,7 @@ const fallbackModel = "claude-sonnet-5-5"
 export const estimateTokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4))
 
 /** What an `Ok` reply says about the message it serves. */
-export interface OkReply {
-  readonly text?: string | undefined
-  readonly content?: ReadonlyArray<Readonly<Record<string, unknown>>> | undefined
-  readonly stopReason?: string | null | undefined
-  readonly stopDetails?: Readonly<Record<string, unknown>> | undefined
-}
+type OkReply = Extract<Reply, { readonly _tag: "Ok" }>
 
 const messageContent = (reply: OkReply): ReadonlyArray<Readonly<Record<string, unknown>>> =>
   reply.content ?? [{ type: "text", text: reply.text ?? "Hello from the claude-resilience emulator.", citations: null }]
@@ -79,7 +75,7 @@ export const buildMessage = (
 ): Record<string, unknown> => {
   const content = messageContent(reply)
   const params = Option.getOrUndefined(request.json)
-  const model = isRecord(params) && typeof params.model === "string" ? params.model : fallbackModel
+  const model = Predicate.isRecord(params) && typeof params.model === "string" ? params.model : fallbackModel
   const stopReason = reply.stopReason !== undefined
     ? reply.stopReason
     : content.some((block) => block.type === "tool_use")

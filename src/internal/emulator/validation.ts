@@ -7,6 +7,7 @@
  *
  * @internal
  */
+import * as Predicate from "effect/Predicate"
 
 /** The top-level params of `POST /v1/messages/count_tokens` (GA and beta). */
 const countTokensParams = [
@@ -69,7 +70,7 @@ export const checkParams = (
   endpoint: "messages" | "count_tokens",
   models: ReadonlySet<string>
 ): Refusal | undefined => {
-  if (!isRecord(json)) return invalidRequest("Input should be a valid dictionary or object to extract fields from")
+  if (!Predicate.isRecord(json)) return invalidRequest("Input should be a valid dictionary or object to extract fields from")
   const known = endpoint === "messages" ? messagesParams : countTokensParams
   const unknown = Object.keys(json).find((key) => !known.includes(key))
   if (unknown !== undefined) return invalidRequest(`${unknown}: Extra inputs are not permitted`)
@@ -85,7 +86,7 @@ export const checkParams = (
   if (!Array.isArray(json.messages)) return invalidRequest("messages: Input should be a valid list")
   if (json.messages.length === 0) return invalidRequest("messages: at least one message is required")
   for (const [i, message] of json.messages.entries()) {
-    if (!isRecord(message)) return invalidRequest(`messages.${i}: Input should be a valid dictionary`)
+    if (!Predicate.isRecord(message)) return invalidRequest(`messages.${i}: Input should be a valid dictionary`)
     if (message.role !== "user" && message.role !== "assistant") {
       return invalidRequest(`messages.${i}.role: Input should be 'user' or 'assistant'`)
     }
@@ -123,7 +124,7 @@ const customIdPattern = /^[a-zA-Z0-9_-]{1,64}$/
 
 /** The first problem the API would report in a batch's envelope (each request's params are checked later). */
 export const checkBatch = (json: unknown): Refusal | undefined => {
-  if (!isRecord(json)) return invalidRequest("Input should be a valid dictionary or object to extract fields from")
+  if (!Predicate.isRecord(json)) return invalidRequest("Input should be a valid dictionary or object to extract fields from")
   const unknown = Object.keys(json).find((key) => key !== "requests")
   if (unknown !== undefined) return invalidRequest(`${unknown}: Extra inputs are not permitted`)
   if (!("requests" in json)) return invalidRequest("requests: Field required")
@@ -131,7 +132,7 @@ export const checkBatch = (json: unknown): Refusal | undefined => {
   if (json.requests.length === 0) return invalidRequest("requests: List should have at least 1 item after validation, not 0")
   const seen = new Set<string>()
   for (const [i, request] of json.requests.entries()) {
-    if (!isRecord(request)) return invalidRequest(`requests.${i}: Input should be a valid dictionary`)
+    if (!Predicate.isRecord(request)) return invalidRequest(`requests.${i}: Input should be a valid dictionary`)
     const extra = Object.keys(request).find((key) => key !== "custom_id" && key !== "params")
     if (extra !== undefined) return invalidRequest(`requests.${i}.${extra}: Extra inputs are not permitted`)
     if (!("custom_id" in request)) return invalidRequest(`requests.${i}.custom_id: Field required`)
@@ -143,10 +144,7 @@ export const checkBatch = (json: unknown): Refusal | undefined => {
     }
     seen.add(request.custom_id)
     if (!("params" in request)) return invalidRequest(`requests.${i}.params: Field required`)
-    if (!isRecord(request.params)) return invalidRequest(`requests.${i}.params: Input should be a valid dictionary`)
+    if (!Predicate.isRecord(request.params)) return invalidRequest(`requests.${i}.params: Input should be a valid dictionary`)
   }
   return undefined
 }
-
-export const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
