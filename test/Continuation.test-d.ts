@@ -1,18 +1,11 @@
 import type { Effect } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
 import { type Claude, Continuation, type Messages, type Options, type Preflight, Semantic } from "../src/index.js"
+import type { DefaultRejections } from "./support/semantic.js"
 
 declare const create: Effect.Effect<Messages.Message, Claude.StreamError | Preflight.LongRequestError>
 declare const streamed: Effect.Effect<Messages.Message, Claude.StreamError>
 declare const params: Messages.MessageCreateParams
-
-type DefaultRejections =
-  | Semantic.TruncatedError
-  | Semantic.ContextWindowExceededError
-  | Semantic.PausedTurnError
-  | Semantic.RefusalError
-  | Semantic.EmptyResponseError
-  | Semantic.UnknownStopReasonError
 
 describe("continuations", () => {
   it("continuePaused needs Claude and adds the client's errors and PausedTurnError", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, Cause, Effect, Exit, FastCheck as fc, Option, Schema } from "effect"
 import { MessageAccumulator, MessageStream } from "../src/index.js"
-import { isParseFailure, nearlyValid, sse, startBody } from "./support/messages.js"
+import { citation, isParseFailure, nearlyValid, sse, startBody } from "./support/messages.js"
 
 describe("MessageStreamEvent", () => {
   it("decodes every documented event", () => {
@@ -24,17 +24,7 @@ describe("MessageStreamEvent", () => {
       { type: "input_json_delta", partial_json: "{\"location\": \"San Fra" },
       { type: "thinking_delta", thinking: "I need to find the GCD" },
       { type: "signature_delta", signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds" },
-      {
-        type: "citations_delta",
-        citation: {
-          type: "char_location",
-          cited_text: "The grass is green.",
-          document_index: 0,
-          document_title: "Example Document",
-          start_char_index: 0,
-          end_char_index: 20
-        }
-      }
+      { type: "citations_delta", citation }
     ]
     for (const delta of deltas) {
       expect(sse({ type: "content_block_delta", index: 2, delta })).toEqual({ type: "content_block_delta", index: 2, delta })

@@ -1,6 +1,7 @@
 import { Effect, Option, Schema } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
 import { ApiError, Claude, MessageAccumulator, Messages, Preflight, RetryPolicy, Semantic, ToolInput } from "../src/index.js"
+import type { DefaultRejections } from "./support/semantic.js"
 
 type SemanticTags =
   | "RefusalError"
@@ -117,14 +118,6 @@ describe("outcome", () => {
     >()
   })
 })
-
-type DefaultRejections =
-  | Semantic.TruncatedError
-  | Semantic.ContextWindowExceededError
-  | Semantic.PausedTurnError
-  | Semantic.RefusalError
-  | Semantic.EmptyResponseError
-  | Semantic.UnknownStopReasonError
 
 describe("requireComplete", () => {
   it("by default adds the errors of every outcome but Complete and ToolUse", () => {

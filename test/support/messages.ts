@@ -4,7 +4,18 @@
  * MessageBatches, MessageAccumulator and the semantic layer.
  */
 import { Cause, Effect, Either, Exit, FastCheck as fc, Option } from "effect"
+import type { Messages } from "../../src/index.js"
 import { MessageStream } from "../../src/index.js"
+
+/** A short request, for the tests that send one. */
+export const params: Messages.MessageCreateParams = {
+  model: "claude-sonnet-5-5",
+  max_tokens: 256,
+  messages: [{ role: "user", content: "Hello" }]
+}
+
+/** The prompt of {@link params}, as Token Counting takes it (no `max_tokens`, which that endpoint rejects). */
+export const countParams: Messages.CountTokensParams = { model: params.model, messages: params.messages }
 
 export const usageBody = {
   input_tokens: 2095,
@@ -16,17 +27,19 @@ export const usageBody = {
   service_tier: "standard"
 }
 
+export const citation = {
+  type: "char_location",
+  cited_text: "The grass is green.",
+  document_index: 0,
+  document_title: "Example Document",
+  start_char_index: 0,
+  end_char_index: 20
+}
+
 export const textWithCitation = {
   type: "text",
   text: "the grass is green",
-  citations: [{
-    type: "char_location",
-    cited_text: "The grass is green.",
-    document_index: 0,
-    document_title: "Example Document",
-    start_char_index: 0,
-    end_char_index: 20
-  }]
+  citations: [citation]
 }
 
 export const toolUse = {
@@ -124,15 +137,6 @@ export const startBody = {
 }
 
 export const deltaEvent = (index: number, delta: unknown) => ({ type: "content_block_delta", index, delta })
-
-export const citation = {
-  type: "char_location",
-  cited_text: "The grass is green.",
-  document_index: 0,
-  document_title: "Example Document",
-  start_char_index: 0,
-  end_char_index: 20
-}
 
 /** A JSON value with one spot (picked by `path`) replaced by `replacement`. */
 export const mutate = (value: unknown, path: ReadonlyArray<number>, replacement: unknown): unknown => {

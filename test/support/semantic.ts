@@ -4,7 +4,7 @@
  * blocks, and a way to read the one failure of an effect.
  */
 import { Cause, Effect, Exit, FastCheck as fc, Option, Schema } from "effect"
-import { Messages } from "../../src/index.js"
+import { Messages, type Semantic } from "../../src/index.js"
 
 export const usage = { input_tokens: 1200, output_tokens: 310, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }
 
@@ -38,3 +38,12 @@ export const whitespace = fc
   .map((chars) => chars.join(""))
 
 export const whitespaceText = whitespace.map((t): Messages.ContentBlock => ({ type: "text", text: t }))
+
+/** The errors `Semantic.requireComplete()` adds by default: those of every outcome but Complete and ToolUse. */
+export type DefaultRejections =
+  | Semantic.TruncatedError
+  | Semantic.ContextWindowExceededError
+  | Semantic.PausedTurnError
+  | Semantic.RefusalError
+  | Semantic.EmptyResponseError
+  | Semantic.UnknownStopReasonError
