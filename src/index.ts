@@ -128,7 +128,7 @@ export * as Continuation from "./Continuation.js"
 export * as ToolInput from "./ToolInput.js"
 
 /**
- * The seeds' unified policy in one line: retry + breaker + budget.
+ * The whole client-side policy in one line: retry + breaker + budget.
  *
  * @since 0.1.0
  */

@@ -52,7 +52,7 @@ describe("RetryBudget.tryWithdrawFor", () => {
     }))
 })
 
-describe("Resilience.protect: the seeds' policy in one line", () => {
+describe("Resilience.protect: the whole policy in one line", () => {
   it.effect("defaults: 529, 529, 529, 200 with every draw 0.5 waits 0.5 s, 1 s, 2 s", () =>
     Effect.gen(function*() {
       const upstream = yield* scripted([529, 529, 529])

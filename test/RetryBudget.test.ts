@@ -206,7 +206,7 @@ describe("RetryBudget: options", () => {
       expect(layerError.problems.map((p) => p.option)).toEqual(["percent"])
     }))
 
-  it("defaults are the seeds'", () => {
+  it("defaults: 20 % of first attempts, deposits kept 10 s, 10 retries a second", () => {
     expect(RetryBudget.defaults.percent).toBe(0.2)
     expect(Duration.toMillis(RetryBudget.defaults.ttl)).toBe(10_000)
     expect(RetryBudget.defaults.minRetriesPerSecond).toBe(10)
