@@ -12,14 +12,11 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { parseJson } from "./internal/decode.js"
-import { excerpt } from "./internal/excerpt.js"
+import * as Response from "./internal/errorResponse.js"
 import * as Headers from "./internal/headers.js"
 import { hasTagIn } from "./internal/tags.js"
-import { clip, describeValue, scrub } from "./internal/text.js"
 import * as RateLimits from "./RateLimits.js"
 import * as RetryAfter from "./RetryAfter.js"
 
@@ -372,18 +369,24 @@ export const Fatal = Schema.Union(
 export type Fatal = typeof Fatal.Type
 
 /**
+ * Every transport-layer error, as a Schema: {@link Retryable} and {@link Fatal}.
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const ApiError = Schema.Union(Retryable, Fatal)
 
 /**
+ * Every way a call can fail at the transport layer: `Retryable | Fatal`.
+ *
  * @since 0.1.0
  * @category models
  */
 export type ApiError = Retryable | Fatal
 
 /**
+ * The tag of any {@link ApiError}.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -411,18 +414,48 @@ const isRetryableTag = hasTagIn(retryableTags)
 const isFatalTag = hasTagIn(fatalTags)
 
 /**
+ * Whether a value is one of the {@link Retryable} errors (by its tag).
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "claude-resilience"
+ *
+ * const error = ApiError.fromResponse({ status: 529, body: "" })
+ * ApiError.isRetryable(error) // true
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
 export const isRetryable = (u: unknown): u is Retryable => isRetryableTag(u)
 
 /**
+ * Whether a value is one of the {@link Fatal} errors (by its tag).
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "claude-resilience"
+ *
+ * const error = ApiError.fromResponse({ status: 401, body: "" })
+ * ApiError.isFatal(error) // true
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
 export const isFatal = (u: unknown): u is Fatal => isFatalTag(u)
 
 /**
+ * Whether a value is any {@link ApiError} (by its tag).
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "claude-resilience"
+ *
+ * ApiError.isApiError(ApiError.fromResponse({ status: 500, body: "" })) // true
+ * ApiError.isApiError(new Error("boom")) // false
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -430,6 +463,17 @@ export const isApiError = (u: unknown): u is ApiError => isRetryableTag(u) || is
 
 /**
  * The wait the server asked for, if the error carries one.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Option } from "effect"
+ * import { ApiError } from "claude-resilience"
+ *
+ * const error = ApiError.fromResponse({ status: 429, headers: { "retry-after": "20" }, body: "" })
+ * if (ApiError.isRetryable(error)) {
+ *   Option.map(ApiError.retryAfter(error), Duration.toSeconds) // Option.some(20)
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -439,6 +483,15 @@ export const retryAfter = (error: Retryable) =>
 
 /**
  * The `x-should-retry` header, if the error carries one.
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "claude-resilience"
+ *
+ * const error = ApiError.fromResponse({ status: 409, headers: { "x-should-retry": "true" }, body: "" })
+ * ApiError.shouldRetry(error) // Option.some(true)
+ * error._tag // "ServerRetryableError"
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -499,67 +552,8 @@ export const tagByStatus: { readonly [status: number]: HttpTag } = {
 
 const spendLimit = /spend limit|usage limit/i
 
-const MAX_SERVER_MESSAGE = 2000
-
 // ---------------------------------------------------------------------------
-// decoding
-// ---------------------------------------------------------------------------
-
-interface ParsedBody {
-  readonly errorType: Option.Option<string>
-  readonly serverMessage: Option.Option<string>
-  readonly requestId: Option.Option<string>
-  readonly shape: "envelope" | "flat" | "json" | "text" | "empty"
-}
-
-const nonEmptyString = (u: unknown): Option.Option<string> =>
-  typeof u === "string" && u.length > 0 ? Option.some(u) : Option.none()
-
-// strip the characters a hostile body could use to forge, hide or reorder log lines
-const cleanMessage = (message: string): string => clip(scrub(message).trim(), MAX_SERVER_MESSAGE)
-
-// a request id is echoed into messages and logs: no control characters, and
-// one that is nothing but control characters is no request id
-const cleanRequestId = (u: unknown): Option.Option<string> =>
-  nonEmptyString(u).pipe(Option.map(cleanMessage), Option.filter((id) => id.length > 0))
-
-const parseBody = (body: string): ParsedBody => {
-  if (body.trim().length === 0) {
-    return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "empty" }
-  }
-  const json = Either.getRight(parseJson(body))
-  if (Option.isNone(json)) {
-    return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "text" }
-  }
-  const value = json.value
-  if (Predicate.isRecord(value) && Predicate.isRecord(value.error)) {
-    // the documented envelope (or the same without its `type: "error"`)
-    return {
-      errorType: nonEmptyString(value.error.type),
-      serverMessage: nonEmptyString(value.error.message).pipe(Option.map(cleanMessage)),
-      requestId: cleanRequestId(value.request_id),
-      shape: "envelope"
-    }
-  }
-  if (Predicate.isRecord(value) && typeof value.type === "string" && value.type !== "error") {
-    // wrapper-less: the edge's `{"type":"request_too_large","message":…}`
-    return {
-      errorType: nonEmptyString(value.type),
-      serverMessage: nonEmptyString(value.message).pipe(Option.map(cleanMessage)),
-      requestId: cleanRequestId(value.request_id),
-      shape: "flat"
-    }
-  }
-  return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "json" }
-}
-
-const parseShouldRetry = (value: string): Option.Option<boolean> => {
-  const lower = value.toLowerCase()
-  return lower === "true" ? Option.some(true) : lower === "false" ? Option.some(false) : Option.none()
-}
-
-// ---------------------------------------------------------------------------
-// classification
+// the classification rule
 // ---------------------------------------------------------------------------
 
 /** 501 Not Implemented and 505 HTTP Version Not Supported: the same request cannot fare better. */
@@ -591,6 +585,17 @@ const tagOfStatus = (status: number): HttpTag =>
  *   `x-should-retry: false` does not change the tag; the retry policy obeys
  *   it.
  *
+ * @example
+ * ```ts
+ * import { Option } from "effect"
+ * import { ApiError } from "claude-resilience"
+ *
+ * ApiError.classify(429, Option.some("rate_limit_error"), Option.some("Number of requests has exceeded your rate limit"))
+ * // "RateLimitError"
+ * ApiError.classify(429, Option.none(), Option.some("You have reached your monthly spend limit"))
+ * // "SpendLimitError"
+ * ```
+ *
  * @since 0.1.0
  * @category classification
  */
@@ -612,35 +617,9 @@ export const classify = (
   return tag
 }
 
-const describe = (
-  head: string,
-  errorType: Option.Option<string>,
-  requestId: Option.Option<string>,
-  serverMessage: Option.Option<string>,
-  parsed: ParsedBody,
-  body: string,
-  problems: ReadonlyArray<string>
-): string => {
-  // the raw type is kept on the error; the message gets a clean copy
-  const type = Option.map(errorType, cleanMessage).pipe(Option.filter((t) => t.length > 0))
-  const typePart = Option.getOrElse(type, () => "(no error type)")
-  const id = Option.match(requestId, { onNone: () => "", onSome: (id) => ` (request ${id})` })
-  const detail = Option.match(serverMessage, {
-    onSome: (message) => `: ${message}`,
-    onNone: () =>
-      parsed.shape === "empty"
-        ? ": empty body"
-        : parsed.shape === "text"
-        ? `: non-JSON body of ${body.length} characters${
-          Option.match(excerpt(body), { onNone: () => "", onSome: (text) => `: "${text}"` })
-        }`
-        : parsed.shape === "json"
-        ? `: JSON body not in the Claude error format`
-        : ""
-  })
-  const ignored = problems.length === 0 ? "" : ` [input ignored: ${problems.join("; ")}]`
-  return `${head} ${typePart}${id}${detail}${ignored}`
-}
+// ---------------------------------------------------------------------------
+// decoding (reading the response: internal/errorResponse)
+// ---------------------------------------------------------------------------
 
 /**
  * The input of {@link fromResponse}.
@@ -659,53 +638,6 @@ export interface ResponseInput {
   readonly body: string
   /** Epoch milliseconds, for an HTTP-date `retry-after`. Defaults to `Date.now()`. */
   readonly now?: number | undefined
-}
-
-interface ReadInput {
-  readonly status: Either.Either<number, string>
-  readonly headers: ReturnType<typeof Headers.normalize>
-  readonly body: string
-  readonly now: number
-  readonly problems: ReadonlyArray<string>
-}
-
-/** Reads `fromResponse`'s input from whatever it is given, never throwing. */
-const readInput = (input: unknown): ReadInput => {
-  const problems: Array<string> = []
-  const isRecord = Predicate.isRecord(input)
-  if (!isRecord) problems.push(`the input is not an object (got ${describeValue(input)})`)
-  const field = (name: string): unknown =>
-    isRecord
-      ? Either.getOrElse(Either.try(() => (input as { readonly [key: string]: unknown })[name]), () => {
-        problems.push(`${name} threw when read`)
-        return undefined
-      })
-      : undefined
-  const rawStatus = field("status")
-  const status: Either.Either<number, string> = typeof rawStatus === "number" && Number.isSafeInteger(rawStatus)
-    ? Either.right(rawStatus === 0 ? 0 : rawStatus) // never -0
-    : typeof rawStatus === "string" && /^\s*\d{1,15}\s*$/.test(rawStatus)
-    ? Either.right(Number(rawStatus.trim()))
-    : Either.left(describeValue(rawStatus))
-  const headers = Either.getOrElse(Headers.read(field("headers")), (problem) => {
-    problems.push(`headers: ${problem}`)
-    return Headers.normalize(undefined)
-  })
-  const rawBody = field("body")
-  if (rawBody !== undefined && rawBody !== null && typeof rawBody !== "string") {
-    problems.push(`body: not a string (got ${describeValue(rawBody)})`)
-  }
-  const rawNow = field("now")
-  if (rawNow !== undefined && !(typeof rawNow === "number" && Number.isFinite(rawNow))) {
-    problems.push(`now: not a finite number (got ${describeValue(rawNow)}), the system clock was read`)
-  }
-  return {
-    status,
-    headers,
-    body: typeof rawBody === "string" ? rawBody : "",
-    now: typeof rawNow === "number" && Number.isFinite(rawNow) ? rawNow : Date.now(),
-    problems
-  }
 }
 
 /**
@@ -733,13 +665,13 @@ const readInput = (input: unknown): ReadInput => {
  * @category decoding
  */
 export const fromResponse = (input: ResponseInput): Exclude<ApiError, TransportError | ClientRequestError> => {
-  const { body, headers, now, problems, status: readStatus } = readInput(input)
-  const parsed = parseBody(body)
+  const { body, headers, now, problems, status: readStatus } = Response.readInput(input)
+  const parsed = Response.parseBody(body)
   const status = Either.getOrElse(readStatus, () => 0)
   const requestId = Option.orElse(parsed.requestId, () =>
-    Headers.get(headers, "request-id").pipe(Option.flatMap(cleanRequestId))
+    Headers.get(headers, "request-id").pipe(Option.flatMap(Response.cleanRequestId))
   )
-  const shouldRetry = Option.flatMap(Headers.get(headers, "x-should-retry"), parseShouldRetry)
+  const shouldRetry = Option.flatMap(Headers.get(headers, "x-should-retry"), Response.parseShouldRetry)
   // a status that is no integer says nothing trustworthy: Fatal, whatever the body or headers
   const original: HttpTag = Either.isLeft(readStatus)
     ? "UnexpectedStatusError"
@@ -753,7 +685,7 @@ export const fromResponse = (input: ResponseInput): Exclude<ApiError, TransportE
   })
   const fields = {
     status,
-    message: describe(head, parsed.errorType, requestId, parsed.serverMessage, parsed, body, problems),
+    message: Response.describe(head, parsed.errorType, requestId, parsed.serverMessage, parsed, body, problems),
     requestId,
     errorType: parsed.errorType,
     serverMessage: parsed.serverMessage,
@@ -816,25 +748,22 @@ export const fromResponse = (input: ResponseInput): Exclude<ApiError, TransportE
  */
 export const maxErrorBodyBytes = 1024 * 1024
 
-const sanitizeUrl = (url: string): string => {
-  if (!URL.canParse(url)) return cleanMessage(url).slice(0, 200)
-  const parsed = new URL(url)
-  parsed.username = ""
-  parsed.password = ""
-  return parsed.toString()
-}
-
-const causeMessage = (cause: unknown): string => {
-  if (Predicate.hasProperty(cause, "message") && typeof cause.message === "string") {
-    const code = Predicate.hasProperty(cause, "code") && typeof cause.code === "string" ? `${cause.code}: ` : ""
-    return cleanMessage(`${code}${cause.message}`)
-  }
-  return "no detail"
-}
-
 /**
  * Builds a {@link TransportError} for a request that got no (complete)
  * response.
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "claude-resilience"
+ *
+ * const error = ApiError.transportError({
+ *   reason: "Transport",
+ *   method: "POST",
+ *   url: "https://api.anthropic.com/v1/messages",
+ *   detail: "ECONNRESET"
+ * })
+ * error.message // "Transport failure on POST https://api.anthropic.com/v1/messages: ECONNRESET"
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -845,12 +774,12 @@ export const transportError = (options: {
   readonly url: string
   readonly detail: string
 }): TransportError => {
-  const url = sanitizeUrl(options.url)
+  const url = Response.sanitizeUrl(options.url)
   return new TransportError({
     reason: options.reason,
     method: options.method,
     url,
-    message: `${options.reason} failure on ${options.method} ${url}: ${cleanMessage(options.detail)}`
+    message: `${options.reason} failure on ${options.method} ${url}: ${Response.cleanMessage(options.detail)}`
   }, true)
 }
 
@@ -858,6 +787,19 @@ export const transportError = (options: {
  * Reads at most {@link maxErrorBodyBytes} of a response's body and decodes it
  * with {@link fromResponse}, taking `now` from `Clock`. A body that breaks off
  * while it is read is a {@link TransportError}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { HttpClient } from "@effect/platform"
+ * import { ApiError } from "claude-resilience"
+ *
+ * // any endpoint of the API, sent with the platform's client
+ * const call = Effect.flatMap(HttpClient.HttpClient, (client) => client.get("https://api.anthropic.com/v1/models")).pipe(
+ *   Effect.flatMap((response) => response.status >= 400 ? ApiError.fromHttpResponse(response) : Effect.succeed(response)),
+ *   Effect.scoped
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category decoding
@@ -882,7 +824,7 @@ export const fromHttpResponse = (
           reason: "ResponseBody",
           method: response.request.method,
           url: response.request.url,
-          detail: `the error body broke off: ${causeMessage(error.cause)}`
+          detail: `the error body broke off: ${Response.causeMessage(error.cause)}`
         }))
     ),
     Effect.zip(Clock.currentTimeMillis),
@@ -907,6 +849,18 @@ export const fromHttpResponse = (
  * {@link ClientRequestError}; a status error is decoded from its response.
  * The platform's error is not kept as a cause: its request holds the API key.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { HttpClient } from "@effect/platform"
+ * import { ApiError } from "claude-resilience"
+ *
+ * const call = Effect.flatMap(HttpClient.HttpClient, (client) => client.get("https://api.anthropic.com/v1/models")).pipe(
+ *   Effect.catchTags({ RequestError: ApiError.fromHttpClientError, ResponseError: ApiError.fromHttpClientError }),
+ *   Effect.scoped
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category decoding
  */
@@ -917,16 +871,16 @@ export const fromHttpClientError = (error: HttpClientError.HttpClientError): Eff
         reason: "Transport",
         method: error.request.method,
         url: error.request.url,
-        detail: causeMessage(error.cause)
+        detail: Response.causeMessage(error.cause)
       }))
     }
-    const url = sanitizeUrl(error.request.url)
+    const url = Response.sanitizeUrl(error.request.url)
     return Effect.fail(
       new ClientRequestError({
         reason: error.reason,
         method: error.request.method,
         url,
-        message: `${error.reason === "Encode" ? "The request body could not be encoded" : "The request URL is invalid"} (${error.request.method} ${url}): ${causeMessage(error.cause)}`
+        message: `${error.reason === "Encode" ? "The request body could not be encoded" : "The request URL is invalid"} (${error.request.method} ${url}): ${Response.causeMessage(error.cause)}`
       }, true)
     )
   }
@@ -937,6 +891,6 @@ export const fromHttpClientError = (error: HttpClientError.HttpClientError): Eff
     reason: "ResponseBody",
     method: error.request.method,
     url: error.request.url,
-    detail: causeMessage(error.cause)
+    detail: Response.causeMessage(error.cause)
   }))
 }

@@ -137,6 +137,14 @@ type Continued<Err, E, R> = Effect.Effect<
  * assistant turn that ends with whitespace), and a last text block left
  * empty by that dropped, repeatedly.
  *
+ * @example
+ * ```ts
+ * import { Continuation } from "claude-resilience"
+ *
+ * Continuation.assistantTurn([{ type: "text", text: "The quick brown " }])
+ * // [{ type: "text", text: "The quick brown" }]
+ * ```
+ *
  * @since 0.1.0
  * @category continuations
  */
@@ -168,6 +176,14 @@ const joinText = (first: Messages.TextBlock, second: Messages.TextBlock): Messag
  * `sent` ends with a text block and `next` begins with one, they are joined
  * into one text block (texts concatenated, citations concatenated, the other
  * fields of the first kept); every other block is kept as is, in order.
+ *
+ * @example
+ * ```ts
+ * import { Continuation } from "claude-resilience"
+ *
+ * Continuation.appendContent([{ type: "text", text: "The quick brown" }], [{ type: "text", text: " fox." }])
+ * // [{ type: "text", text: "The quick brown fox." }]
+ * ```
  *
  * @since 0.1.0
  * @category continuations
@@ -219,6 +235,14 @@ const sumNested = <T extends object>(
  * in the other stays `null`); any other field (`service_tier`, fields this
  * version does not name) is the second's, else the first's.
  *
+ * @example
+ * ```ts
+ * import { Continuation } from "claude-resilience"
+ *
+ * Continuation.sumUsage({ input_tokens: 100, output_tokens: 20 }, { input_tokens: 150, output_tokens: 30 })
+ * // { input_tokens: 250, output_tokens: 50 }
+ * ```
+ *
  * @since 0.1.0
  * @category continuations
  */
@@ -246,6 +270,16 @@ export const sumUsage = (a: Messages.Usage, b: Messages.Usage): Messages.Usage =
  * `stop_reason`, `stop_sequence`, `stop_details`, `container` and any other
  * field), with the content {@link appendContent}`(sent, next.content)` and
  * the usage {@link sumUsage}`(previous.usage, next.usage)`.
+ *
+ * @example
+ * ```ts
+ * import { Continuation, type Messages } from "claude-resilience"
+ *
+ * declare const cut: Messages.Message
+ * declare const rest: Messages.Message
+ * const sent = Continuation.assistantTurn(cut.content)
+ * const whole = Continuation.mergeContinuation(cut, sent, rest)
+ * ```
  *
  * @since 0.1.0
  * @category continuations

@@ -195,6 +195,15 @@ export const initial: Accumulator = {
 /**
  * The wire `type` of an event (an unknown event's own type).
  *
+ * @example
+ * ```ts
+ * import { MessageAccumulator, type MessageStream } from "claude-resilience"
+ *
+ * declare const event: MessageStream.MessageStreamEvent
+ * // "message_start", …, or the wire type of an event this version does not know
+ * const type = MessageAccumulator.eventType(event)
+ * ```
+ *
  * @since 0.1.0
  * @category accumulator
  */
@@ -409,6 +418,18 @@ const step = (self: Accumulator, event: MessageStreamEvent): Accumulator => {
  *   any other field it carries) and replaces the usage counts it carries
  *   (they are cumulative).
  *
+ * @example
+ * ```ts
+ * import { pipe } from "effect"
+ * import { MessageAccumulator, type MessageStream } from "claude-resilience"
+ *
+ * declare const first: MessageStream.MessageStreamEvent
+ * declare const second: MessageStream.MessageStreamEvent
+ *
+ * const state = MessageAccumulator.accumulate(MessageAccumulator.initial, first)
+ * const next = pipe(state, MessageAccumulator.accumulate(second))
+ * ```
+ *
  * @since 0.1.0
  * @category accumulator
  */
@@ -421,6 +442,16 @@ export const accumulate: {
  * The message so far: `message_start`'s message with the blocks streamed so
  * far (tool inputs still as they started). `None` before `message_start`.
  *
+ * @example
+ * ```ts
+ * import { Option } from "effect"
+ * import { MessageAccumulator } from "claude-resilience"
+ *
+ * declare const state: MessageAccumulator.Accumulator
+ * // what a consumer holds when a stream fails midway
+ * const partial = Option.map(MessageAccumulator.snapshot(state), (message) => message.content)
+ * ```
+ *
  * @since 0.1.0
  * @category accumulator
  */
@@ -432,6 +463,17 @@ export const snapshot = (self: Accumulator): Option.Option<Message> =>
  * {@link IncompleteStreamError} when `message_start` or `message_stop` never
  * came (an `error` event included), else an {@link InvalidToolInputError} if
  * a block that never stopped holds invalid input JSON.
+ *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { MessageAccumulator, type MessageStream } from "claude-resilience"
+ *
+ * declare const events: ReadonlyArray<MessageStream.MessageStreamEvent>
+ * const state = events.reduce(MessageAccumulator.accumulate, MessageAccumulator.initial)
+ * const result = MessageAccumulator.finish(state)
+ * if (Either.isLeft(result)) console.error(result.left._tag) // "IncompleteStreamError", …
+ * ```
  *
  * @since 0.1.0
  * @category accumulator
@@ -458,6 +500,14 @@ export const finish = (self: Accumulator): Either.Either<Message, AccumulateErro
 
 /**
  * Folds a whole sequence of events: `finish` of every `accumulate`.
+ *
+ * @example
+ * ```ts
+ * import { MessageAccumulator, type MessageStream } from "claude-resilience"
+ *
+ * declare const events: ReadonlyArray<MessageStream.MessageStreamEvent>
+ * const message = MessageAccumulator.fromEvents(events) // Either<Message, AccumulateError>
+ * ```
  *
  * @since 0.1.0
  * @category accumulator

@@ -209,6 +209,8 @@ export const DeletedMessageBatch = open({
 export type DeletedMessageBatch = typeof DeletedMessageBatch.Type
 
 /**
+ * `{ type: "succeeded", message }`: the request's `Message`.
+ *
  * @since 0.1.0
  * @category batches
  */
@@ -228,12 +230,18 @@ export const ErroredResult = open({ type: Schema.Literal("errored"), error: ApiE
 })
 
 /**
+ * `{ type: "canceled" }`: the batch was canceled before the request was
+ * processed.
+ *
  * @since 0.1.0
  * @category batches
  */
 export const CanceledResult = open({ type: Schema.Literal("canceled") }).annotations({ identifier: "CanceledResult" })
 
 /**
+ * `{ type: "expired" }`: the batch ended (after 24 hours) before the
+ * request was processed.
+ *
  * @since 0.1.0
  * @category batches
  */
@@ -252,6 +260,9 @@ export const UnknownResult: Schema.Schema<Unknown, UnknownObject> = unknownMembe
 )
 
 /**
+ * How one request of a batch ended: succeeded, errored, canceled, expired,
+ * or a kind this version does not know.
+ *
  * @since 0.1.0
  * @category batches
  */

@@ -18,6 +18,8 @@ import { Citation, ContentBlock, Message, ServerToolUsage, StopDetails, StopReas
 
 
 /**
+ * `{ type: "text_delta", text }`: text to append to a text block.
+ *
  * @since 0.1.0
  * @category deltas
  */
@@ -35,6 +37,8 @@ export const InputJsonDelta = open({ type: Schema.Literal("input_json_delta"), p
   .annotations({ identifier: "InputJsonDelta" })
 
 /**
+ * `{ type: "thinking_delta", thinking }`: thinking to append to a thinking block.
+ *
  * @since 0.1.0
  * @category deltas
  */
@@ -43,6 +47,9 @@ export const ThinkingDelta = open({ type: Schema.Literal("thinking_delta"), thin
 })
 
 /**
+ * `{ type: "signature_delta", signature }`: a thinking block's signature, sent
+ * before its `content_block_stop`.
+ *
  * @since 0.1.0
  * @category deltas
  */
@@ -72,6 +79,9 @@ export const UnknownDelta: Schema.Schema<Unknown, UnknownObject> = unknownMember
 )
 
 /**
+ * A delta of `content_block_delta`: text, tool input JSON, thinking,
+ * signature, citation, or one this version does not know.
+ *
  * @since 0.1.0
  * @category deltas
  */
@@ -103,6 +113,9 @@ export const MessageStartEvent = open({ type: Schema.Literal("message_start"), m
 })
 
 /**
+ * `content_block_start`: block `index` begins, with its first state (a text
+ * block's `text` is `""`, a tool call's `input` is `{}`).
+ *
  * @since 0.1.0
  * @category events
  */
@@ -113,6 +126,8 @@ export const ContentBlockStartEvent = open({
 }).annotations({ identifier: "ContentBlockStartEvent" })
 
 /**
+ * `content_block_delta`: a {@link ContentBlockDelta} for block `index`.
+ *
  * @since 0.1.0
  * @category events
  */
@@ -123,6 +138,8 @@ export const ContentBlockDeltaEvent = open({
 }).annotations({ identifier: "ContentBlockDeltaEvent" })
 
 /**
+ * `content_block_stop`: block `index` is complete.
+ *
  * @since 0.1.0
  * @category events
  */
@@ -168,6 +185,8 @@ export const MessageDeltaEvent = open({
 }).annotations({ identifier: "MessageDeltaEvent" })
 
 /**
+ * `message_stop`: the stream is complete.
+ *
  * @since 0.1.0
  * @category events
  */
@@ -176,6 +195,8 @@ export const MessageStopEvent = open({ type: Schema.Literal("message_stop") }).a
 })
 
 /**
+ * `ping`: sent to keep the connection alive; it carries nothing.
+ *
  * @since 0.1.0
  * @category events
  */

@@ -23,9 +23,11 @@
 import { dual } from "effect/Function"
 import * as Schema from "effect/Schema"
 import {
+  checkedNumber,
   closedParams,
   Count,
   ExtraParams as ExtraParamsSchema,
+  isFiniteInteger,
   JsonValue as JsonValueSchema,
   open,
   opt,
@@ -43,14 +45,6 @@ import { describeValue } from "./internal/text.js"
 /**
  * Any JSON value, kept as is (`unknown`). Used for tool inputs, server tool
  * results and the fields of unknown objects.
- *
- * @example
- * ```ts
- * import { Schema } from "effect"
- * import { Messages } from "claude-resilience"
- *
- * const input = Schema.decodeUnknownSync(Messages.JsonValue)({ city: "Paris", days: [1, 2] })
- * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -619,6 +613,8 @@ export const ServerTool = Schema.Struct(
 ).annotations({ identifier: "ServerTool" })
 
 /**
+ * A tool the model may call: a {@link CustomTool} or a {@link ServerTool}.
+ *
  * @since 0.1.0
  * @category params
  */
@@ -683,14 +679,6 @@ export const SystemPrompt = Schema.Union(Schema.String, Schema.Array(TextBlock))
 })
 
 // -- checked values ------------------------------------------------------------
-
-const isFiniteInteger = (n: number): boolean => Number.isFinite(n) && Number.isInteger(n)
-
-/** A number param, checked for values that cannot be right (NaN, ±Infinity, out of range). */
-const checkedNumber = (name: string, rule: string, ok: (n: number) => boolean) =>
-  Schema.Number.pipe(
-    Schema.filter((n) => ok(n) || `${name} must be ${rule}; got ${describeValue(n)}`)
-  ).annotations({ identifier: name })
 
 /**
  * `max_tokens`: a finite integer, at least 0 (`0` populates the prompt cache
@@ -871,6 +859,8 @@ export const knownStopReasons = [
 ] as const
 
 /**
+ * The documented `stop_reason` values ({@link knownStopReasons}) as a Schema.
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -898,6 +888,16 @@ export const StopReason = Schema.Union(KnownStopReason, Schema.String).annotatio
 export type StopReason = KnownStopReason | (string & {})
 
 /**
+ * Whether a `stop_reason` is one the API documents.
+ *
+ * @example
+ * ```ts
+ * import { Messages } from "claude-resilience"
+ *
+ * Messages.isKnownStopReason("max_tokens") // true
+ * Messages.isKnownStopReason("compaction_required") // false: a newer API's
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -1000,6 +1000,20 @@ export type Message = typeof Message.Type
 /**
  * A response's content as the next request's assistant turn: the blocks are
  * sent back as they came (unknown blocks and fields included).
+ *
+ * @example
+ * ```ts
+ * import { Messages } from "claude-resilience"
+ *
+ * declare const params: Messages.MessageCreateParams
+ * declare const answer: Messages.Message
+ *
+ * // the conversation so far, then the next question
+ * const next: Messages.MessageCreateParams = {
+ *   ...params,
+ *   messages: [...params.messages, Messages.toMessageParam(answer), { role: "user", content: "And then?" }]
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category response

@@ -83,6 +83,16 @@ const invalid = (call: Call, problem: string): ApiError.ClientRequestError =>
  * whose traps throw or an object whose getter throws each become the error,
  * never a throw or a defect.
  *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { Messages, Preflight } from "claude-resilience"
+ *
+ * const call = { operation: "messages.create", method: "POST", url: "https://api.anthropic.com/v1/messages" }
+ * const wire = Preflight.encodeParams(Messages.MessageCreateParams, { model: "claude-sonnet-5-5", max_tokens: -1, messages: [] }, call)
+ * if (Either.isLeft(wire)) wire.left.message // "Invalid params for messages.create, nothing was sent: …"
+ * ```
+ *
  * @since 0.1.0
  * @category checks
  */
@@ -111,6 +121,14 @@ export const encodeParams = <A, I>(
  * when it has none (a `bigint`, a cycle or a throwing `toJSON` in a value
  * kept as given, such as a tool's input).
  *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * const call = { operation: "messages.create", method: "POST", url: "https://api.anthropic.com/v1/messages" }
+ * Preflight.toJson({ input: BigInt(1) }, call) // Either.left(ClientRequestError): a bigint has no JSON
+ * ```
+ *
  * @since 0.1.0
  * @category checks
  */
@@ -127,6 +145,14 @@ export const toJson = (body: unknown, call: Call): Either.Either<string, ApiErro
  * {@link ApiError.ClientRequestError} (`reason: "InvalidUrl"`): `options` is
  * an object or `undefined`, `limit` an integer from 1 to 1000, `afterId` and
  * `beforeId` strings. Total, like {@link encodeParams}.
+ *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * const call = { operation: "batches.list", method: "GET", url: "https://api.anthropic.com/v1/messages/batches" }
+ * Preflight.listQuery({ limit: 20, afterId: "msgbatch_01" }, call) // Either.right("limit=20&after_id=msgbatch_01")
+ * ```
  *
  * @since 0.1.0
  * @category checks
@@ -191,6 +217,8 @@ export const limits = {
 } as const
 
 /**
+ * An endpoint with a request-size limit: a key of {@link limits}.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -209,6 +237,13 @@ const formatBytes = (bytes: number): string =>
 /**
  * The size of a body as sent: its UTF-8 bytes.
  *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * Preflight.byteLength("héllo") // 6
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -217,6 +252,17 @@ export const byteLength = (body: string): number => new TextEncoder().encode(bod
 /**
  * Fails with a {@link ApiError.RequestTooLargeError} (status 413, no request
  * id: nothing was sent) when `body` is over the endpoint's limit.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Preflight } from "claude-resilience"
+ *
+ * declare const body: string
+ * const checked = Preflight.checkSize("messages", body).pipe(
+ *   Effect.catchTag("RequestTooLargeError", (e) => Effect.logWarning(e.message))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category checks
@@ -280,6 +326,13 @@ export const tokensPerHour = 128_000
  * How long a non-streaming request with this `max_tokens` may run, in
  * seconds, at {@link tokensPerHour}.
  *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * Preflight.expectedSeconds(32_000) // 900: 15 minutes at 128 000 tokens an hour
+ * ```
+ *
  * @since 0.1.0
  * @category checks
  */
@@ -289,6 +342,14 @@ export const expectedSeconds = (maxTokens: number): number => (3600 * maxTokens)
  * Whether a non-streaming request with this `max_tokens` could run past
  * {@link nonStreamingLimitSeconds} (more than 21 333 tokens).
  *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * Preflight.isLongRequest(16_000) // false
+ * Preflight.isLongRequest(32_000) // true: stream it, or send it as a batch
+ * ```
+ *
  * @since 0.1.0
  * @category checks
  */
@@ -297,6 +358,14 @@ export const isLongRequest = (maxTokens: number): boolean => expectedSeconds(max
 /**
  * The error for a long non-streaming request, with a message that says what
  * to do instead.
+ *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * Preflight.longRequestError(32_000).message
+ * // "max_tokens 32000 could keep a non-streaming request open for 900 s, past the 600 s limit: …"
+ * ```
  *
  * @since 0.1.0
  * @category constructors

@@ -46,6 +46,14 @@ const toEpoch = (
  * previous century, as the RFC asks), so dates across a century boundary
  * read right.
  *
+ * @example
+ * ```ts
+ * import { RetryAfter } from "claude-resilience"
+ *
+ * const now = Date.UTC(2026, 10, 23, 17, 0, 0)
+ * RetryAfter.parseHttpDate("Mon, 23 Nov 2026 17:00:20 GMT", now) // Option.some(now + 20_000)
+ * ```
+ *
  * @since 0.1.0
  * @category parsing
  */

@@ -130,6 +130,14 @@ export const outcomeTags: ReadonlyArray<OutcomeTag> = [
  * text is whitespace (any block of another kind, e.g. `thinking`, makes it
  * non-empty).
  *
+ * @example
+ * ```ts
+ * import { Semantic } from "claude-resilience"
+ *
+ * Semantic.isEmptyContent([{ type: "text", text: " \n" }]) // true
+ * Semantic.isEmptyContent([{ type: "text", text: "Hi" }]) // false
+ * ```
+ *
  * @since 0.1.0
  * @category outcomes
  */
@@ -377,6 +385,19 @@ export const semanticErrorTags: ReadonlyArray<SemanticError["_tag"]> = [
 const isSemanticTag = hasTagIn(new Set(semanticErrorTags))
 
 /**
+ * Whether a value is one of the {@link SemanticError}s (by its tag).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Semantic } from "claude-resilience"
+ *
+ * declare const program: Effect.Effect<string, unknown>
+ * const logged = program.pipe(
+ *   Effect.tapError((error) => Semantic.isSemanticError(error) ? Effect.logWarning(error.message) : Effect.void)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -423,6 +444,18 @@ const common = (message: Messages.Message) => ({
  * outcome is not accepted. `Complete` and `ToolUse` give an
  * {@link UnacceptedOutcomeError} (`accepted` lists what was accepted,
  * default none).
+ *
+ * @example
+ * ```ts
+ * import { Semantic, type Messages } from "claude-resilience"
+ *
+ * declare const message: Messages.Message
+ * const read = Semantic.outcome(message)
+ * if (read._tag === "Refused") {
+ *   const error = Semantic.toError(read) // RefusalError
+ *   console.log(error.message)
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -583,6 +616,8 @@ const errorOf = (outcome: Outcome, accepted: ReadonlyArray<OutcomeTag>): ErrorBy
 export type DefaultAccepted = readonly ["Complete", "ToolUse"]
 
 /**
+ * The options of {@link requireComplete}.
+ *
  * @since 0.1.0
  * @category combinators
  */

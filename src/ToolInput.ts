@@ -69,6 +69,14 @@ export interface ToolCall<A> {
  * A path inside a tool input, written out: `input`, `input.location.city`,
  * `input.days[2]`, `input["first name"]`.
  *
+ * @example
+ * ```ts
+ * import { ToolInput } from "claude-resilience"
+ *
+ * ToolInput.formatPath(["location", "city"]) // "input.location.city"
+ * ToolInput.formatPath(["days", 2]) // "input.days[2]"
+ * ```
+ *
  * @since 0.1.0
  * @category tool inputs
  */

@@ -71,6 +71,24 @@ export const optNull = <S extends Schema.Schema.All>(schema: S) =>
   Schema.optionalWith(Schema.NullOr(schema), { exact: true })
 
 /**
+ * Whether `n` is a finite integer.
+ *
+ * @internal
+ */
+export const isFiniteInteger = (n: number): boolean => Number.isFinite(n) && Number.isInteger(n)
+
+/**
+ * A number param, checked for values that cannot be right (NaN, ±Infinity,
+ * out of range): `ok` says which are right, `rule` says so in the message.
+ *
+ * @internal
+ */
+export const checkedNumber = (name: string, rule: string, ok: (n: number) => boolean) =>
+  Schema.Number.pipe(
+    Schema.filter((n) => ok(n) || `${name} must be ${rule}; got ${describeValue(n)}`)
+  ).annotations({ identifier: name })
+
+/**
  * Whether `u` is an object (arrays included), not `null`.
  *
  * @internal

@@ -165,6 +165,13 @@ export type Script = (request: RecordedRequest) => Reply
 /**
  * A script that serves every request normally.
  *
+ * @example
+ * ```ts
+ * import { Emulator } from "claude-resilience/testing"
+ *
+ * const TestLive = Emulator.layer({ script: Emulator.healthy })
+ * ```
+ *
  * @since 0.1.0
  * @category scripts
  */
@@ -215,6 +222,10 @@ export type BatchOutcome =
   | { readonly errored: { readonly type: string; readonly message?: string | undefined } }
 
 /**
+ * How the emulator is started: its fault script, the key it expects, the
+ * models it serves, whether it checks requests, its rate limits and how
+ * its batches end.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -255,6 +266,9 @@ export interface Options {
 }
 
 /**
+ * A running emulator: its URL, the requests it received, and control of
+ * its script.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -272,6 +286,8 @@ export interface EmulatorShape {
 }
 
 /**
+ * The running emulator, as a service ({@link layer}, {@link layerClaude}).
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -378,6 +394,19 @@ const batchPath = /^\/v1\/messages\/batches\/([^/]+)(\/cancel|\/results)?$/
 
 /**
  * Starts the emulator on a free loopback port for the life of the scope.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Emulator } from "claude-resilience/testing"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function*() {
+ *     const emulator = yield* Emulator.make({ script: () => Emulator.Reply.Error({ status: 529 }) })
+ *     return emulator.url // "http://127.0.0.1:<port>"
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -761,6 +790,16 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
 /**
  * The emulator as a scoped Layer: started on a free loopback port when the
  * Layer is built, stopped (every connection closed) when its scope closes.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Emulator } from "claude-resilience/testing"
+ *
+ * const requests = Effect.flatMap(Emulator.Emulator, (emulator) => emulator.requests).pipe(
+ *   Effect.provide(Emulator.layer({ validate: false }))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
