@@ -1,12 +1,14 @@
 /**
- * The Claude Messages wire format as `effect/Schema`: the request params of
- * `POST /v1/messages`, `/v1/messages/count_tokens` and `/v1/messages/batches`,
- * the `Message` response and its content blocks, the streaming events, the
- * Message Batches objects and results lines. Folding a stream's events into
- * its `Message` is `MessageAccumulator`'s.
+ * The Claude Messages wire format as `effect/Schema`: the content blocks,
+ * the request params of `POST /v1/messages` and
+ * `POST /v1/messages/count_tokens`, and the `Message` response (see
+ * https://docs.anthropic.com/en/api/messages). The events of a streamed
+ * response are `MessageStream`'s, the Message Batches API's objects
+ * `MessageBatches`'s, and folding a stream's events into its `Message` is
+ * `MessageAccumulator`'s.
  *
- * Forward compatibility rules (the API grows; a new field or type must never
- * fail a call):
+ * Forward compatibility rules, for these modules alike (the API grows; a new
+ * field or type must never fail a call):
  *
  * - Unknown fields are kept: every object schema preserves the fields it does
  *   not name, on decode and on encode, so a block appended to a follow-up
