@@ -37,7 +37,10 @@ import { decodeDuration, describeValue } from "./internal/options.js"
 import * as Secrets from "./internal/secrets.js"
 import * as Sse from "./internal/sse.js"
 import { userAgent } from "./internal/version.js"
+import * as MessageAccumulator from "./MessageAccumulator.js"
+import * as MessageBatches from "./MessageBatches.js"
 import * as Messages from "./Messages.js"
+import * as MessageStream from "./MessageStream.js"
 import type { InvalidOptionsError } from "./Options.js"
 import * as Preflight from "./Preflight.js"
 import * as Resilience from "./Resilience.js"
@@ -187,7 +190,7 @@ export type CallError =
  * @since 0.1.0
  * @category models
  */
-export type StreamError = CallError | Messages.AccumulateError
+export type StreamError = CallError | MessageAccumulator.AccumulateError
 
 // ---------------------------------------------------------------------------
 // the service
@@ -239,7 +242,7 @@ export interface Service {
      * back and handed over with the first other event, so an `error` event
      * right after them is retried; the consumer sees each event once.
      */
-    readonly stream: (params: Messages.MessageCreateParams) => Stream.Stream<Messages.MessageStreamEvent, StreamError>
+    readonly stream: (params: Messages.MessageCreateParams) => Stream.Stream<MessageStream.MessageStreamEvent, StreamError>
     /**
      * A stream accumulated to its final `Message`. Nothing reaches the
      * caller before the end, so a retryable failure at any point of the
@@ -252,11 +255,11 @@ export interface Service {
     ) => Effect.Effect<Messages.CountTokensResponse, CallError>
   }
   readonly batches: {
-    readonly create: (params: Messages.BatchCreateParams) => Effect.Effect<Messages.MessageBatch, CallError>
-    readonly retrieve: (id: string) => Effect.Effect<Messages.MessageBatch, CallError>
-    readonly list: (options?: ListOptions) => Effect.Effect<Messages.MessageBatchList, CallError>
-    readonly cancel: (id: string) => Effect.Effect<Messages.MessageBatch, CallError>
-    readonly delete: (id: string) => Effect.Effect<Messages.DeletedMessageBatch, CallError>
+    readonly create: (params: MessageBatches.BatchCreateParams) => Effect.Effect<MessageBatches.MessageBatch, CallError>
+    readonly retrieve: (id: string) => Effect.Effect<MessageBatches.MessageBatch, CallError>
+    readonly list: (options?: ListOptions) => Effect.Effect<MessageBatches.MessageBatchList, CallError>
+    readonly cancel: (id: string) => Effect.Effect<MessageBatches.MessageBatch, CallError>
+    readonly delete: (id: string) => Effect.Effect<MessageBatches.DeletedMessageBatch, CallError>
     /** The results, one decoded JSONL line at a time. */
     readonly results: (id: string) => Stream.Stream<BatchResult, CallError>
   }
@@ -877,7 +880,7 @@ export const make = (
      * consumer, a failure ends the stream with its typed error. The breaker
      * records the outcome of the whole stream, when it ends.
      */
-    const resilientStream = <A, E extends CallError | Messages.AccumulateError>(
+    const resilientStream = <A, E extends CallError | MessageAccumulator.AccumulateError>(
       endpoint: string,
       path: string,
       open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<A, E>,
@@ -958,7 +961,7 @@ export const make = (
     const wholeStream = (
       endpoint: string,
       path: string,
-      open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<Messages.MessageStreamEvent, StreamError>,
+      open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<MessageStream.MessageStreamEvent, StreamError>,
       body: Option.Option<string>
     ): Effect.Effect<Messages.Message, StreamError> =>
       Effect.gen(function*() {
@@ -970,7 +973,7 @@ export const make = (
               Stream.unwrapScoped(
                 Effect.map(Stream.toPull(open(response)), (pull) => Stream.repeatEffectChunkOption(bounded(pull)))
               ),
-              Messages.sink
+              MessageAccumulator.sink
             )
           ),
           Effect.mapError(scrub),
@@ -996,7 +999,7 @@ export const make = (
     const bodyOf = (wire: unknown, endpoint: Preflight.Endpoint, site: Preflight.Call) =>
       Effect.flatMap(Preflight.toJson(wire, site), (body) => Effect.as(Preflight.checkSize(endpoint, body), body))
 
-    const decodeEvent = Decode.json(Messages.MessageStreamEvent)
+    const decodeEvent = Decode.json(MessageStream.MessageStreamEvent)
 
     /**
      * The typed events of an SSE response. With `hold`, the `message_start`
@@ -1006,11 +1009,11 @@ export const make = (
      * comes before anything reached the consumer, and is retried.
      */
     const streamEvents = (hold: boolean) => (response: HttpClientResponse.HttpClientResponse) =>
-      Stream.suspend((): Stream.Stream<Messages.MessageStreamEvent, StreamError> => {
+      Stream.suspend((): Stream.Stream<MessageStream.MessageStreamEvent, StreamError> => {
         let events = 0
         let stopped = false
         let lastType: string | undefined
-        let held: Array<Messages.MessageStreamEvent> | undefined = hold ? [] : undefined
+        let held: Array<MessageStream.MessageStreamEvent> | undefined = hold ? [] : undefined
         const url = response.request.url
         const contentType = Headers.get(response.headers, "content-type")
         if (Option.isSome(contentType) && !/^text\/event-stream\b/i.test(contentType.value)) {
@@ -1049,7 +1052,7 @@ export const make = (
                 onRight: Effect.succeed
               })
               events++
-              lastType = Messages.eventType(decoded)
+              lastType = MessageAccumulator.eventType(decoded)
               if (decoded.type === "error") {
                 return yield* Effect.fail(
                   ApiError.fromResponse({
@@ -1067,7 +1070,7 @@ export const make = (
           Stream.takeUntil((event) => event.type === "message_stop"),
           Stream.mapChunks((chunk) => {
             if (held === undefined) return chunk
-            const out: Array<Messages.MessageStreamEvent> = []
+            const out: Array<MessageStream.MessageStreamEvent> = []
             for (const event of chunk) {
               if (held === undefined) out.push(event)
               else if (event.type === "message_start" || event.type === "ping") held.push(event)
@@ -1079,7 +1082,7 @@ export const make = (
             return Chunk.unsafeFromArray(out)
           }),
           Stream.concat(
-            Stream.suspend((): Stream.Stream<never, ApiError.TransportError | Messages.IncompleteStreamError> =>
+            Stream.suspend((): Stream.Stream<never, ApiError.TransportError | MessageAccumulator.IncompleteStreamError> =>
               stopped
                 ? Stream.empty
                 : events === 0
@@ -1091,7 +1094,7 @@ export const make = (
                   url,
                   detail: "the stream ended before its first event"
                 }))
-                : Stream.fail(Messages.incompleteStreamError({
+                : Stream.fail(MessageAccumulator.incompleteStreamError({
                   events,
                   missing: "message_stop",
                   lastEventType: lastType
@@ -1106,7 +1109,7 @@ export const make = (
     const streamWire = (
       wire: Readonly<Record<string, unknown>>,
       site: Preflight.Call
-    ): Stream.Stream<Messages.MessageStreamEvent, StreamError> =>
+    ): Stream.Stream<MessageStream.MessageStreamEvent, StreamError> =>
       Stream.unwrap(
         Effect.map(
           bodyOf({ ...wire, stream: true }, "messages", site),
@@ -1127,7 +1130,7 @@ export const make = (
         (body) => wholeStream("messages.stream", messagesPath, streamEvents(false), Option.some(body))
       )
 
-    const stream = (params: Messages.MessageCreateParams): Stream.Stream<Messages.MessageStreamEvent, StreamError> => {
+    const stream = (params: Messages.MessageCreateParams): Stream.Stream<MessageStream.MessageStreamEvent, StreamError> => {
       const site = siteOf("messages.stream", "POST", messagesPath)
       return Stream.unwrap(
         Effect.map(checkedParams(Messages.MessageCreateParams, params, site), (wire) => streamWire(wire, site))
@@ -1185,7 +1188,7 @@ export const make = (
           })
         )
 
-    const decodeResultLine = Decode.json(Messages.MessageBatchIndividualResponse)
+    const decodeResultLine = Decode.json(MessageBatches.MessageBatchIndividualResponse)
 
     const batchResults = (response: HttpClientResponse.HttpClientResponse): Stream.Stream<BatchResult, CallError> =>
       response.stream.pipe(
@@ -1239,14 +1242,14 @@ export const make = (
         Effect.gen(function*() {
           const path = "/v1/messages/batches"
           const site = siteOf("batches.create", "POST", path)
-          const wire = yield* checkedParams(Messages.BatchCreateParams, params, site)
+          const wire = yield* checkedParams(MessageBatches.BatchCreateParams, params, site)
           const body = yield* bodyOf(wire, "batches", site)
-          return yield* call("batches.create", "POST", path, Option.some(body), readJson(Messages.MessageBatch))
+          return yield* call("batches.create", "POST", path, Option.some(body), readJson(MessageBatches.MessageBatch))
         }),
       retrieve: (id) =>
         Effect.flatMap(
           batchPath(id),
-          (path) => call("batches.retrieve", "GET", path, Option.none(), readJson(Messages.MessageBatch))
+          (path) => call("batches.retrieve", "GET", path, Option.none(), readJson(MessageBatches.MessageBatch))
         ),
       list: (options) =>
         Effect.flatMap(
@@ -1259,18 +1262,18 @@ export const make = (
               "GET",
               `/v1/messages/batches${search.length > 0 ? `?${search}` : ""}`,
               Option.none(),
-              readJson(Messages.MessageBatchList)
+              readJson(MessageBatches.MessageBatchList)
             )
         ),
       cancel: (id) =>
         Effect.flatMap(
           batchPath(id, "/cancel"),
-          (path) => call("batches.cancel", "POST", path, Option.none(), readJson(Messages.MessageBatch))
+          (path) => call("batches.cancel", "POST", path, Option.none(), readJson(MessageBatches.MessageBatch))
         ),
       delete: (id) =>
         Effect.flatMap(
           batchPath(id),
-          (path) => call("batches.delete", "DELETE", path, Option.none(), readJson(Messages.DeletedMessageBatch))
+          (path) => call("batches.delete", "DELETE", path, Option.none(), readJson(MessageBatches.DeletedMessageBatch))
         ),
       results: (id) =>
         Stream.unwrap(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Clock, Duration, Effect, Either, Exit, Layer, Random, Ref, TestClock } from "effect"
 import { ApiError, CircuitBreaker, Options, Resilience, RetryBudget } from "../src/index.js"
+import { canonicalBody } from "../src/internal/statusTable.js"
 
 const at = (millis: number) => TestClock.setTime(millis)
 
@@ -251,7 +252,7 @@ describe("RetryBudget: a fleet under a total outage", () => {
       const overloaded = ApiError.fromResponse({
         status: 529,
         headers: {},
-        body: ApiError.canonicalBody(529),
+        body: canonicalBody(529),
         now: 0
       })
       const calls = yield* Ref.make<ReadonlyArray<number>>([])

@@ -13,20 +13,13 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as TestServices from "effect/TestServices"
 import { Claude } from "../../src/index.js"
-import type * as Messages from "../../src/Messages.js"
 import type { HostileServer } from "./hostileServer.js"
 
 /** The key every hardening client carries; no error, log line or span may show it. */
 export const key = "sk-ant-api03-hardening-5ecr3t-k3y-0123456789"
 
-export const params: Messages.MessageCreateParams = {
-  model: "claude-sonnet-5-5",
-  max_tokens: 256,
-  messages: [{ role: "user", content: "Hello" }]
-}
-
-/** The same prompt for `countTokens`, which takes no `max_tokens`. */
-export const countParams: Messages.CountTokensParams = { model: params.model, messages: params.messages }
+/** A short request and its Token Counting prompt (see test/support/messages.ts). */
+export { countParams, params } from "./messages.js"
 
 /** The platform clients the issue names. */
 export const platforms: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [

@@ -16,20 +16,11 @@ import { controlCase, makeCapture } from "../../support/capture.js"
 import { httpServer } from "../../support/hostileServer.js"
 import { clientOn, countParams, key, params, settled } from "../../support/hardening.js"
 import { oneFailure, virtual } from "../../e2e/support.js"
+import { message as wireMessage } from "../../support/wire.js"
 
 const MiB = 1024 * 1024
 
-const message = (text: string) =>
-  JSON.stringify({
-    id: "msg_1",
-    type: "message",
-    role: "assistant",
-    model: "claude-sonnet-5-5",
-    content: [{ type: "text", text }],
-    stop_reason: "end_turn",
-    stop_sequence: null,
-    usage: { input_tokens: 1, output_tokens: 1 }
-  })
+const message = (text: string) => JSON.stringify(wireMessage(text))
 
 /** Writes `total` bytes of a JSON string in 64 KiB chunks (honouring backpressure); records how much went out. */
 const hugeBody = (total: number, written: { bytes: number; closed: boolean }) => (res: Http.ServerResponse) => {
