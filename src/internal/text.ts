@@ -115,7 +115,8 @@ const editDistance = (a: string, b: string): number => {
 /**
  * The name of `names` closest to a misspelt `key` (case ignored), if one is
  * close enough to be what was meant: at most one edit per three characters
- * of the name (one edit at least). `undefined` for a key over 64 characters
+ * of the longer of the two (one edit at least), so that a name with a
+ * suffix added (`percentage` for `percent`) is still recognised. `undefined` for a key over 64 characters
  * (no name is that long, and the distance costs its length times theirs).
  *
  * @internal
@@ -125,7 +126,7 @@ export const closest = (key: string, names: ReadonlyArray<string>): string | und
   const lower = key.toLowerCase()
   const near = names
     .map((name) => [name, editDistance(lower, name.toLowerCase())] as const)
-    .filter(([name, d]) => d <= Math.max(1, Math.floor(name.length / 3)))
+    .filter(([name, d]) => d <= Math.max(1, Math.floor(Math.max(name.length, key.length) / 3)))
     .sort((x, y) => x[1] - y[1])[0]
   return near?.[0]
 }
