@@ -119,9 +119,10 @@ beforeAll(async () => {
   await Promise.allSettled([projects.lowest, projects.locked])
 }, 300_000)
 
+// removing two installed projects takes a while on a busy machine
 afterAll(() => {
   if (scratch !== "") rmSync(scratch, { recursive: true, force: true })
-})
+}, 300_000)
 
 describe("npm pack", () => {
   it("ships the built entry points with their types and maps, and src for the maps; no tests, no build info, and under bin only the bin's files", () => {
