@@ -71,8 +71,8 @@ export const decodeDuration = (input: unknown): Option.Option<Duration.Duration>
  * A duration option: any `Duration.DurationInput` (`"2 seconds"`, a number
  * of milliseconds, a `Duration`, …) decoded to a `Duration`. Negative, NaN
  * and unparsable input is refused (where `Duration.decode` would read it as
- * zero); `positive` refuses zero, `finite` refuses infinity, `max` is an
- * inclusive ceiling, `wholeMillis` refuses a fraction of a millisecond
+ * zero); `positive` refuses zero, `finite` refuses infinity, `min` and
+ * `max` are inclusive bounds, `wholeMillis` refuses a fraction of a millisecond
  * (for a module that keeps its durations as integer milliseconds).
  *
  * @internal
@@ -81,16 +81,24 @@ export const duration = (
   constraints: {
     readonly positive?: boolean | undefined
     readonly finite?: boolean | undefined
+    readonly min?: Duration.Duration | undefined
     readonly max?: Duration.Duration | undefined
     readonly wholeMillis?: boolean | undefined
   } = {}
 ): Schema.Schema<Duration.Duration, Duration.DurationInput> => {
-  const expected = [
-    constraints.positive === true ? "a duration above zero" : "a duration of zero or more",
-    constraints.max !== undefined ? `of at most ${Duration.format(constraints.max)}` : undefined,
-    constraints.finite === true && constraints.max === undefined ? "(finite)" : undefined,
-    constraints.wholeMillis === true ? "in whole milliseconds" : undefined
-  ].filter((part) => part !== undefined).join(" ")
+  const { max, min } = constraints
+  const range = min !== undefined && max !== undefined
+    ? `a duration from ${Duration.format(min)} to ${Duration.format(max)}`
+    : min !== undefined
+    ? `a duration of at least ${Duration.format(min)}`
+    : constraints.positive === true
+    ? `a duration above zero${max !== undefined ? ` and at most ${Duration.format(max)}` : ""}`
+    : max !== undefined
+    ? `a duration from zero to ${Duration.format(max)}`
+    : "a duration of zero or more"
+  const expected = range +
+    (constraints.finite === true && max === undefined ? " (finite)" : "") +
+    (constraints.wholeMillis === true ? ", in whole milliseconds" : "")
   const message = (actual: unknown) =>
     `must be ${expected}, such as "2 seconds" or a number of milliseconds; got ${describeValue(actual)}`
   const accepts = (u: unknown): boolean => {
@@ -99,6 +107,7 @@ export const duration = (
     const d = decoded.value
     if (constraints.positive === true && Duration.toMillis(d) <= 0) return false
     if (constraints.finite === true && !Duration.isFinite(d)) return false
+    if (constraints.min !== undefined && Duration.lessThan(d, constraints.min)) return false
     if (constraints.max !== undefined && Duration.greaterThan(d, constraints.max)) return false
     if (constraints.wholeMillis === true && !Number.isSafeInteger(Duration.toMillis(d))) return false
     return true

@@ -30,7 +30,7 @@ const throwing = (name: string) => {
   return options
 }
 
-const atMostAnHour = `must be a duration of zero or more of at most 1h, such as "2 seconds" or a number of milliseconds`
+const atMostAnHour = `must be a duration from zero to 1h, such as "2 seconds" or a number of milliseconds`
 
 describe("RetryPolicy.make: options that are not an object, or that throw", () => {
   it.each([
@@ -96,7 +96,7 @@ describe("RetryPolicy.make: options that are not an object, or that throw", () =
   })
 })
 
-const aboveZeroAtMostAnHour = `must be a duration above zero of at most 1h, such as "2 seconds" or a number of milliseconds`
+const ttlRange = `must be a duration from 100ms to 1h, in whole milliseconds, such as "2 seconds" or a number of milliseconds`
 
 describe("RetryBudget: options of the wrong type fail typed, never throw", () => {
   it.each([
@@ -135,8 +135,8 @@ describe("RetryBudget: options of the wrong type fail typed, never throw", () =>
     ["percent", 1001, "must be a number from 0 to 1000, got 1001"],
     ["minRetriesPerSecond", 1e308, "must be a number from 0 to 100000, got 1e+308"],
     ["minRetriesPerSecond", "10", "must be a number from 0 to 100000, got \"10\""],
-    ["ttl", 1e308, `${aboveZeroAtMostAnHour}; got 1e+308`],
-    ["ttl", "2 hours", `${aboveZeroAtMostAnHour}; got "2 hours"`]
+    ["ttl", 1e308, `${ttlRange}; got 1e+308`],
+    ["ttl", "2 hours", `${ttlRange}; got "2 hours"`]
   ] as const)("%s: %s is out of range", (option, value, message) => {
     const error = Either.getLeft(RetryBudget.settings({ [option]: value })).pipe(Option.getOrThrow)
     expect(error.problems).toEqual([{ path: option, message }])
