@@ -4,11 +4,14 @@
  * virtual time), the official SDK on it, and scripted loopback servers.
  */
 import Anthropic from "@anthropic-ai/sdk"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
+import * as TestServices from "effect/TestServices"
 import type * as Http from "node:http"
 import * as FetchAdapter from "../../src/internal/adapters/fetch.js"
 import type { HostileServer } from "../support/hostileServer.js"
@@ -20,8 +23,8 @@ import { okBody } from "../support/scripted.js"
 export const key = "sk-ant-api03-adapters-5ecr3t-k3y-0123456789"
 
 /** A TestClock and `Random.fixed(draws)`: full jitter at 0.5 waits 500 ms, then 1 000 ms, … */
-export const testLayer = (draws: ReadonlyArray<number> = [0.5], extra: Layer.Layer<never> = Layer.empty) =>
-  Layer.provideMerge(Layer.merge(Layer.setRandom(Random.fixed(draws)), extra), TestContext.TestContext)
+export const testLayer = (draws: readonly [number, ...Array<number>] = [0.5], extra: Layer.Layer<never> = Layer.empty) =>
+  Layer.provideMerge(Layer.merge(Layer.setRandom(Random.fixed([...draws] as [number, ...Array<number>])), extra), TestContext.TestContext)
 
 /** `Resilience.fetch` on a TestClock; `run` drives a promise to its end in the adapter's virtual time. */
 export const virtualFetch = (options?: FetchAdapter.FetchOptions, layer = testLayer()) => {
@@ -82,3 +85,25 @@ export const spendLimit = {
   body: error("rate_limit_error", "You have reached your specified API usage limits (spend limit).")
 } as const
 export const internal = { status: 500, body: error("api_error", "Internal server error") } as const
+
+/** Polls (in real time, 5 ms at a time, at most 10 s) until the adapter's runtime has a fiber asleep on its TestClock. */
+export const untilAsleep = (runtime: FetchAdapter.AdapterRuntime) =>
+  Effect.promise(() =>
+    runtime.runPromise(Effect.gen(function*() {
+      for (let polls = 0; polls < 2000; polls++) {
+        const sleeps = yield* TestClock.sleeps()
+        if (Chunk.isNonEmpty(sleeps)) return Chunk.toReadonlyArray(sleeps)
+        yield* TestServices.provideLive(Effect.sleep("5 millis"))
+      }
+      return yield* Effect.dieMessage("the adapter never slept")
+    }))
+  )
+
+/** How a promise settled: its value, or what it rejected with. */
+export const settle = <A>(promise: () => Promise<A>) =>
+  Effect.promise(() =>
+    promise().then(
+      (value) => Either.right(value) as Either.Either<A, unknown>,
+      (error: unknown) => Either.left(error) as Either.Either<A, unknown>
+    )
+  )
