@@ -397,6 +397,10 @@ describe("Resilience.fetch: abort and dispose", () => {
       expect(failureOf(yield* pending)).toBeInstanceOf(Resilience.FetchDisposedError)
       const later = yield* settle(() => fetch(`${server.url}/v1/messages`, { method: "POST", body: "{}" }))
       expect(failureOf(later)).toBeInstanceOf(Resilience.FetchDisposedError)
+      // through the SDK: its APIConnectionError, caused by it
+      const sdkLater = failureOf(yield* settle(() => sdkWith(server.url, fetch).messages.create(sdkParams)))
+      expect(sdkLater).toBeInstanceOf(APIConnectionError)
+      expect((sdkLater as APIConnectionError).cause).toBeInstanceOf(Resilience.FetchDisposedError)
       expect(server.requests).toHaveLength(1)
     }))
 })
@@ -417,6 +421,10 @@ describe("Resilience.fetch: options", () => {
       expect(invalid.module).toBe("Resilience.fetch")
       expect(invalid.problems.map((p) => p.path).sort()).toEqual(["breaker.window", "fetch", "retry.maxRetires"])
       expect(invalid.message).toContain(`did you mean "maxRetries"?`)
+      // through the SDK: its APIConnectionError, caused by it
+      const viaSdk = failureOf(yield* settle(() => sdkWith(server.url, fetch).messages.create(sdkParams)))
+      expect(viaSdk).toBeInstanceOf(APIConnectionError)
+      expect((viaSdk as APIConnectionError).cause).toBe(invalid)
       expect(server.requests).toHaveLength(0)
       yield* Effect.promise(() => fetch.dispose())
       // from untyped code: anything at all

@@ -6,7 +6,7 @@
  * backoff has no jitter: 500 ms, then 1 000 ms); the loopback I/O is real.
  * Each request's arrival is stamped with the fake clock.
  */
-import Anthropic, { InternalServerError, RateLimitError } from "@anthropic-ai/sdk"
+import Anthropic, { APIConnectionError, InternalServerError, OverloadedError, RateLimitError } from "@anthropic-ai/sdk"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
@@ -17,7 +17,7 @@ const realSetTimeout = globalThis.setTimeout
 const pause = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms))
 
 /** A plain loopback server answering request n with `replies[n]` (later ones: a 200), stamping each arrival with `Date.now()`. */
-const serve = async (replies: ReadonlyArray<Reply>) => {
+const serve = async (replies: ReadonlyArray<Reply | "cut">) => {
   const arrivals: Array<number> = []
   const server = Http.createServer((req, res) => {
     let body = ""
@@ -26,6 +26,7 @@ const serve = async (replies: ReadonlyArray<Reply>) => {
       const i = arrivals.length
       arrivals.push(Date.now())
       const reply = replies[i] ?? (body.includes(`"stream":true`) ? { stream: "Hello, streamed" } : undefined)
+      if (reply === "cut") return res.socket?.destroy()
       if (reply === undefined) {
         res.writeHead(200, { "content-type": "application/json" })
         return res.end(JSON.stringify({
@@ -138,6 +139,30 @@ describe("the official SDK alone (maxRetries 2)", () => {
     }, server.url)
     expect(settled.ok ? settled.value : settled.error).toContain("message_stop")
     expect(server.arrivals).toEqual([0, 500])
+    await server.close()
+  })
+
+  it("a 529 storm: 3 requests at 0, 0.5 and 1.5 s, then its OverloadedError", async () => {
+    const server = await serve(Array.from({ length: 10 }, () => overloaded))
+    const { settled } = await drive((c) => c.messages.create(sdkParams), server.url)
+    expect(settled.ok ? undefined : settled.error).toBeInstanceOf(OverloadedError)
+    expect(server.arrivals).toEqual([0, 500, 1500])
+    await server.close()
+  })
+
+  it("the connection cut on every request: 3 requests, then its APIConnectionError", async () => {
+    const server = await serve(Array.from({ length: 10 }, () => "cut" as const))
+    const { settled } = await drive((c) => c.messages.create(sdkParams), server.url)
+    expect(settled.ok ? undefined : settled.error).toBeInstanceOf(APIConnectionError)
+    expect(server.arrivals).toEqual([0, 500, 1500])
+    await server.close()
+  })
+
+  it("x-should-retry: false on a 529: 1 request, then its OverloadedError", async () => {
+    const server = await serve([{ ...overloaded, headers: { "x-should-retry": "false" } }])
+    const { settled } = await drive((c) => c.messages.create(sdkParams), server.url)
+    expect(settled.ok ? undefined : settled.error).toBeInstanceOf(OverloadedError)
+    expect(server.arrivals).toEqual([0])
     await server.close()
   })
 })

@@ -108,12 +108,21 @@ describe("Resilience.transformClient in @effect/ai", () => {
       expect(yield* virtualNow).toBe(500)
     }))
 
-  it.scoped("without the adapter (the column it is compared with): 529, 529, 200 fails after 1 request; the stream's 529 too", () =>
+  it.scoped("without the adapter (the column it is compared with): every script ends after 1 request", () =>
     Effect.gen(function*() {
-      const server = yield* script([overloaded, overloaded])
-      const exit = yield* generate(server.url)
-      expect(reportOf(exit)).toMatchObject({ _tag: "HttpResponseError", status: 529 })
-      expect(server.requests).toHaveLength(1)
+      const cases = [
+        { replies: [overloaded, overloaded], status: 529 },
+        { replies: [{ ...overloaded, headers: { "retry-after": "3600" } }], status: 529 },
+        { replies: [internal, internal, internal], status: 500 }
+      ]
+      for (const { replies, status } of cases) {
+        const server = yield* script(replies)
+        expect(reportOf(yield* generate(server.url))).toMatchObject({ _tag: "HttpResponseError", status })
+        expect(server.requests).toHaveLength(1)
+      }
+      const cut = yield* httpServer((_request, res) => res.socket?.destroy())
+      expect(reportOf(yield* generate(cut.url))).toMatchObject({ _tag: "HttpRequestError", reason: "Transport" })
+      expect(cut.requests).toHaveLength(1)
       const streamed = yield* script([overloaded])
       const streamExit = yield* LanguageModel.streamText({ prompt: "Hello" }).pipe(
         Stream.runCollect,
