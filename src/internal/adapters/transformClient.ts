@@ -185,8 +185,9 @@ export const make = (
             send(exchange, applied, secrets).pipe(
               Effect.provideService(CircuitBreaker.CircuitBreaker, services.breaker),
               Effect.provideService(RetryBudget.RetryBudget, services.budget),
+              // the parent of the platform's client span of each attempt
               Effect.withSpan("Resilience.transformClient", {
-                kind: "client",
+                kind: "internal",
                 attributes: { "http.request.method": request.method }
               }),
               Effect.withTracer(secrets.tracer(tracer))
