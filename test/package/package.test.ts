@@ -172,7 +172,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (scratch !== "") rmSync(scratch, { recursive: true, force: true })
-})
+}, 300_000) // two installed projects: deleting them takes more than 30 s on a busy machine
 
 describe("npm pack", () => {
   it("ships the built entry points with their types and maps, and src for the maps; no tests, no build info, and under bin only the bin's files", () => {
