@@ -136,32 +136,22 @@ export const sequential = async (n: number, call: () => Promise<unknown>): Promi
   return latencies
 }
 
-/**
- * `workers` loops calling `call` until `durationMs` has passed; completions
- * are counted per `sliceMs` slice of the run (by the instant each call ends).
- */
+/** `workers` loops calling `call` until `durationMs` has passed; the calls that ended in time. */
 export const concurrent = async (
   workers: number,
   durationMs: number,
-  call: () => Promise<unknown>,
-  sliceMs = durationMs
-): Promise<{ readonly calls: number; readonly elapsedMs: number; readonly slices: Array<number> }> => {
-  const slices = Array.from({ length: Math.ceil(durationMs / sliceMs) }, () => 0)
-  const start = performance.now()
-  const deadline = start + durationMs
+  call: () => Promise<unknown>
+): Promise<{ readonly calls: number; readonly elapsedMs: number }> => {
+  const deadline = performance.now() + durationMs
   let calls = 0
   const worker = async () => {
     while (performance.now() < deadline) {
       await call()
-      const now = performance.now()
-      if (now <= deadline) {
-        calls++
-        slices[Math.min(slices.length - 1, Math.floor((now - start) / sliceMs))]!++
-      }
+      if (performance.now() <= deadline) calls++
     }
   }
   await Promise.all(Array.from({ length: workers }, worker))
-  return { calls, elapsedMs: durationMs, slices }
+  return { calls, elapsedMs: durationMs }
 }
 
 // ---------------------------------------------------------------------------

@@ -58,11 +58,16 @@ How it measures (\`test/bench/\`):
 - Every contender is called through a promise (an Effect contender through
   its \`ManagedRuntime\`), one client per contender for the whole run, warmed
   up before the first round.
-- Rounds interleave the contenders (each once per round, the order rotated
-  from round to round), with a full GC before each measurement. Each ratio
-  is taken within a round (so both sides saw the same machine), then the
+- Rounds interleave the contenders: within a round they take turns in
+  small blocks (10 sequential calls; 0.5 s at concurrency 32; a stream),
+  the order rotated from block to block, so that a change in the machine's
+  load falls on all of them. Each ratio is taken within a round, then the
   median and the range over the rounds are reported. **Read the ratios**:
   the machine is shared, and absolute figures move with its load.
+- The sustained run keeps one client of ours busy at concurrency 32 for
+  30 s, handing 1 s of each 5 s slice to the bare client as a reference, so
+  that the trend of ours / bare from slice to slice shows whether a call
+  costs more after more traffic, whatever the machine's load did.
 - GC: count and total pause from \`PerformanceObserver\` \`gc\` entries;
   bytes allocated and peak heap from \`v8.GCProfiler\` (heap used before and
   after each GC).

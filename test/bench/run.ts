@@ -42,27 +42,33 @@ const settings = quick
     rounds: 3,
     warmCalls: 50,
     warmConcurrentMs: 300,
-    sequentialCalls: 60,
+    latencyBlocks: 6,
+    blockCalls: 10,
     concurrency: 32,
-    concurrentMs: 600,
+    segments: 2,
+    segmentMs: 300,
     streams: [{ deltas: 5_000, rounds: 2 }, { deltas: 50_000, rounds: 1 }],
     streamMinMs: 150,
     streamMaxReps: 5,
     sustainedMs: 6_000,
-    sliceMs: 2_000
+    sliceMs: 2_000,
+    referenceShare: 0.2
   }
   : {
     rounds: 5,
     warmCalls: 200,
     warmConcurrentMs: 1_000,
-    sequentialCalls: 200,
+    latencyBlocks: 20,
+    blockCalls: 10,
     concurrency: 32,
-    concurrentMs: 2_000,
+    segments: 4,
+    segmentMs: 500,
     streams: [{ deltas: 5_000, rounds: 5 }, { deltas: 50_000, rounds: 5 }],
     streamMinMs: 300,
     streamMaxReps: 10,
     sustainedMs: 30_000,
-    sliceMs: 5_000
+    sliceMs: 5_000,
+    referenceShare: 0.2
   }
 
 /** The transports the stream part runs on: one stream is one connection, so the keep-alive agent changes nothing there. */
@@ -135,23 +141,49 @@ const runCreate = async (lib: Awaited<ReturnType<typeof loadLibrary>>, url: stri
     await sequential(settings.warmCalls, c.client.create)
     await concurrent(settings.concurrency, settings.warmConcurrentMs, c.client.create)
   }
+  // Within a round the contenders take turns in small blocks (10 sequential
+  // calls, or 0.5 s at concurrency 32), the order rotated from block to
+  // block, so that a change in the machine's load falls on all of them.
+  const counted = async (c: CreateContender, body: () => Promise<void>) => {
+    const before = await stats()
+    await body()
+    const after = await stats()
+    c.connections += after.connections - before.connections
+    c.requests += after.requests - before.requests
+  }
   for (let round = 0; round < settings.rounds; round++) {
     const started = performance.now()
-    for (const c of rotate(contenders, round)) {
-      collect()
-      const before = await stats()
-      const latencies = await sequential(settings.sequentialCalls, c.client.create)
-      c.p50.push(quantile(latencies, 0.5))
-      c.p90.push(quantile(latencies, 0.9))
-      collect()
-      const { gc, value: run } = await withGc(() =>
-        concurrent(settings.concurrency, settings.concurrentMs, c.client.create)
-      )
-      c.throughput.push((run.calls * 1000) / run.elapsedMs)
-      c.gcShare.push(gc.pauseMs / run.elapsedMs)
-      const after = await stats()
-      c.connections += after.connections - before.connections
-      c.requests += after.requests - before.requests
+    const latencies = new Map(contenders.map((c) => [c, [] as Array<number>]))
+    collect()
+    for (let block = 0; block < settings.latencyBlocks; block++) {
+      for (const c of rotate(contenders, round + block)) {
+        await counted(c, async () => {
+          latencies.get(c)!.push(...(await sequential(settings.blockCalls, c.client.create)))
+        })
+      }
+    }
+    for (const c of contenders) {
+      c.p50.push(quantile(latencies.get(c)!, 0.5))
+      c.p90.push(quantile(latencies.get(c)!, 0.9))
+    }
+    const calls = new Map(contenders.map((c) => [c, 0]))
+    const pauses = new Map(contenders.map((c) => [c, 0]))
+    for (let segment = 0; segment < settings.segments; segment++) {
+      for (const c of rotate(contenders, round + segment)) {
+        collect()
+        await counted(c, async () => {
+          const { gc, value: run } = await withGc(() =>
+            concurrent(settings.concurrency, settings.segmentMs, c.client.create)
+          )
+          calls.set(c, calls.get(c)! + run.calls)
+          pauses.set(c, pauses.get(c)! + gc.pauseMs)
+        })
+      }
+    }
+    const wall = settings.segments * settings.segmentMs
+    for (const c of contenders) {
+      c.throughput.push((calls.get(c)! * 1000) / wall)
+      c.gcShare.push(pauses.get(c)! / wall)
     }
     log(`create: round ${round + 1}/${settings.rounds} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   }
@@ -234,23 +266,40 @@ const runStreams = async (lib: Awaited<ReturnType<typeof loadLibrary>>, url: str
 // ---------------------------------------------------------------------------
 
 interface Sustained {
-  readonly label: string
-  /** Calls per second, per slice. */
-  readonly slices: Array<number>
-  /** Heap used after a full GC, before the run and after it (the client still alive), bytes. */
+  /** Calls per second, per slice: ours, and the bare reference run in the same slice. */
+  readonly ours: Array<number>
+  readonly bare: Array<number>
+  /** Heap used after a full GC, before ours' run and after it (the client still alive), bytes. */
   readonly heapBefore: number
   readonly heapAfter: number
 }
 
-const runSustained = async (label: string, client: Client): Promise<Sustained> => {
-  await concurrent(settings.concurrency, settings.warmConcurrentMs, client.create)
+/**
+ * Ours under sustained load: in each slice, ours runs at concurrency 32 for
+ * most of it, then the bare client (the reference) for the rest, so that
+ * ours' traffic stays nearly continuous while each slice carries its own
+ * measure of the machine: the ratio ours / bare per slice, and its trend,
+ * do not move with the load of the machine.
+ */
+const runSustained = async (ours: Client, bare: Client): Promise<Sustained> => {
+  await concurrent(settings.concurrency, settings.warmConcurrentMs, ours.create)
+  await concurrent(settings.concurrency, settings.warmConcurrentMs, bare.create)
   collect()
   const heapBefore = process.memoryUsage().heapUsed
-  const run = await concurrent(settings.concurrency, settings.sustainedMs, client.create, settings.sliceMs)
+  const oursMs = settings.sliceMs * (1 - settings.referenceShare)
+  const bareMs = settings.sliceMs * settings.referenceShare
+  const result: Sustained = { ours: [], bare: [], heapBefore, heapAfter: 0 }
+  for (let slice = 0; slice < settings.sustainedMs / settings.sliceMs; slice++) {
+    const a = await concurrent(settings.concurrency, oursMs, ours.create)
+    const b = await concurrent(settings.concurrency, bareMs, bare.create)
+    result.ours.push((a.calls * 1000) / oursMs)
+    result.bare.push((b.calls * 1000) / bareMs)
+  }
   collect()
   const heapAfter = process.memoryUsage().heapUsed
-  await client.dispose()
-  return { label, slices: run.slices.map((calls) => (calls * 1000) / settings.sliceMs), heapBefore, heapAfter }
+  await ours.dispose()
+  await bare.dispose()
+  return { ...result, heapAfter }
 }
 
 // ---------------------------------------------------------------------------
@@ -264,8 +313,9 @@ const report = (
   loadAtStart: string,
   create: ReadonlyArray<CreateContender>,
   streams: ReadonlyArray<{ readonly deltas: number; readonly contenders: ReadonlyArray<StreamContender> }>,
-  sustained: ReadonlyArray<Sustained>,
-  totalSeconds: number
+  sustained: Sustained,
+  totalSeconds: number,
+  heapAtStart: number
 ): string => {
   const find = (kind: Kind, transportId?: string) =>
     create.find((c) => c.kind === kind && c.transport?.id === transportId)!
@@ -343,18 +393,19 @@ const report = (
       ])
     }
   }
-  for (const s of sustained) {
-    const first = s.slices[0]!
-    const last = s.slices[s.slices.length - 1]!
+  {
+    const perSlice = sustained.ours.map((x, i) => x / sustained.bare[i]!)
+    const last = perSlice.length - 1
     ratioRows.push([
-      `${s.label}: throughput in the last ${settings.sliceMs / 1000} s / the first, ${settings.sustainedMs / 1000} s at concurrency 32`,
+      `ours under sustained load (${settings.sustainedMs / 1000} s at concurrency 32): ours / bare in the last ${
+        settings.sliceMs / 1000
+      } s over ours / bare in the first`,
       "NodeHttpClient.layerUndici",
-      `**${(last / first).toFixed(2)}×**`,
+      `**${(perSlice[last]! / perSlice[0]!).toFixed(2)}×**`,
       "flat (≈ 1×)",
       ""
     ])
   }
-
   const createRows = create.map((c) => [
     c.kind === "sdk" ? "SDK" : c.kind,
     c.transport?.name ?? sdkTransportLabel,
@@ -399,28 +450,28 @@ const report = (
       )
   })
 
-  const sustainedRows = sustained.map((s) => [
-    s.label,
-    ...s.slices.map(integer),
-    canCollect() ? `${mib(s.heapBefore)} → ${mib(s.heapAfter)}` : "n/a (no --expose-gc)"
-  ])
-  const sliceHead = sustained[0]?.slices.map((_, i) =>
+  const sliceHead = sustained.ours.map((_, i) =>
     `${(i * settings.sliceMs) / 1000}–${((i + 1) * settings.sliceMs) / 1000} s`
-  ) ?? []
+  )
+  const sustainedRows = [
+    ["ours, calls/s", ...sustained.ours.map(integer)],
+    ["bare (the reference), calls/s", ...sustained.bare.map(integer)],
+    ["ours / bare", ...sustained.ours.map((x, i) => `${(x / sustained.bare[i]!).toFixed(2)}×`)]
+  ]
 
   return [
     "## Results",
     "",
     environment(command, loadAtStart, [
-      `Settings: ${settings.rounds} rounds of create (${settings.sequentialCalls} sequential calls, then ${
-        settings.concurrentMs / 1000
-      } s at concurrency ${settings.concurrency}, per contender per round); streams ${
+      `Settings: ${settings.rounds} rounds of create, each ${settings.latencyBlocks} blocks of ${settings.blockCalls} sequential calls then ${settings.segments} segments of ${
+        settings.segmentMs / 1000
+      } s at concurrency ${settings.concurrency} per contender, the contenders taking turns block by block; streams ${
         settings.streams.map((s) => `${integer(s.deltas)} deltas × ${s.rounds} rounds`).join(", ")
       } (each round, a contender streams until ${settings.streamMinMs} ms have passed, at most ${settings.streamMaxReps} times, and its median counts); sustained ${
         settings.sustainedMs / 1000
-      } s; ${canCollect() ? "a full GC before each measurement" : "no --expose-gc: no GC between measurements"}; the whole run took ${
-        totalSeconds.toFixed(0)
-      } s`
+      } s; ${canCollect() ? "a full GC before each throughput segment and each stream" : "no --expose-gc: no GC between measurements"}; heap used after a full GC at the start: ${
+        mib(heapAtStart)
+      } MiB; the whole run took ${totalSeconds.toFixed(0)} s`
     ]),
     "",
     "### Ratios",
@@ -431,9 +482,11 @@ const report = (
     "",
     "### Create: latency, throughput, connections",
     "",
-    `Median over the rounds (range). Latency: p50 and p90 of ${settings.sequentialCalls} sequential calls in a round. Throughput: ${settings.concurrency} workers for ${
-      settings.concurrentMs / 1000
-    } s. Connections: opened by the contender, per request it sent, over all its rounds (1 = a new connection per request).`,
+    `Median over the rounds (range). Latency: p50 and p90 of the ${
+      settings.latencyBlocks * settings.blockCalls
+    } sequential calls of a round. Throughput: ${settings.concurrency} workers, ${settings.segments} × ${
+      settings.segmentMs / 1000
+    } s a round. Connections: opened by the contender, per request it sent, over all its rounds (1 = a new connection per request).`,
     "",
     table(
       [
@@ -452,9 +505,15 @@ const report = (
     ...streamSections.flatMap((s) => [s, ""]),
     `### Sustained: ${settings.concurrency} workers for ${settings.sustainedMs / 1000} s on NodeHttpClient.layerUndici`,
     "",
-    "Calls per second in each slice; heap used after a full GC before the run and after it (the client still alive). A fresh client each, warmed up first.",
+    `A fresh client of each, warmed up. In each ${settings.sliceMs / 1000} s slice, ours runs for ${
+      (settings.sliceMs * (1 - settings.referenceShare)) / 1000
+    } s, then bare (the reference) for ${
+      (settings.sliceMs * settings.referenceShare) / 1000
+    } s, both at concurrency ${settings.concurrency}: ours' traffic is nearly continuous, and each slice's ratio is taken on the same machine load. Heap used by the process after a full GC: ${
+      canCollect() ? `${mib(sustained.heapBefore)} MiB before ours' run, ${mib(sustained.heapAfter)} MiB after it (the client still alive)` : "n/a (no --expose-gc)"
+    }.`,
     "",
-    table(["contender", ...sliceHead, "heap, MiB"], sustainedRows)
+    table(["", ...sliceHead], sustainedRows)
   ].join("\n")
 }
 
@@ -475,6 +534,8 @@ const main = async () => {
   const command = `npm run bench${quick ? " -- --quick" : ""}`
   if (!canCollect()) log("note: node runs without --expose-gc, so no GC is forced between measurements")
   const lib = await loadLibrary()
+  collect()
+  const heapAtStart = process.memoryUsage().heapUsed
   const server = await startServer()
   try {
     const create = await runCreate(lib, server.url, server.stats)
@@ -484,17 +545,19 @@ const main = async () => {
       streams.push({ deltas, contenders: await runStreams(lib, server.streamUrl(deltas), deltas, rounds) })
     }
     const undici = transports.find((t) => t.id === "undici")!
-    log(`sustained: ours, ${settings.sustainedMs / 1000} s`)
-    const sustainedOurs = await runSustained("ours", await makeOursClient(lib, undici, server.url, params))
-    log(`sustained: bare, ${settings.sustainedMs / 1000} s`)
-    const sustainedBare = await runSustained("bare", await makeBare(lib, undici, server.url, params))
+    log(`sustained: ${settings.sustainedMs / 1000} s`)
+    const sustained = await runSustained(
+      await makeOursClient(lib, undici, server.url, params),
+      await makeBare(lib, undici, server.url, params)
+    )
     const text = report(
       command,
       loadAtStart,
       create,
       streams,
-      [sustainedOurs, sustainedBare],
-      (performance.now() - started) / 1000
+      sustained,
+      (performance.now() - started) / 1000,
+      heapAtStart
     )
     console.log(`\n${text}\n`)
     if (write) {
