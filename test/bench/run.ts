@@ -350,6 +350,25 @@ const report = (
       ""
     )
   }
+  // transports against each other: what docs/client.md recommends comes from these rows
+  for (const kind of ["ours", "bare"] as const) {
+    for (const t of transports.filter((t) => t.id !== "node")) {
+      goalRow(
+        `${kind} on this transport / ${kind} on NodeHttpClient.layer, throughput at concurrency 32`,
+        t.name,
+        ratios(find(kind, t.id).throughput, find(kind, "node").throughput),
+        ""
+      )
+    }
+    for (const t of transports.filter((t) => t.id !== "node")) {
+      goalRow(
+        `${kind} on this transport / ${kind} on NodeHttpClient.layer, p50 latency, sequential`,
+        t.name,
+        ratios(find(kind, t.id).p50, find(kind, "node").p50),
+        ""
+      )
+    }
+  }
   goalRow("SDK / bare, p50 latency, sequential", `${sdkTransportLabel} vs FetchHttpClient.layer`, ratios(sdk.p50, find("bare", "fetch").p50), "")
   goalRow(
     "SDK / bare, throughput at concurrency 32",
