@@ -25,8 +25,8 @@ profiled by \`npm run bench:profile\`. Both regenerate their section of this
 page; the figures below are from the last run on the machine it names.
 
 \`\`\`sh
-npm run bench                # dist/ built, then the full run (about 6 minutes)
-npm run bench -- --quick     # a short run, for a first look
+npm run bench                # dist/ built, then the full run (6 to 9 minutes here)
+npm run bench -- --quick     # a short run, for a first look (about 2 minutes)
 npm run bench:profile        # CPU profiles of two scenarios, top self-time functions
 \`\`\`
 

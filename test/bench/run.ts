@@ -411,6 +411,26 @@ const report = (
         ""
       ])
     }
+    const sdkLarge = streamFind(large.deltas, "SDK finalMessage")!
+    for (const kind of ["ours finalMessage", "ours stream"] as const) {
+      const c = streamFind(large.deltas, kind, "undici")!
+      ratioRows.push([
+        `${kind} / SDK finalMessage, bytes allocated per event, ${integer(large.deltas)} deltas`,
+        "NodeHttpClient.layerUndici",
+        `**${(perEvent(c, large.deltas) / perEvent(sdkLarge, large.deltas)).toFixed(1)}×**`,
+        "",
+        ""
+      ])
+      ratioRows.push([
+        `${kind} / SDK finalMessage, GC pause per stream, ${integer(large.deltas)} deltas`,
+        "NodeHttpClient.layerUndici",
+        `**${
+          (spread(c.gc.map((g) => g.pauseMs)).median / spread(sdkLarge.gc.map((g) => g.pauseMs)).median).toFixed(1)
+        }×**`,
+        "",
+        ""
+      ])
+    }
   }
   {
     // one slice is one sample of a noisy machine: compare halves, each by its median
