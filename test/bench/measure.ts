@@ -86,14 +86,22 @@ export interface GcFigures {
 }
 
 const gcEntries: Array<number> = []
-const observer = new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcEntries.push(entry.duration)
-})
-observer.observe({ entryTypes: ["gc"] })
+let gcObserver: PerformanceObserver | undefined
+
+/** The 'gc' observer, started on first use (importing this module observes nothing). */
+const observer = (): PerformanceObserver => {
+  if (gcObserver === undefined) {
+    gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) gcEntries.push(entry.duration)
+    })
+    gcObserver.observe({ entryTypes: ["gc"] })
+  }
+  return gcObserver
+}
 
 /** Runs `body` and accounts for the GCs and the allocation during it. */
 export const withGc = async <A>(body: () => Promise<A>): Promise<{ readonly value: A; readonly gc: GcFigures }> => {
-  for (const entry of observer.takeRecords()) gcEntries.push(entry.duration)
+  for (const entry of observer().takeRecords()) gcEntries.push(entry.duration)
   const first = gcEntries.length
   const profiler = new v8.GCProfiler()
   const before = v8.getHeapStatistics().used_heap_size
@@ -103,7 +111,7 @@ export const withGc = async <A>(body: () => Promise<A>): Promise<{ readonly valu
   const { statistics } = profiler.stop()
   // PerformanceObserver delivers its entries on a later tick: wait for them
   await new Promise((resolve) => setImmediate(resolve))
-  for (const entry of observer.takeRecords()) gcEntries.push(entry.duration)
+  for (const entry of observer().takeRecords()) gcEntries.push(entry.duration)
   const pauses = gcEntries.slice(first)
   let allocated = 0
   let peak = Math.max(before, after)
