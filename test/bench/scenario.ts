@@ -49,7 +49,7 @@ const main = async () => {
       const t0 = performance.now()
       const run = await concurrent(32, createMs, client.create)
       const end = micros()
-      const summary = `${run.calls} calls of messages.create by ${contender} at concurrency 32 on ${undici.name} in ${
+      const summary = `${run.calls.toLocaleString("en-US")} calls of messages.create by ${contender} at concurrency 32 on ${undici.name} in ${
         ((performance.now() - t0) / 1000).toFixed(1)
       } s (${Math.round((run.calls * 1000) / createMs)} calls/s)`
       if (windowPath !== undefined) writeFileSync(windowPath, JSON.stringify({ start, end, summary }))
@@ -67,8 +67,12 @@ const main = async () => {
       const text = await pick(client)()
       const end = micros()
       if (text !== deltaText.repeat(deltas)) throw new Error("the stream's final text is wrong")
-      const kind = contender === "ours-stream" ? "stream, consumed to the end" : contender === "bare" ? "bare stream" : "finalMessage"
-      const summary = `one stream of ${deltas} text deltas (${kind}) by ${contender === "sdk" ? "the SDK" : contender} on ${
+      const kind = contender === "ours-stream"
+        ? "stream, consumed to the end"
+        : contender === "bare"
+        ? "bare stream"
+        : "finalMessage"
+      const summary = `One stream of ${deltas.toLocaleString("en-US")} text deltas (${kind}) by ${contender === "sdk" ? "the SDK" : contender} on ${
         contender === "sdk" ? "global fetch" : undici.name
       } in ${(performance.now() - t0).toFixed(0)} ms`
       if (windowPath !== undefined) writeFileSync(windowPath, JSON.stringify({ start, end, summary }))
