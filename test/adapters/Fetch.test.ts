@@ -41,6 +41,25 @@ import {
 
 const failureOf = <A>(outcome: Either.Either<A, unknown>): unknown => Either.getOrThrow(Either.flip(outcome))
 
+describe("Resilience.fetch never follows a redirect with the key", () => {
+  it.scoped("a 302 to another origin: 1 request, nothing reaches the other origin, the SDK's own error with status 302", () =>
+    Effect.gen(function*() {
+      const elsewhere = yield* httpServer((_, response) => {
+        response.writeHead(200, { "content-type": "application/json" }).end("{}")
+      })
+      const server = yield* httpServer((_, response) => {
+        response.writeHead(302, { location: `${elsewhere.url}/v1/messages` }).end()
+      })
+      const { fetch, run } = virtualFetch()
+      const { outcome } = yield* run(() => sdkWith(server.url, fetch).messages.create(sdkParams))
+      const failure = failureOf(outcome)
+      expect(failure).toMatchObject({ status: 302 })
+      expect(server.requests).toHaveLength(1)
+      expect(elsewhere.requests).toHaveLength(0)
+      yield* Effect.promise(() => fetch.dispose())
+    }))
+})
+
 describe("Resilience.fetch in the official SDK: the issue's cases", () => {
   it.scoped("529, 529, 200: the SDK returns the message after 3 requests, the waits 500 ms and 1 000 ms", () =>
     Effect.gen(function*() {

@@ -106,7 +106,9 @@ type Untyped = Record<string, unknown>
  * init): its URL, method and headers (a content type derived from a
  * `FormData` or `URLSearchParams` body included), and its body buffered
  * once, so that every attempt can send it again. Every other field of
- * `init` (`dispatcher`, `redirect`, …) is passed on as it was.
+ * `init` (`dispatcher`, …) is passed on as it was, but `redirect`: a
+ * redirect is never followed (`"manual"`), so the key never reaches another
+ * origin; a 3xx is handed back as it came, and the SDK raises its error.
  */
 const prepare = async (input: string | URL | Request, init: RequestInit | undefined): Promise<Prepared> => {
   const { signal: _signal, ...rest } = (init ?? {}) as RequestInit & Untyped
@@ -121,7 +123,7 @@ const prepare = async (input: string | URL | Request, init: RequestInit | undefi
       ...others,
       method: request.method,
       headers: request.headers,
-      redirect: request.redirect,
+      redirect: "manual",
       ...(body === undefined ? {} : { body })
     } as RequestInit
   }
