@@ -57,6 +57,10 @@ describe("Resilience.fetch never follows a redirect with the key", () => {
       expect(server.requests).toHaveLength(1)
       expect(elsewhere.requests).toHaveLength(0)
       yield* Effect.promise(() => fetch.dispose())
+      // the control: the SDK alone follows it, and sends the key there
+      yield* settle(() => sdkWith(server.url, globalThis.fetch).messages.create(sdkParams))
+      expect(elsewhere.requests).toHaveLength(1)
+      expect(elsewhere.requests[0]!.headers.authorization).toBe(`Bearer ${key}`)
     }))
 })
 
