@@ -1,5 +1,5 @@
 /**
- * The JSDoc of the policy modules speaks to library users: every public
+ * The JSDoc of the policy modules and of the client speaks to library users: every public
  * export carries `@since` and `@category` and an `@example`, and every
  * ```ts block of their JSDoc (examples, module descriptions) is a complete
  * module that type-checks against the source, as the documentation's
@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest"
 import { type CodeBlock, codeBlocks, root } from "./markdown.js"
 import { checkBlocks } from "./typecheck.js"
 
-const modules = ["src/RetryPolicy.ts", "src/RetryBudget.ts", "src/CircuitBreaker.ts", "src/Resilience.ts"]
+const modules = ["src/RetryPolicy.ts", "src/RetryBudget.ts", "src/CircuitBreaker.ts", "src/Resilience.ts", "src/Claude.ts"]
 
 const sourceOf = (file: string) =>
   ts.createSourceFile(file, readFileSync(Path.join(root, file), "utf8"), ts.ScriptTarget.ES2022, true)
@@ -52,7 +52,7 @@ const exportsOf = (file: string): Array<Exported> => {
   return out
 }
 
-describe("JSDoc of the policy modules", () => {
+describe("JSDoc of the policy modules and the client", () => {
   for (const file of modules) {
     const exported = exportsOf(file)
 
