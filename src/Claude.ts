@@ -52,6 +52,7 @@ import * as Stream from "effect/Stream"
 import * as ApiError from "./ApiError.js"
 import type * as CircuitBreaker from "./CircuitBreaker.js"
 import * as Call from "./internal/call.js"
+import * as Fields from "./internal/clientOptions.js"
 import * as Endpoint from "./internal/endpoint.js"
 import {
   decodeOptions,
@@ -75,164 +76,23 @@ import * as RetryPolicy from "./RetryPolicy.js"
 // options
 // ---------------------------------------------------------------------------
 
-const defaultBaseUrl = "https://api.anthropic.com"
-
-/** The largest `maxResponseBytes` allowed: its text must stay well below V8's longest string. */
-const maxResponseBytesLimit = 256 * 1024 * 1024
-
-const apiKeyValue = /^[\x21-\x7e]+$/
-const token = /^[A-Za-z0-9._-]+$/
-
-/** A check that throws (a hostile Proxy) refuses the value. */
-const safely = (check: () => boolean): boolean => {
-  try {
-    return check()
-  } catch {
-    return false
-  }
-}
-
-const wrapTheKey =
-  "wrap the key with Redacted.make(key) (or use Claude.layerConfig, which reads ANTHROPIC_API_KEY), so that it is never printed"
-
-/** What was given as a key, never the key itself. */
-const kindOfKey = (u: unknown): string =>
-  typeof u === "string"
-    ? "a plain string"
-    : u === null
-    ? "null"
-    : typeof u === "object"
-    ? "an object that is not Redacted"
-    : typeof u
-
-// header values: visible ASCII only, so that a stray newline or control
-// character is a typed problem (never echoing the key), not a defect or a
-// transport failure quoting the header
-const ApiKey = Schema.declare(
-  (u: unknown): u is Redacted.Redacted<string> =>
-    safely(() => {
-      if (!Redacted.isRedacted(u)) return false
-      const key: unknown = Redacted.value(u)
-      return typeof key === "string" && apiKeyValue.test(key)
-    }),
-  {
-    identifier: "Redacted<string>",
-    message: (issue) =>
-      safely(() => Redacted.isRedacted(issue.actual))
-        ? "must be non-empty visible ASCII (no spaces, newlines or control characters); check how the key was pasted or loaded"
-        : `must be a Redacted value, got ${kindOfKey(issue.actual)}: ${wrapTheKey}`
-  }
-)
-
-/** A URL that did not parse, for a message: anything before an `@` (user info) hidden, clipped. */
-const describeUrl = (raw: string): string =>
-  // up to the last "@": a password may hold "/", "?" or "#" unescaped
-  JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, "$1[redacted]@").slice(0, 200))
-
-interface BaseUrl {
-  readonly url: string
-  readonly basicAuth: Option.Option<BasicAuth>
-}
-
-/**
- * The base URL without user info, and that user info as Basic credentials.
- * `URL` keeps user name and password percent-encoded: decode them for the
- * header (a malformed escape is kept as written). Trailing slashes dropped.
- */
-const parseBaseUrl = (raw: string): BaseUrl => {
-  const url = new URL(raw)
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s)
-    } catch {
-      return s
-    }
-  }
-  const basicAuth = url.username === "" && url.password === ""
-    ? Option.none()
-    : Option.some({ user: decode(url.username), password: Redacted.make(decode(url.password)) })
-  url.username = ""
-  url.password = ""
-  return { url: url.toString().replace(/\/+$/, ""), basicAuth }
-}
-
-const BaseUrl = Schema.transform(
-  Schema.declare(
-    (u: unknown): u is string =>
-      typeof u === "string" && URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
-    {
-      identifier: "http(s) URL",
-      message: (issue) =>
-        `must be an http(s) URL, got ${
-          typeof issue.actual === "string" ? describeUrl(issue.actual) : describeValue(issue.actual)
-        }`
-    }
-  ),
-  Schema.declare((u: unknown): u is BaseUrl => Predicate.isRecord(u), { identifier: "BaseUrl" }),
-  { strict: true, decode: parseBaseUrl, encode: (base) => base.url }
-)
-
-const Token = (example: string) =>
-  Schema.declare((u: unknown): u is string => typeof u === "string" && token.test(u), {
-    identifier: "token",
-    message: (issue) =>
-      `must be a token of letters, digits and - _ . such as ${JSON.stringify(example)}, got ${
-        describeValue(issue.actual)
-      }`
-  })
-
-const isFlag = (u: unknown): boolean => typeof u === "string" && token.test(u)
-
-const Beta = Schema.transform(
-  Schema.declare(
-    (u: unknown): u is string | ReadonlyArray<string> =>
-      safely(() => isFlag(u) || (Array.isArray(u) && u.every(isFlag))),
-    {
-      identifier: "beta flags",
-      message: (issue) =>
-        `must be a flag or a list of flags, each a non-empty token of letters, digits and - _ . ; got ${
-          describeValue(
-            safely(() => Array.isArray(issue.actual))
-              ? (issue.actual as ReadonlyArray<unknown>).find((flag) => !isFlag(flag))
-              : issue.actual
-          )
-        }`
-    }
-  ),
-  Schema.Array(Schema.String),
-  { strict: true, decode: (flags) => typeof flags === "string" ? [flags] : [...flags], encode: identity }
-)
-
-const Policy = Schema.transform(
-  RetryPolicy.Options,
-  Schema.declare(RetryPolicy.isRetryPolicy, { identifier: "RetryPolicy" }),
-  {
-    strict: true,
-    decode: (fields): RetryPolicy.RetryPolicy => ({ [RetryPolicy.TypeId]: RetryPolicy.TypeId, ...fields }),
-    encode: ({ [RetryPolicy.TypeId]: _, ...fields }) => fields
-  }
-)
-
-const isTransform = (u: unknown): u is (client: HttpClient.HttpClient) => HttpClient.HttpClient =>
-  typeof u === "function"
-
 const OptionsFields = Schema.Struct({
-  apiKey: Schema.propertySignature(ApiKey).annotations({
-    missingMessage: () => `must be a Redacted value, got undefined: ${wrapTheKey}`
+  apiKey: Schema.propertySignature(Fields.ApiKey).annotations({
+    missingMessage: () => `must be a Redacted value, got undefined: ${Fields.wrapTheKey}`
   }),
-  baseUrl: withDefault(BaseUrl, () => ({ url: defaultBaseUrl, basicAuth: Option.none() })),
-  apiVersion: withDefault(Token("2023-06-01"), () => "2023-06-01"),
-  beta: withDefault(Beta, () => []),
-  retry: withDefault(Policy, () => RetryPolicy.defaults),
+  baseUrl: withDefault(Fields.BaseUrl, () => ({ url: Fields.defaultBaseUrl, basicAuth: Option.none() })),
+  apiVersion: withDefault(Fields.Token("2023-06-01"), () => "2023-06-01"),
+  beta: withDefault(Fields.Beta, () => []),
+  retry: withDefault(Fields.Policy, () => RetryPolicy.defaults),
   requestTimeout: withDefault(duration({ positive: true, finite: true }), () => Duration.minutes(10)),
   streamIdleTimeout: withDefault(duration({ positive: true, finite: true }), () => Duration.seconds(60)),
   longRequests: withDefault(literals("stream", "fail"), () => "stream" as const),
   maxEventSize: withDefault(number({ min: 1, integer: true }), () => 16 * 1024 * 1024),
   maxResponseBytes: withDefault(
-    number({ min: 1, max: maxResponseBytesLimit, integer: true }),
+    number({ min: 1, max: Fields.maxResponseBytesLimit, integer: true }),
     () => 64 * 1024 * 1024
   ),
-  transformClient: optional(satisfying("a function (client: HttpClient) => HttpClient", isTransform))
+  transformClient: optional(satisfying("a function (client: HttpClient) => HttpClient", Fields.isTransform))
 })
 
 /**
@@ -278,7 +138,7 @@ const OptionsFields = Schema.Struct({
  *
  * const result = Claude.settings({ apiKey: Redacted.make("sk-ant-…"), requestTimeout: -1, retry: { maxRetries: 1.5 } })
  * if (Either.isLeft(result)) {
- *   // [ "requestTimeout", "retry.maxRetries" ]
+ *   // [ "retry.maxRetries", "requestTimeout" ]
  *   console.log(result.left.problems.map((problem) => problem.path))
  * }
  * ```
@@ -896,7 +756,7 @@ export const make = (
             url: transport.url(batchesPath),
             message: `A batch id is a string of letters, digits, "_" and "-" (like "msgbatch_01…"); got ${
               typeof id === "string"
-                ? describeValue((id as string).slice(0, 100))
+                ? describeValue(id.slice(0, 100))
                 : id === null || typeof id !== "object" && typeof id !== "function"
                 ? String(id)
                 : `a value of type ${typeof id}`
@@ -969,7 +829,7 @@ export const layer = (
 > => Layer.effect(Claude, make(options))
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> =>
-  safely(() =>
+  Fields.safely(() =>
     typeof u === "object" && u !== null && !Array.isArray(u) &&
     [Object.prototype, null].includes(Object.getPrototypeOf(u))
   )
