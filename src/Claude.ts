@@ -10,12 +10,12 @@
  * breaker and one budget:
  *
  * ```ts
- * import { NodeHttpClient } from "@effect/platform-node"
+ * import { FetchHttpClient } from "@effect/platform"
  * import { Effect, Layer } from "effect"
  * import { Claude, Resilience } from "claude-resilience"
  *
  * const ClaudeLive = Claude.layerConfig().pipe(
- *   Layer.provide(Layer.mergeAll(NodeHttpClient.layer, Resilience.layer()))
+ *   Layer.provide(Layer.mergeAll(FetchHttpClient.layer, Resilience.layer()))
  * )
  *
  * const program = Effect.flatMap(Claude.Claude, (claude) =>
@@ -569,7 +569,7 @@ export interface Service {
  *
  * @example
  * ```ts
- * import { NodeHttpClient } from "@effect/platform-node"
+ * import { FetchHttpClient } from "@effect/platform"
  * import { Effect, Layer } from "effect"
  * import { Claude, Resilience } from "claude-resilience"
  *
@@ -583,7 +583,7 @@ export interface Service {
  *   return message.content
  * }).pipe(
  *   Effect.provide(Claude.layerConfig()),
- *   Effect.provide(Layer.mergeAll(NodeHttpClient.layer, Resilience.layer()))
+ *   Effect.provide(Layer.mergeAll(FetchHttpClient.layer, Resilience.layer()))
  * )
  * ```
  *
@@ -682,7 +682,7 @@ const batchId = /^[A-Za-z0-9_-]{1,256}$/
  *
  * @example
  * ```ts
- * import { NodeHttpClient } from "@effect/platform-node"
+ * import { FetchHttpClient } from "@effect/platform"
  * import { Effect, Layer, Redacted } from "effect"
  * import { Claude, Resilience } from "claude-resilience"
  *
@@ -691,7 +691,7 @@ const batchId = /^[A-Za-z0-9_-]{1,256}$/
  * const program = Effect.gen(function*() {
  *   const claude = yield* Claude.make({ apiKey: Redacted.make(key), requestTimeout: "2 minutes" })
  *   return yield* claude.batches.list({ limit: 10 })
- * }).pipe(Effect.provide(Layer.mergeAll(NodeHttpClient.layer, Resilience.layer())))
+ * }).pipe(Effect.provide(Layer.mergeAll(FetchHttpClient.layer, Resilience.layer())))
  * ```
  *
  * @since 0.1.0
@@ -806,14 +806,14 @@ export const make = (
  *
  * @example
  * ```ts
- * import { NodeHttpClient } from "@effect/platform-node"
+ * import { FetchHttpClient } from "@effect/platform"
  * import { Layer, Redacted } from "effect"
  * import { Claude, Resilience } from "claude-resilience"
  *
  * declare const key: string
  *
  * const ClaudeLive = Claude.layer({ apiKey: Redacted.make(key), retry: { maxRetries: 3 } }).pipe(
- *   Layer.provide(Layer.mergeAll(NodeHttpClient.layer, Resilience.layer()))
+ *   Layer.provide(Layer.mergeAll(FetchHttpClient.layer, Resilience.layer()))
  * )
  * ```
  *
@@ -902,7 +902,7 @@ const readConfig = (options: unknown): Effect.Effect<unknown, ConfigError.Config
  *
  * @example
  * ```ts
- * import { NodeHttpClient } from "@effect/platform-node"
+ * import { FetchHttpClient } from "@effect/platform"
  * import { Config, Layer } from "effect"
  * import { Claude, Resilience } from "claude-resilience"
  *
@@ -910,7 +910,7 @@ const readConfig = (options: unknown): Effect.Effect<unknown, ConfigError.Config
  * const ClaudeLive = Claude.layerConfig({
  *   retry: { maxRetries: Config.integer("CLAUDE_MAX_RETRIES").pipe(Config.withDefault(5)) },
  *   requestTimeout: Config.duration("CLAUDE_TIMEOUT").pipe(Config.withDefault("2 minutes"))
- * }).pipe(Layer.provide(Layer.mergeAll(NodeHttpClient.layer, Resilience.layer())))
+ * }).pipe(Layer.provide(Layer.mergeAll(FetchHttpClient.layer, Resilience.layer())))
  * ```
  *
  * @since 0.1.0

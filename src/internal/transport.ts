@@ -156,10 +156,15 @@ export const configure = (
       ? Either.right(transformed as HttpClient.HttpClient)
       : problem(`must return an HttpClient, got ${describeValue(transformed)}`)
   } catch (thrown) {
-    const text = Secrets.make(secretsOf(settings)).string(
-      Predicate.hasProperty(thrown, "message") && typeof thrown.message === "string" ? thrown.message : typeof thrown
-    )
-    return problem(`threw when given the client: ${text.slice(0, 200)}`)
+    let text: string
+    try {
+      text = Predicate.hasProperty(thrown, "message") && typeof thrown.message === "string"
+        ? thrown.message
+        : `a thrown ${typeof thrown}`
+    } catch {
+      text = "a value that could not be read"
+    }
+    return problem(`threw when given the client: ${Secrets.make(secretsOf(settings)).string(text).slice(0, 200)}`)
   }
 }
 
