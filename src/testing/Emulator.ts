@@ -44,12 +44,15 @@ import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
+import type * as CircuitBreaker from "../CircuitBreaker.js"
 import * as Claude from "../Claude.js"
 import { parseJson } from "../internal/decode.js"
 import * as Replies from "../internal/emulator/replies.js"
 import * as Validation from "../internal/emulator/validation.js"
 import * as StatusTable from "../internal/statusTable.js"
 import type { InvalidOptionsError } from "../Options.js"
+import * as Resilience from "../Resilience.js"
+import type * as RetryBudget from "../RetryBudget.js"
 
 // ---------------------------------------------------------------------------
 // the fault script
@@ -822,37 +825,48 @@ export const testApiKey = "sk-ant-emulator-0123456789abcdef"
 /**
  * The emulator and a {@link Claude.Claude} client wired to it over a real
  * loopback socket (`NodeHttpClient`), in one Layer: a test needs nothing
- * else. `client` takes every client option but the key and the URL.
+ * else. `client` takes every client option but the key and the URL;
+ * `resilience` the options of the `Resilience.layer` the client runs on (a
+ * breaker and a retry budget of the test's own, both in the Layer's output,
+ * so that a test can read them: `CircuitBreaker.state`, the budget's
+ * `balance`).
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { Claude } from "claude-resilience"
+ * import { CircuitBreaker, Claude } from "claude-resilience"
  * import { Emulator } from "claude-resilience/testing"
  *
  * const TestLive = Emulator.layerClaude({
- *   script: Emulator.sequence([Emulator.Reply.Error({ status: 529 })])
+ *   script: Emulator.sequence([Emulator.Reply.Error({ status: 529 })]),
+ *   resilience: { breaker: { minimumCalls: 1 } }
  * })
- * const program = Effect.flatMap(Claude.Claude, (claude) =>
- *   claude.messages.create({ model: "claude-sonnet-5-5", max_tokens: 64, messages: [{ role: "user", content: "Hi" }] })
- * ).pipe(Effect.provide(TestLive))
+ * const program = Effect.gen(function*() {
+ *   const claude = yield* Claude.Claude
+ *   yield* Effect.either(
+ *     claude.messages.create({ model: "claude-sonnet-5-5", max_tokens: 64, messages: [{ role: "user", content: "Hi" }] })
+ *   )
+ *   return yield* CircuitBreaker.state
+ * }).pipe(Effect.provide(TestLive))
  * ```
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerClaude = (
-  options: Options & { readonly client?: Omit<Claude.Options, "apiKey" | "baseUrl"> | undefined } = {}
+  options: Options & {
+    readonly client?: Omit<Claude.Options, "apiKey" | "baseUrl"> | undefined
+    readonly resilience?: Resilience.Options | undefined
+  } = {}
 ): Layer.Layer<
-  Emulator | Claude.Claude,
-  | HttpServerError.ServeError
-  | Claude.InvalidClientOptionsError
-  | InvalidOptionsError
+  Emulator | Claude.Claude | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget,
+  HttpServerError.ServeError | InvalidOptionsError
 > => {
-  const emulator = layer({ apiKey: testApiKey, ...options })
+  const { client: clientOptions, resilience, ...emulatorOptions } = options
+  const emulator = layer({ apiKey: testApiKey, ...emulatorOptions })
   const client = Layer.unwrapEffect(
     Effect.map(Emulator, (running) =>
-      Claude.layer({ ...options.client, apiKey: Redacted.make(testApiKey), baseUrl: running.url }))
+      Claude.layer({ ...clientOptions, apiKey: Redacted.make(testApiKey), baseUrl: running.url }))
   ).pipe(Layer.provide(NodeHttpClient.layer))
-  return Layer.provideMerge(client, emulator)
+  return Layer.provideMerge(client, Layer.merge(emulator, Resilience.layer(resilience)))
 }

@@ -15,7 +15,7 @@ import { type CodeBlock, root } from "./markdown.js"
  * merged. A name is a public namespace of `src/index.ts`, and its file
  * `src/<name>.ts`.
  */
-export const skippedModules: ReadonlyArray<string> = ["Claude"]
+export const skippedModules: ReadonlyArray<string> = []
 
 /** Whether a file of src/ (relative to the root) is one of {@link skippedModules}. */
 export const isSkippedFile = (file: string): boolean =>

@@ -1,5 +1,5 @@
 /**
- * The JSDoc of the policy modules, held to a stricter rule than the whole
+ * The JSDoc of the policy modules and the client, held to a stricter rule than the whole
  * library (test/docs/jsdoc.test.ts): every public
  * export carries `@since` and `@category` and an `@example`, and every
  * ```ts block of their JSDoc (examples, module descriptions) is a complete
@@ -20,7 +20,8 @@ const modules = [
   "src/RetryBudget.ts",
   "src/CircuitBreaker.ts",
   "src/internal/circuitBreaker/machine.ts",
-  "src/Resilience.ts"
+  "src/Resilience.ts",
+  "src/Claude.ts"
 ]
 
 const sourceOf = (file: string) =>
