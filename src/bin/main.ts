@@ -103,6 +103,7 @@ const lab = Command.make(
         }
         built.push(made.right)
       }
+      yield* Console.log(`How each response is decoded and handled:\n\n${Report.decisionTable()}\n`)
       const progress = progressReporter()
       const results: Array<Simulation.Result> = []
       for (const s of built) {

@@ -1,11 +1,13 @@
 /**
- * The lab's outputs: the summary table (text), and `report.html`, a
+ * The lab's outputs: the decision table and the summary table (text), and `report.html`, a
  * self-contained page (no script, no network) with the table and charts
  * drawn by Apache ECharts' server-side renderer as inline SVG.
  *
  * @since 0.2.0
  */
 import * as echarts from "echarts"
+import * as Option from "effect/Option"
+import * as StatusTable from "../internal/statusTable.js"
 import type { Simulation } from "../testing/index.js"
 
 /**
@@ -14,6 +16,38 @@ import type { Simulation } from "../testing/index.js"
  * @since 0.2.0
  * @category rendering
  */
+/**
+ * Columns padded to their widest cell: the first `left` columns to the left,
+ * the rest (figures) to the right.
+ */
+const textTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, left: number): string => {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: ReadonlyArray<string>) =>
+    cells.map((c, i) => (i < left ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd()
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n")
+}
+
+/**
+ * How each documented status is decoded and handled, generated from the
+ * decoder itself (every row is the API's canonical body for that status,
+ * decoded by `ApiError.fromResponse`).
+ *
+ * @since 0.2.0
+ * @category rendering
+ */
+export const decisionTable = (): string =>
+  textTable(
+    ["status", "error.type", "decodes to", "retried", "what to do"],
+    StatusTable.table().map((row) => [
+      String(row.status),
+      Option.getOrElse(row.errorType, () => "-"),
+      row.tag,
+      row.tag === "Success" ? "n/a" : row.retryable ? "yes" : "no",
+      row.action
+    ]),
+    5
+  )
+
 export const table = (results: ReadonlyArray<Simulation.Result>): string => {
   const header = [
     "scenario",
@@ -45,10 +79,7 @@ export const table = (results: ReadonlyArray<Simulation.Result>): string => {
       f.recoverySeconds === null ? "-" : String(f.recoverySeconds)
     ])
   )
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: ReadonlyArray<string>) =>
-    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd()
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n")
+  return textTable(header, rows, 2)
 }
 
 const palette = ["#1f6feb", "#d1242f", "#8250df", "#bf8700", "#1a7f37", "#0a7ea4", "#6e7781"]

@@ -63,6 +63,10 @@ describe("claude-resilience lab", () => {
     expect(summary("a")).not.toContain(scratch)
     expect(summary("a")).not.toMatch(/\d{4}-\d{2}-\d{2}T/)
     expect(a.stdout).toMatch(/brooker\s+naive\s+8\s/)
+    // first, how each status is decoded and handled, from the decoder itself
+    expect(a.stdout).toMatch(/^How each response is decoded and handled:/)
+    expect(a.stdout).toMatch(/\n529\s+overloaded_error\s+OverloadedError\s+yes\s/)
+    expect(a.stdout).toMatch(/\n401\s+authentication_error\s+AuthenticationError\s+no\s/)
     expect(a.stdout).toContain(`wrote ${Path.join("a", "summary.json")}`)
     expect(a.stdout).toContain(`wrote ${Path.join("a", "report.html")}`)
     // not a TTY: one plain line per scenario on stderr
