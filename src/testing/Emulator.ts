@@ -28,6 +28,7 @@ import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -308,12 +309,17 @@ interface BatchRecord {
 }
 
 interface State {
-  readonly requests: ReadonlyArray<RecordedRequest>
+  // a Chunk: recording a request appends in O(1), never copying the list
+  // (a long-running `emulate` records requests for hours)
+  readonly requests: Chunk.Chunk<RecordedRequest>
+  /** The minute of the latest request (epoch minutes), and how many came in it. */
+  readonly minute: number
+  readonly minuteCount: number
   readonly batches: ReadonlyMap<string, BatchRecord>
   readonly ids: number
 }
 
-const emptyState: State = { requests: [], batches: new Map(), ids: 0 }
+const emptyState: State = { requests: Chunk.empty(), minute: -1, minuteCount: 0, batches: new Map(), ids: 0 }
 
 const rfc3339 = (millis: number): string => DateTime.formatIso(DateTime.unsafeMake(millis))
 
@@ -744,7 +750,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
       const query = rest.join("?")
       const recorded = yield* Ref.modify(state, (s): readonly [RecordedRequest, State] => {
         const request: RecordedRequest = {
-          attempt: s.requests.length + 1,
+          attempt: Chunk.size(s.requests) + 1,
           method: raw.method,
           path,
           query,
@@ -755,12 +761,16 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
           json: Option.flatMap(body, decodeJson),
           receivedAt: now
         }
-        return [request, { ...s, requests: [...s.requests, request] }]
+        const minute = Math.floor(now / 60_000)
+        return [request, {
+          ...s,
+          requests: Chunk.append(s.requests, request),
+          minute,
+          minuteCount: minute === s.minute ? s.minuteCount + 1 : 1
+        }]
       })
       if (options.onRequest !== undefined) yield* options.onRequest(recorded)
-      const minuteCount = (yield* Ref.get(state)).requests.filter((r) =>
-        Math.floor(r.receivedAt / 60_000) === Math.floor(now / 60_000)
-      ).length
+      const minuteCount = (yield* Ref.get(state)).minuteCount
       const headers = baseHeaders(now, `req_emu_${String(recorded.attempt).padStart(6, "0")}`, minuteCount)
       if (Option.isNone(body)) {
         return HttpServerResponse.text(edgeHtml413, { status: 413, contentType: "text/html", headers: Headers.fromInput(headers) })
@@ -787,8 +797,8 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
 
     return {
       url,
-      requests: Effect.map(Ref.get(state), (s) => s.requests),
-      requestCount: Effect.map(Ref.get(state), (s) => s.requests.length),
+      requests: Effect.map(Ref.get(state), (s) => Chunk.toReadonlyArray(s.requests)),
+      requestCount: Effect.map(Ref.get(state), (s) => Chunk.size(s.requests)),
       setScript: (next) => Ref.set(script, next),
       reset: Ref.set(state, emptyState)
     } satisfies EmulatorShape
