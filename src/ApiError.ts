@@ -17,7 +17,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Headers from "./internal/headers.js"
 import { describeValue } from "./internal/options.js"
-import * as RateLimits from "./RateLimits.js"
+import * as RateLimits from "./internal/rateLimits/snapshot.js"
 import * as RetryAfter from "./RetryAfter.js"
 
 // ---------------------------------------------------------------------------
