@@ -33,6 +33,7 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Predicate from "effect/Predicate"
@@ -135,6 +136,23 @@ export type Options = Input<typeof Options.Encoded> & { readonly url: string }
 export type Settings = typeof Options.Type
 
 const decodeSettings = decodeOptions("Redis", Options)
+
+/**
+ * Validates options into {@link Settings}: every problem listed in one
+ * `Options.InvalidOptionsError` (module `"Redis"`), never a throw.
+ *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { Redis } from "claude-resilience"
+ *
+ * Either.isLeft(Redis.settings({ url: "http://example.com" })) // true: not a redis:// URL
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const settings = (options: Options): Either.Either<Settings, InvalidOptionsError> => decodeSettings(options)
 
 // ---------------------------------------------------------------------------
 // events, metrics, errors
@@ -340,11 +358,12 @@ const loadOpener: Effect.Effect<Opener, RedisClientError> = Effect.tryPromise({
     })
 })
 
-let tokens = 0
-const processId: string = (() => {
+// an identifier unique across processes (and across connections of one process): it
+// names the owner of a probe lease and prefixes every version token written
+const uniqueId = (): string => {
   const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto
   return crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
-})()
+}
 
 /** @internal */
 export const fromClient = (
@@ -413,11 +432,14 @@ export const fromClient = (
         )).pipe(Effect.repeat(Schedule.spaced(given.recheckInterval)))
     )
 
+    const owner = uniqueId()
+    let tokens = 0
     const connection: Connection = {
       shared: Effect.map(Ref.get(status), (s) => s === "Shared"),
       run,
       key: (namespace, part) => key(given.prefix, namespace, part),
-      token: () => `${processId}.${(tokens++).toString(36)}`
+      token: () => `${owner}.${(tokens++).toString(36)}`,
+      owner
     }
 
     return {

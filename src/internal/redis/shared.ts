@@ -56,6 +56,8 @@ export interface Connection {
   readonly key: (namespace: string, part: string) => string
   /** A new version token, unique across processes. */
   readonly token: () => string
+  /** This process's id, unique across processes (the owner of its probe leases). */
+  readonly owner: string
 }
 
 /** A value's JSON and back; `undefined` for a value that does not decode (read as no value). */
