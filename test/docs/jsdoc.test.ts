@@ -19,7 +19,10 @@ const modules = [
   "src/RetryBudget.ts",
   "src/CircuitBreaker.ts",
   "src/internal/circuitBreaker/machine.ts",
-  "src/Resilience.ts"
+  "src/Resilience.ts",
+  "src/RateLimits.ts",
+  "src/internal/rateLimits/snapshot.ts",
+  "src/Redis.ts"
 ]
 
 const sourceOf = (file: string) =>
