@@ -22,6 +22,7 @@ import {
   Scope,
   TestClock
 } from "effect"
+import * as Net from "node:net"
 import { ApiError, CircuitBreaker, RateLimits, Redis, Resilience, RetryBudget } from "../src/index.js"
 import { freePort, type RedisServer, startRedis } from "./support/redis.js"
 import { runVirtual } from "./support/virtualTime.js"
@@ -305,6 +306,81 @@ describe("when Redis cannot be reached", () => {
       expect(warnings.some((w) => w.includes("Redis cannot be reached"))).toBe(true)
     }).pipe(Effect.provide(captureWarnings(warnings)))
   })
+})
+
+describe("a Redis that answers nothing", () => {
+  it.scoped("at start (a socket that accepts and never replies): the layer is built within connectTimeout, on local state", () =>
+    Effect.gen(function*() {
+      const sockets = new Set<Net.Socket>()
+      const silent = yield* Effect.acquireRelease(
+        Effect.async<Net.Server>((resume) => {
+          const server = Net.createServer((socket) => {
+            sockets.add(socket)
+          })
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) =>
+          Effect.async<void>((resume) => {
+            for (const socket of sockets) socket.destroy()
+            server.close(() => resume(Effect.void))
+          })
+      )
+      const address = silent.address() as Net.AddressInfo
+      const started = Date.now()
+      const p = yield* processOn(freshNamespace(), {
+        url: `redis://127.0.0.1:${address.port}`,
+        redis: { connectTimeout: "300 millis", commandTimeout: "200 millis" }
+      })
+      expect(Date.now() - started).toBeLessThan(3_000)
+      expect(yield* p.redis.status).toBe("Local")
+      yield* p.budget.deposit
+      yield* p.limiter.admit(oneRequest)
+      expect((yield* p.breaker.state)._tag).toBe("Closed")
+    }))
+
+  it.scoped("frozen mid-run (SIGSTOP): each operation waits at most commandTimeout, then goes on locally; back on Redis after SIGCONT", () =>
+    Effect.gen(function*() {
+      const own = yield* Effect.acquireRelease(Effect.promise(() => startRedis()), (s) => Effect.promise(() => s.stop()))
+      const p = yield* processOn(freshNamespace(), { url: own.url, redis: { commandTimeout: "200 millis" } })
+      const events = yield* p.redis.subscribe
+      yield* p.budget.deposit
+      const pid = own.pid()
+      assert(pid !== undefined)
+      process.kill(pid, "SIGSTOP")
+      yield* Effect.addFinalizer(() => Effect.sync(() => process.kill(pid, "SIGCONT")))
+      const started = Date.now()
+      yield* p.budget.deposit
+      yield* p.limiter.admit(oneRequest)
+      yield* Effect.ignore(p.breaker.protect(Effect.fail(failure)))
+      // one timeout, then local at once
+      expect(Date.now() - started).toBeLessThan(1_500)
+      expect(yield* p.redis.status).toBe("Local")
+      // the budget went on from its last shared state: two deposits of 0.2
+      expect((yield* p.budget.balance).deposits).toBeCloseTo(0.4, 10)
+      process.kill(pid, "SIGCONT")
+      let restored = false
+      for (let i = 0; i < 100 && !restored; i++) {
+        yield* TestClock.adjust(100)
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
+        restored = (yield* p.redis.status) === "Shared"
+      }
+      expect(restored).toBe(true)
+      expect(Chunk.toReadonlyArray(yield* Queue.takeAll(events)).map((e) => e._tag)).toEqual(["Fallback", "Restored"])
+    }))
+
+  it.scoped("garbage under a key is read as no state, never a defect", () =>
+    Effect.gen(function*() {
+      const namespace = freshNamespace()
+      for (const part of ["breaker", "budget", "limiter"]) {
+        yield* Effect.promise(() => server.command("set", `claude-resilience:{${namespace}}:${part}`, "x|{not json"))
+      }
+      const p = yield* processOn(namespace)
+      expect((yield* p.breaker.state)._tag).toBe("Closed")
+      yield* p.limiter.admit(oneRequest)
+      yield* p.budget.deposit
+      expect((yield* p.budget.balance).deposits).toBeCloseTo(0.2, 10)
+      expect(yield* p.redis.status).toBe("Shared")
+    }))
 })
 
 describe("options", () => {

@@ -68,7 +68,18 @@ export const open = async (options: {
     close: () => redis.disconnect(false)
   }
   try {
-    await redis.connect()
+    // connectTimeout bounds the TCP connection only: a server that accepts and
+    // never answers the ready check would keep connect() pending for ever
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      redis.connect(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${options.connectTimeout} ms`)),
+          options.connectTimeout
+        )
+      })
+    ]).finally(() => clearTimeout(timer))
     return { client, connected: true, reason: "" }
   } catch (error) {
     // lazyConnect's first attempt failed: let the background reconnects go on
