@@ -384,6 +384,34 @@ describe("a Redis that answers nothing", () => {
 })
 
 describe("options", () => {
+  it.effect("each part's layerRedis: null, a missing or bad namespace, a store, a throwing getter: typed errors at their paths, never a throw", () =>
+    Effect.gen(function*() {
+      const problems = <A, E>(layer: Layer.Layer<A, E, Redis.Redis>) =>
+        Effect.gen(function*() {
+          const exit = yield* Effect.exit(Layer.build(layer).pipe(
+            Effect.scoped,
+            Effect.provide(Layer.succeed(Redis.Redis, null as unknown as Redis.Service))
+          ))
+          assert(Exit.isFailure(exit))
+          const error = Option.getOrThrow(Exit.causeOption(exit).pipe(Option.flatMap((c) => Option.fromNullable(c._tag === "Fail" ? c.error : undefined))))
+          return error as { readonly _tag: string; readonly module: string; readonly problems: ReadonlyArray<{ readonly path: string }> }
+        })
+      const nulled = yield* problems(CircuitBreaker.layerRedis(null as never))
+      expect([nulled._tag, nulled.module, nulled.problems.map((p) => p.path)]).toEqual(["InvalidOptionsError", "CircuitBreaker", [""]])
+      const bad = yield* problems(RateLimits.layerRedis({ namespace: "a{b}", headroom: -1, store: {} } as never))
+      expect(bad.problems.map((p) => p.path).sort()).toEqual(["headroom", "namespace", "store"])
+      const hostile = {
+        percent: 0.1,
+        get namespace(): string {
+          throw new Error("no")
+        }
+      }
+      const thrown = yield* problems(RetryBudget.layerRedis(hostile))
+      expect(thrown.problems).toEqual([{ path: "namespace", message: "could not be read (its getter threw)" }])
+      const lease = yield* problems(CircuitBreaker.layerRedis({ namespace: "n", probeLease: -5 }))
+      expect(lease.problems.map((p) => p.path)).toEqual(["probeLease"])
+    }))
+
   it.effect("Resilience.layerRedis: every problem of every part at its nested path, nothing connected", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.exit(Layer.build(Resilience.layerRedis({
