@@ -394,7 +394,7 @@ describe("options", () => {
           ))
           assert(Exit.isFailure(exit))
           const error = Option.getOrThrow(Exit.causeOption(exit).pipe(Option.flatMap((c) => Option.fromNullable(c._tag === "Fail" ? c.error : undefined))))
-          return error as { readonly _tag: string; readonly module: string; readonly problems: ReadonlyArray<{ readonly path: string }> }
+          return error as unknown as { readonly _tag: string; readonly module: string; readonly problems: ReadonlyArray<{ readonly path: string }> }
         })
       const nulled = yield* problems(CircuitBreaker.layerRedis(null as never))
       expect([nulled._tag, nulled.module, nulled.problems.map((p) => p.path)]).toEqual(["InvalidOptionsError", "CircuitBreaker", [""]])
