@@ -277,10 +277,13 @@ const isStore = (u: unknown): u is Store =>
  *
  * - `headroom`: the share added to every input-token estimate, from 0 to
  *   10. Default 0.1 (the estimate is multiplied by 1.1).
- * - `period`: how long a spent quota takes to be full again when no
- *   response has said (a quota spent before any response of its period
- *   came back): the API's limits are per minute. Above 0, at most 1 day.
- *   Default 1 minute.
+ * - `period`: the period of the limits, in which a spent quota refills
+ *   (the API's are per minute: a token bucket refilled at `limit` per
+ *   minute). Each call admitted moves a pending reset later by its share,
+ *   `cost × period / limit`, since the responses that will say so may
+ *   come back after it; and a quota spent before any response said when
+ *   it refills waits one period after the last call. Above 0, at most
+ *   1 day. Default 1 minute.
  * - `store`: where the state lives. Default: a new in-memory store.
  *
  * @example

@@ -45,34 +45,36 @@ describe("RateLimits.Limiter", () => {
       expect(yield* Ref.get(sent)).toEqual([1_007_250])
     }).pipe(Effect.provide(withLimiter)))
 
-  it.effect("n requests remaining: n calls go at once, the next one at the reset", () =>
+  it.effect("n requests remaining: n calls go at once; each moves the reset later by its share of the period (a token bucket), and the next goes at that reset", () =>
     Effect.gen(function*() {
       const limiter = yield* RateLimits.Limiter
       const sent = yield* Ref.make<ReadonlyArray<number>>([])
-      yield* limiter.observe(requests(3, 4_000))
+      // 50 a minute: each request takes 1.2 s to come back
+      yield* limiter.observe(requests(3, 4_000, 50))
       const fibers = yield* Effect.forEach([1, 2, 3, 4], () => Effect.fork(sendAt(sent)))
-      yield* TestClock.adjust(3_999)
+      yield* TestClock.adjust(7_599)
       expect(yield* Ref.get(sent)).toEqual([0, 0, 0])
       yield* TestClock.adjust(1)
       yield* Fiber.joinAll(fibers)
-      expect(yield* Ref.get(sent)).toEqual([0, 0, 0, 4_000])
+      expect(yield* Ref.get(sent)).toEqual([0, 0, 0, 4_000 + 3 * 1_200])
     }).pipe(Effect.provide(withLimiter)))
 
   it.effect("50 concurrent calls against 10 remaining: exactly 10 sent before the reset", () =>
     Effect.gen(function*() {
       const limiter = yield* RateLimits.Limiter
       const sent = yield* Ref.make<ReadonlyArray<number>>([])
+      // 10 a second: the 10 calls move the reset by 1 s
       yield* limiter.observe(requests(10, 5_000, 10))
       const fibers = yield* Effect.forEach(Array.from({ length: 50 }), () => Effect.fork(sendAt(sent)), {
         concurrency: "unbounded"
       })
-      yield* TestClock.adjust(4_999)
+      yield* TestClock.adjust(5_999)
       expect((yield* Ref.get(sent)).length).toBe(10)
       yield* TestClock.adjust(1)
       // after the reset the quota is full again: another 10 (its size), then a wait of one period
-      expect((yield* Ref.get(sent)).filter((at) => at === 5_000).length).toBe(10)
+      expect((yield* Ref.get(sent)).filter((at) => at === 6_000).length).toBe(10)
       yield* Effect.forEach(fibers, Fiber.interrupt)
-    }).pipe(Effect.provide(withLimiter)))
+    }).pipe(Effect.provide(RateLimits.layerMemory({ headroom: 0, period: "1 second" }))))
 
   it.effect("a response that arrives late (more remaining, an earlier reset) never raises what is left", () =>
     Effect.gen(function*() {
@@ -84,11 +86,12 @@ describe("RateLimits.Limiter", () => {
       // an older response: 5 left, full at 8 s
       yield* limiter.observe(requests(5, 8_000))
       const third = yield* Effect.fork(sendAt(sent))
-      yield* TestClock.adjust(9_999)
+      // the reset the limiter knows, moved by its own two calls (1.2 s each at 50 a minute)
+      yield* TestClock.adjust(12_399)
       expect(yield* Ref.get(sent)).toEqual([0, 0])
       yield* TestClock.adjust(1)
       yield* Fiber.join(third)
-      expect(yield* Ref.get(sent)).toEqual([0, 0, 10_000])
+      expect(yield* Ref.get(sent)).toEqual([0, 0, 12_400])
     }).pipe(Effect.provide(withLimiter)))
 
   it.effect("calls admitted before the first response count against the quota it reports", () =>
@@ -97,15 +100,16 @@ describe("RateLimits.Limiter", () => {
       const sent = yield* Ref.make<ReadonlyArray<number>>([])
       // nothing known: 5 calls go at once
       yield* Effect.forEach([1, 2, 3, 4, 5], () => sendAt(sent))
-      // the first response: limit 6, 5 left (it counted only its own call)
+      // the first response: limit 6 a minute, 5 left, full at 30 s (it counted only its own call)
       yield* limiter.observe(requests(5, 30_000, 6))
+      // one left (6 - 5 sent); the reset is no earlier than what the 5 calls take to come back (50 s)
       yield* sendAt(sent)
       const seventh = yield* Effect.fork(sendAt(sent))
-      yield* TestClock.adjust(29_999)
+      yield* TestClock.adjust(59_999)
       expect((yield* Ref.get(sent)).length).toBe(6)
       yield* TestClock.adjust(1)
       yield* Fiber.join(seventh)
-      expect((yield* Ref.get(sent)).at(-1)).toBe(30_000)
+      expect((yield* Ref.get(sent)).at(-1)).toBe(60_000)
     }).pipe(Effect.provide(withLimiter)))
 
   it.effect("a 429's retry-after blocks every call of the organisation until that instant, from any fiber", () =>
@@ -196,7 +200,7 @@ describe("RateLimits.Limiter", () => {
       expect(yield* Fiber.join(fiber)).toBe(2_000)
     }).pipe(Effect.provide(withLimiter)))
 
-  it.effect("a quota spent since its reset, before any response said when it refills, waits one period after the last call, or less if a response says so", () =>
+  it.effect("a quota spent since its reset, before any response said when it refills, waits one period after the last call, or until a response's later reset", () =>
     Effect.gen(function*() {
       const limiter = yield* RateLimits.Limiter
       const sent = yield* Ref.make<ReadonlyArray<number>>([])
@@ -211,13 +215,15 @@ describe("RateLimits.Limiter", () => {
       yield* TestClock.adjust(1)
       yield* Fiber.join(third)
       expect(yield* Ref.get(sent)).toEqual([1_000, 1_000, 61_000])
-      // the same, but a response says the quota refills at 64 s
+      // the same, but a response says the quota refills later than the limiter's own bound (61 s + 2 × 30 s)
       yield* sendAt(sent)
       const fifth = yield* Effect.fork(sendAt(sent))
-      yield* limiter.observe(requests(0, 64_000, 2))
-      yield* TestClock.adjust(3_000)
+      yield* limiter.observe(requests(0, 130_000, 2))
+      yield* TestClock.adjust(68_999)
+      expect((yield* Ref.get(sent)).length).toBe(4)
+      yield* TestClock.adjust(1)
       yield* Fiber.join(fifth)
-      expect((yield* Ref.get(sent)).slice(3)).toEqual([61_000, 64_000])
+      expect((yield* Ref.get(sent)).slice(3)).toEqual([61_000, 130_000])
     }).pipe(Effect.provide(withLimiter)))
 
   it.effect("state reads what is left after the calls admitted", () =>
@@ -228,7 +234,8 @@ describe("RateLimits.Limiter", () => {
       const state = yield* limiter.state
       expect(Option.getOrNull(state.requests.remaining)).toBe(6)
       expect(Option.getOrNull(state.requests.limit)).toBe(10)
-      expect(Option.map(state.requests.reset, DateTime.toEpochMillis)).toEqual(Option.some(5_000))
+      // the call's share of the minute: 6 s later
+      expect(Option.map(state.requests.reset, DateTime.toEpochMillis)).toEqual(Option.some(11_000))
     }).pipe(Effect.provide(withLimiter)))
 })
 

@@ -122,6 +122,8 @@ describe("a fleet of processes", () => {
     }
     const independentRun = await measure(false)
     const sharedRun = await measure(true)
+    // the shared figure is the shared state's: no worker fell back to local state meanwhile
+    const events = await Promise.all(fleet.map((worker) => worker.events()))
     const line = (name: string, run: typeof sharedRun) =>
       `${name}: ${run.tooMany} of ${run.requests} requests got a 429 (${(run.rate * 100).toFixed(1)} %), ` +
       `${run.perSecond.toFixed(1)} successful requests per second (quota: 40) over ${run.seconds.toFixed(1)} s`
@@ -133,6 +135,7 @@ describe("a fleet of processes", () => {
       expect(sum(run.results, "Defect") + sum(run.results, "Interrupted") + sum(run.results, "Timeout")).toBe(0)
       expect(sum(run.results, "Success") + sum(run.results, "RateLimitError")).toBe(240)
     }
+    expect(events.flat().filter((event) => event === "Fallback")).toEqual([])
     expect(sharedRun.rate).toBeLessThanOrEqual(0.01)
     expect(independentRun.rate).toBeGreaterThanOrEqual(0.05)
     // the shared fleet used the quota, it did not merely stop sending

@@ -66,9 +66,11 @@ const SharedLive = config.redisUrl === undefined
     url: config.redisUrl,
     namespace: config.namespace ?? "fleet",
     breaker: config.breaker,
-    redis: { commandTimeout: "300 millis", recheckInterval: "200 millis" }
+    // the quota server's limits are per second, not per minute
+    limiter: { period: "1 second" },
+    redis: { commandTimeout: "1 second", recheckInterval: "200 millis" }
   })
-const OwnLive = Layer.mergeAll(Resilience.layer({ breaker: config.breaker }), RateLimits.layerMemory())
+const OwnLive = Layer.mergeAll(Resilience.layer({ breaker: config.breaker }), RateLimits.layerMemory({ period: "1 second" }))
 
 const StderrLogger = Logger.replace(
   Logger.defaultLogger,

@@ -98,6 +98,14 @@ const advanceQuota = (q: QuotaState, now: number, periodMillis: number): QuotaSt
 const available = (q: QuotaState, limit: number | null = q.limit): number =>
   q.remaining !== null ? q.remaining : limit !== null ? limit - q.spent : Infinity
 
+/**
+ * How much later a quota is full again once `cost` more is spent: the API's
+ * limits are token buckets that refill `limit` per `period`, so each unit
+ * spent takes `period / limit` to come back. Whole milliseconds, rounded up.
+ */
+const refillMillis = (cost: number, limit: number, periodMillis: number): number =>
+  limit > 0 ? Math.ceil((Math.min(cost, limit) * periodMillis) / limit) : 0
+
 /** @internal */
 export const advance = (state: State, now: number, settings: Millis): State => {
   const p = settings.periodMillis
@@ -125,7 +133,10 @@ export const advance = (state: State, now: number, settings: Millis): State => {
  *   server's to refuse), never made to wait for ever.
  *
  * The latest of these instants is the wait; an admitted call is debited
- * from every quota (`spent` and `remaining`).
+ * from every quota (`spent` and `remaining`), and a pending reset moves
+ * later by the call's share of the period (`cost × period / limit`): the
+ * API's quotas are token buckets, and the responses that will say so may
+ * come back after the reset the limiter knows of.
  *
  * @internal
  */
@@ -156,7 +167,9 @@ export const admission = (state: State, cost: Cost, now: number, settings: Milli
     c <= 0 ? q : {
       limit: q.limit,
       remaining: q.remaining === null ? null : q.remaining - c,
-      resetAt: q.resetAt,
+      resetAt: q.resetAt === null || q.limit === null
+        ? q.resetAt
+        : q.resetAt + refillMillis(c, q.limit, settings.periodMillis),
       spent: q.spent + c,
       lastSpendAt: now
     }
@@ -182,11 +195,13 @@ const millisOf = (reset: Option.Option<DateTime.Utc>): number | null =>
  * limiter never believes more is left than it does already: within a
  * pending reset, `remaining` only goes down (`min`), and the reset instant
  * only later (`max`); a quota that was full (no pending reset) takes the
- * snapshot's reset and the smaller of `limit - spent` and its `remaining`.
- * A snapshot whose reset is not after `now` says the quota is full: it
- * changes nothing but the limit.
+ * snapshot's reset and the smaller of `limit - spent` and its `remaining`;
+ * its reset is taken no earlier than the limiter's own bound, one share of
+ * the period per unit spent since the last admission (the calls of a burst
+ * whose responses are still on their way). A snapshot whose reset is not
+ * after `now` says the quota is full: it changes nothing but the limit.
  */
-const observeQuota = (q: QuotaState, quota: Quota, now: number): QuotaState => {
+const observeQuota = (q: QuotaState, quota: Quota, now: number, periodMillis: number): QuotaState => {
   const limit = Option.getOrElse(quota.limit, () => q.limit)
   const remaining = Option.getOrNull(quota.remaining)
   const resetAt = millisOf(quota.reset)
@@ -196,7 +211,11 @@ const observeQuota = (q: QuotaState, quota: Quota, now: number): QuotaState => {
   return {
     limit,
     remaining: Math.max(0, Math.min(available(q, limit), remaining)),
-    resetAt: q.resetAt === null ? resetAt : Math.max(q.resetAt, resetAt),
+    resetAt: q.resetAt !== null
+      ? Math.max(q.resetAt, resetAt)
+      : limit !== null && q.spent > 0 && q.lastSpendAt !== null
+      ? Math.max(resetAt, q.lastSpendAt + refillMillis(q.spent, limit, periodMillis))
+      : resetAt,
     spent: q.spent,
     lastSpendAt: q.lastSpendAt
   }
@@ -210,10 +229,10 @@ const observeQuota = (q: QuotaState, quota: Quota, now: number): QuotaState => {
 export const observe = (state: State, snapshot: Snapshot, now: number, settings: Millis): State => {
   const current = advance(state, now, settings)
   return {
-    requests: observeQuota(current.requests, snapshot.requests, now),
-    inputTokens: observeQuota(current.inputTokens, snapshot.inputTokens, now),
-    outputTokens: observeQuota(current.outputTokens, snapshot.outputTokens, now),
-    tokens: observeQuota(current.tokens, snapshot.tokens, now),
+    requests: observeQuota(current.requests, snapshot.requests, now, settings.periodMillis),
+    inputTokens: observeQuota(current.inputTokens, snapshot.inputTokens, now, settings.periodMillis),
+    outputTokens: observeQuota(current.outputTokens, snapshot.outputTokens, now, settings.periodMillis),
+    tokens: observeQuota(current.tokens, snapshot.tokens, now, settings.periodMillis),
     blockedUntil: current.blockedUntil
   }
 }
