@@ -53,7 +53,7 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as ApiError from "./ApiError.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
-import { decodeOptions, describeValue, isPlainObject, optional } from "./internal/options.js"
+import { decodeDuration, decodeOptions, describeValue, isPlainObject, optional } from "./internal/options.js"
 import * as internal from "./internal/retry.js"
 import { InvalidOptionsError } from "./Options.js"
 import * as RateLimits from "./RateLimits.js"
@@ -239,10 +239,14 @@ const checkRedisOptions = (options: unknown): Either.Either<RedisOptions, Invali
     if ("store" in rest) problems.push({ path: "breaker.store", message: "is not an option here: the state is kept in Redis" })
     const { store: _store, ...others } = rest
     collect("breaker", CircuitBreaker.settings(others as CircuitBreaker.Options))
-    if (probeLease !== undefined && !Duration.isDuration(probeLease)) {
-      const lease = Duration.decodeUnknown(probeLease)
-      if (Option.isNone(lease) || Duration.toMillis(lease.value) <= 0) {
-        problems.push({ path: "breaker.probeLease", message: `must be a duration above zero, got ${describeValue(probeLease)}` })
+    if (probeLease !== undefined) {
+      const lease = decodeDuration(probeLease)
+      const millis = Option.isSome(lease) ? Duration.toMillis(lease.value) : NaN
+      if (!(millis > 0 && millis <= 3_600_000 && Number.isSafeInteger(millis))) {
+        problems.push({
+          path: "breaker.probeLease",
+          message: `must be a duration above zero of at most 1h in whole milliseconds, got ${describeValue(probeLease)}`
+        })
       }
     }
   }

@@ -417,7 +417,7 @@ describe("options", () => {
       const exit = yield* Effect.exit(Layer.build(Resilience.layerRedis({
         url: "http://nope",
         namespace: "",
-        breaker: { window: -1 },
+        breaker: { window: -1, probeLease: "2 hours" },
         budget: { percent: -1 },
         limiter: { headroom: "lots" },
         redis: { commandTimeout: 0 }
@@ -427,6 +427,7 @@ describe("options", () => {
       assert(error._tag === "InvalidOptionsError")
       expect(error.module).toBe("Resilience")
       expect(error.problems.map((p) => p.path).sort()).toEqual([
+        "breaker.probeLease",
         "breaker.window",
         "budget.percent",
         "limiter.headroom",
