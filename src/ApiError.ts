@@ -12,12 +12,12 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Response from "./internal/errorResponse.js"
 import * as Headers from "./internal/headers.js"
-import { describeValue } from "./internal/options.js"
 import * as RateLimits from "./internal/rateLimits/snapshot.js"
+import { hasTagIn } from "./internal/tags.js"
 import * as RetryAfter from "./RetryAfter.js"
 
 // ---------------------------------------------------------------------------
@@ -369,18 +369,24 @@ export const Fatal = Schema.Union(
 export type Fatal = typeof Fatal.Type
 
 /**
+ * Every transport-layer error, as a Schema: {@link Retryable} and {@link Fatal}.
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const ApiError = Schema.Union(Retryable, Fatal)
 
 /**
+ * Every way a call can fail at the transport layer: `Retryable | Fatal`.
+ *
  * @since 0.1.0
  * @category models
  */
 export type ApiError = Retryable | Fatal
 
 /**
+ * The tag of any {@link ApiError}.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -404,25 +410,52 @@ export const retryableTags: ReadonlySet<Retryable["_tag"]> = new Set(
  */
 export const fatalTags: ReadonlySet<Fatal["_tag"]> = new Set(Fatal.members.map((member) => member._tag))
 
-const hasTagIn = (tags: ReadonlySet<string>) => (u: unknown): boolean =>
-  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && tags.has(u._tag)
-
 const isRetryableTag = hasTagIn(retryableTags)
 const isFatalTag = hasTagIn(fatalTags)
 
 /**
+ * Whether a value is one of the {@link Retryable} errors (by its tag).
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "claude-resilience"
+ *
+ * const error = ApiError.fromResponse({ status: 529, body: "" })
+ * ApiError.isRetryable(error) // true
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
 export const isRetryable = (u: unknown): u is Retryable => isRetryableTag(u)
 
 /**
+ * Whether a value is one of the {@link Fatal} errors (by its tag).
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "claude-resilience"
+ *
+ * const error = ApiError.fromResponse({ status: 401, body: "" })
+ * ApiError.isFatal(error) // true
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
 export const isFatal = (u: unknown): u is Fatal => isFatalTag(u)
 
 /**
+ * Whether a value is any {@link ApiError} (by its tag).
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "claude-resilience"
+ *
+ * ApiError.isApiError(ApiError.fromResponse({ status: 500, body: "" })) // true
+ * ApiError.isApiError(new Error("boom")) // false
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -430,6 +463,17 @@ export const isApiError = (u: unknown): u is ApiError => isRetryableTag(u) || is
 
 /**
  * The wait the server asked for, if the error carries one.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Option } from "effect"
+ * import { ApiError } from "claude-resilience"
+ *
+ * const error = ApiError.fromResponse({ status: 429, headers: { "retry-after": "20" }, body: "" })
+ * if (ApiError.isRetryable(error)) {
+ *   Option.map(ApiError.retryAfter(error), Duration.toSeconds) // Option.some(20)
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -439,6 +483,15 @@ export const retryAfter = (error: Retryable) =>
 
 /**
  * The `x-should-retry` header, if the error carries one.
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "claude-resilience"
+ *
+ * const error = ApiError.fromResponse({ status: 409, headers: { "x-should-retry": "true" }, body: "" })
+ * ApiError.shouldRetry(error) // Option.some(true)
+ * error._tag // "ServerRetryableError"
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -497,217 +550,10 @@ export const tagByStatus: { readonly [status: number]: HttpTag } = {
   529: "OverloadedError"
 }
 
-/**
- * What the caller should do about each error (the seeds' actions).
- *
- * @since 0.1.0
- * @category classification
- */
-export const actions: { readonly [K in Tag]: string } = {
-  InvalidRequestError: "Do not retry; fix the request, alert in code.",
-  AuthenticationError: "Do not retry; refresh credentials, alert ops.",
-  BillingError: "Do not retry; fix billing in the Console.",
-  PermissionError: "Do not retry; check the organisation's permissions.",
-  NotFoundError: "Do not retry; fix the URL or resource id.",
-  RequestTooLargeError: "Do not retry; reduce the payload (truncate, Files API).",
-  UnprocessableEntityError: "Do not retry; fix the request.",
-  SpendLimitError: "Do not retry; waiting does not help: raise the spend limit.",
-  UnexpectedStatusError: "Do not retry; log and alert.",
-  ClientRequestError: "Do not retry; fix the request's body or URL.",
-  RateLimitError: "Retry: honour retry-after, backoff with jitter, within budget.",
-  InternalServerError: "Retry once with delay; report if persistent.",
-  BadGatewayError: "Retry: backoff with full jitter.",
-  ServiceUnavailableError: "Retry: backoff with full jitter.",
-  GatewayTimeoutError: "Retry: backoff; if long contexts, stream or chunk.",
-  OverloadedError: "Retry with discipline: backoff, budget, circuit breaker.",
-  RequestTimeoutError: "Retry: backoff with full jitter.",
-  UnexpectedServerError: "Retry: backoff with full jitter; log the status, report if persistent.",
-  ServerRetryableError: "Retry: the server asked for it (x-should-retry: true); backoff with full jitter.",
-  TransportError: "Retry: backoff with full jitter."
-}
-
 const spendLimit = /spend limit|usage limit/i
 
-const MAX_SERVER_MESSAGE = 2000
-
 // ---------------------------------------------------------------------------
-// decoding
-// ---------------------------------------------------------------------------
-
-interface ParsedBody {
-  readonly errorType: Option.Option<string>
-  readonly serverMessage: Option.Option<string>
-  readonly requestId: Option.Option<string>
-  readonly shape: "envelope" | "flat" | "json" | "text" | "empty"
-}
-
-const decodeJson = Schema.decodeUnknownOption(Schema.parseJson())
-
-const nonEmptyString = (u: unknown): Option.Option<string> =>
-  typeof u === "string" && u.length > 0 ? Option.some(u) : Option.none()
-
-const cleanMessage = (message: string): string => {
-  // strip control characters a hostile body could use to forge log lines
-  // eslint-disable-next-line no-control-regex
-  const clean = message.replace(/[\u0000-\u001f\u007f]+/g, " ").trim()
-  return clean.length > MAX_SERVER_MESSAGE ? `${clean.slice(0, MAX_SERVER_MESSAGE)}…` : clean
-}
-
-// a request id is echoed into messages and logs: no control characters, and
-// one that is nothing but control characters is no request id
-const cleanRequestId = (u: unknown): Option.Option<string> =>
-  nonEmptyString(u).pipe(Option.map(cleanMessage), Option.filter((id) => id.length > 0))
-
-const parseBody = (body: string): ParsedBody => {
-  if (body.trim().length === 0) {
-    return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "empty" }
-  }
-  const json = decodeJson(body)
-  if (Option.isNone(json)) {
-    return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "text" }
-  }
-  const value = json.value
-  if (Predicate.isRecord(value) && Predicate.isRecord(value.error)) {
-    // the documented envelope (or the same without its `type: "error"`)
-    return {
-      errorType: nonEmptyString(value.error.type),
-      serverMessage: nonEmptyString(value.error.message).pipe(Option.map(cleanMessage)),
-      requestId: cleanRequestId(value.request_id),
-      shape: "envelope"
-    }
-  }
-  if (Predicate.isRecord(value) && typeof value.type === "string" && value.type !== "error") {
-    // wrapper-less: the edge's `{"type":"request_too_large","message":…}`
-    return {
-      errorType: nonEmptyString(value.type),
-      serverMessage: nonEmptyString(value.message).pipe(Option.map(cleanMessage)),
-      requestId: cleanRequestId(value.request_id),
-      shape: "flat"
-    }
-  }
-  return { errorType: Option.none(), serverMessage: Option.none(), requestId: Option.none(), shape: "json" }
-}
-
-const parseShouldRetry = (value: string): Option.Option<boolean> => {
-  const lower = value.toLowerCase()
-  return lower === "true" ? Option.some(true) : lower === "false" ? Option.some(false) : Option.none()
-}
-
-// ---------------------------------------------------------------------------
-// the excerpt of a page that is not JSON
-// ---------------------------------------------------------------------------
-
-/** How much of a non-JSON body the excerpt is taken from, and its longest length. */
-const EXCERPT_SCAN = 16 * 1024
-const EXCERPT_LENGTH = 200
-
-// C0 and C1 controls, DEL, and the invisible format characters a hostile page
-// could use to hide or reorder text in a log line: zero-width marks, bidi
-// embeddings, overrides and isolates, line and paragraph separators, BOM
-// eslint-disable-next-line no-control-regex
-const unsafeText = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+/g
-
-const namedEntities: { readonly [name: string]: string } = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: "\"",
-  apos: "'",
-  nbsp: " "
-}
-
-const decodeEntities = (text: string): string =>
-  text.replace(/&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|([a-z]{2,5}));/gi, (entity, dec?: string, hex?: string, name?: string) => {
-    if (name !== undefined) return namedEntities[name.toLowerCase()] ?? entity
-    const code = dec !== undefined ? Number(dec) : parseInt(hex!, 16)
-    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity
-  })
-
-const tagStart = /[a-z/!?]/i
-
-/**
- * The text of an HTML fragment: tags, comments, scripts and styles removed.
- * Linear in its input: every search starts where the last one ended.
- */
-const stripTags = (html: string): string => {
-  let out = ""
-  let i = 0
-  while (i < html.length) {
-    const open = html.indexOf("<", i)
-    if (open < 0 || open + 1 >= html.length) {
-      out += html.slice(i)
-      break
-    }
-    if (!tagStart.test(html[open + 1]!)) {
-      // "a < b" in plain text is no tag
-      out += html.slice(i, open + 1)
-      i = open + 1
-      continue
-    }
-    out += `${html.slice(i, open)} `
-    let end: number
-    const head = html.slice(open, open + 8)
-    const raw = /^<(script|style)\b/i.exec(head)
-    if (head.startsWith("<!--")) {
-      const close = html.indexOf("-->", open + 4)
-      end = close < 0 ? html.length : close + 3
-    } else if (raw !== null) {
-      const closing = new RegExp(`</${raw[1]}\\s*>`, "gi")
-      closing.lastIndex = open + raw[0].length
-      const close = closing.exec(html)
-      end = close === null ? html.length : close.index + close[0].length
-    } else {
-      const close = html.indexOf(">", open + 1)
-      end = close < 0 ? html.length : close + 1
-    }
-    i = end
-  }
-  return out
-}
-
-/** The content of the first `<title>…</title>`, if there is one. */
-const titleOf = (html: string): Option.Option<string> => {
-  const open = /<title\b/i.exec(html)
-  if (open === null) return Option.none()
-  const start = html.indexOf(">", open.index)
-  if (start < 0) return Option.none()
-  const closing = /<\/title\s*>/gi
-  closing.lastIndex = start + 1
-  const close = closing.exec(html)
-  return close === null ? Option.none() : Option.some(html.slice(start + 1, close.index))
-}
-
-// a surrogate without its pair (a body cut in the middle of a character)
-const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
-
-const sanitize = (text: string): string =>
-  decodeEntities(text).replace(unsafeText, " ").replace(loneSurrogate, "\ufffd").replace(/\s+/g, " ").trim()
-
-/**
- * A short, readable excerpt of a body that is not JSON (an HTML error page,
- * a proxy's plain text): the page's `<title>` if it has a non-empty one,
- * else the start of its text, tags removed; entities decoded, control and
- * invisible format characters removed, whitespace collapsed, at most 200
- * characters. Read from the body's first 16 KiB only.
- */
-const excerpt = (body: string): Option.Option<string> => {
-  const head = body.slice(0, EXCERPT_SCAN)
-  const text = titleOf(head).pipe(
-    Option.map((title) => sanitize(stripTags(title))),
-    Option.filter((title) => title.length > 0),
-    Option.getOrElse(() => sanitize(stripTags(head)))
-  )
-  if (text.length === 0) return Option.none()
-  // count and cut in code points, never inside a surrogate pair; 2 code
-  // units per point at most, so this head holds more than 200 points when the text does
-  const points = Array.from(text.slice(0, 2 * EXCERPT_LENGTH + 2))
-  return Option.some(
-    points.length > EXCERPT_LENGTH ? `${points.slice(0, EXCERPT_LENGTH).join("")}…` : points.join("")
-  )
-}
-
-// ---------------------------------------------------------------------------
-// classification
+// the classification rule
 // ---------------------------------------------------------------------------
 
 /** 501 Not Implemented and 505 HTTP Version Not Supported: the same request cannot fare better. */
@@ -739,6 +585,17 @@ const tagOfStatus = (status: number): HttpTag =>
  *   `x-should-retry: false` does not change the tag; the retry policy obeys
  *   it.
  *
+ * @example
+ * ```ts
+ * import { Option } from "effect"
+ * import { ApiError } from "claude-resilience"
+ *
+ * ApiError.classify(429, Option.some("rate_limit_error"), Option.some("Number of requests has exceeded your rate limit"))
+ * // "RateLimitError"
+ * ApiError.classify(429, Option.none(), Option.some("You have reached your monthly spend limit"))
+ * // "SpendLimitError"
+ * ```
+ *
  * @since 0.1.0
  * @category classification
  */
@@ -760,35 +617,9 @@ export const classify = (
   return tag
 }
 
-const describe = (
-  head: string,
-  errorType: Option.Option<string>,
-  requestId: Option.Option<string>,
-  serverMessage: Option.Option<string>,
-  parsed: ParsedBody,
-  body: string,
-  problems: ReadonlyArray<string>
-): string => {
-  // the raw type is kept on the error; the message gets a clean copy
-  const type = Option.map(errorType, cleanMessage).pipe(Option.filter((t) => t.length > 0))
-  const typePart = Option.getOrElse(type, () => "(no error type)")
-  const id = Option.match(requestId, { onNone: () => "", onSome: (id) => ` (request ${id})` })
-  const detail = Option.match(serverMessage, {
-    onSome: (message) => `: ${message}`,
-    onNone: () =>
-      parsed.shape === "empty"
-        ? ": empty body"
-        : parsed.shape === "text"
-        ? `: non-JSON body of ${body.length} characters${
-          Option.match(excerpt(body), { onNone: () => "", onSome: (text) => `: "${text}"` })
-        }`
-        : parsed.shape === "json"
-        ? `: JSON body not in the Claude error format`
-        : ""
-  })
-  const ignored = problems.length === 0 ? "" : ` [input ignored: ${problems.join("; ")}]`
-  return `${head} ${typePart}${id}${detail}${ignored}`
-}
+// ---------------------------------------------------------------------------
+// decoding (reading the response: internal/errorResponse)
+// ---------------------------------------------------------------------------
 
 /**
  * The input of {@link fromResponse}.
@@ -807,58 +638,6 @@ export interface ResponseInput {
   readonly body: string
   /** Epoch milliseconds, for an HTTP-date `retry-after`. Defaults to `Date.now()`. */
   readonly now?: number | undefined
-}
-
-const shown = (value: unknown): string => {
-  const text = describeValue(value)
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text
-}
-
-interface ReadInput {
-  readonly status: Either.Either<number, string>
-  readonly headers: ReturnType<typeof Headers.normalize>
-  readonly body: string
-  readonly now: number
-  readonly problems: ReadonlyArray<string>
-}
-
-/** Reads `fromResponse`'s input from whatever it is given, never throwing. */
-const readInput = (input: unknown): ReadInput => {
-  const problems: Array<string> = []
-  const isRecord = Predicate.isRecord(input)
-  if (!isRecord) problems.push(`the input is not an object (got ${shown(input)})`)
-  const field = (name: string): unknown =>
-    isRecord
-      ? Either.getOrElse(Either.try(() => (input as { readonly [key: string]: unknown })[name]), () => {
-        problems.push(`${name} threw when read`)
-        return undefined
-      })
-      : undefined
-  const rawStatus = field("status")
-  const status: Either.Either<number, string> = typeof rawStatus === "number" && Number.isSafeInteger(rawStatus)
-    ? Either.right(rawStatus === 0 ? 0 : rawStatus) // never -0
-    : typeof rawStatus === "string" && /^\s*\d{1,15}\s*$/.test(rawStatus)
-    ? Either.right(Number(rawStatus.trim()))
-    : Either.left(shown(rawStatus))
-  const headers = Either.getOrElse(Headers.read(field("headers")), (problem) => {
-    problems.push(`headers: ${problem}`)
-    return Headers.normalize(undefined)
-  })
-  const rawBody = field("body")
-  if (rawBody !== undefined && rawBody !== null && typeof rawBody !== "string") {
-    problems.push(`body: not a string (got ${shown(rawBody)})`)
-  }
-  const rawNow = field("now")
-  if (rawNow !== undefined && !(typeof rawNow === "number" && Number.isFinite(rawNow))) {
-    problems.push(`now: not a finite number (got ${shown(rawNow)}), the system clock was read`)
-  }
-  return {
-    status,
-    headers,
-    body: typeof rawBody === "string" ? rawBody : "",
-    now: typeof rawNow === "number" && Number.isFinite(rawNow) ? rawNow : Date.now(),
-    problems
-  }
 }
 
 /**
@@ -886,13 +665,13 @@ const readInput = (input: unknown): ReadInput => {
  * @category decoding
  */
 export const fromResponse = (input: ResponseInput): Exclude<ApiError, TransportError | ClientRequestError> => {
-  const { body, headers, now, problems, status: readStatus } = readInput(input)
-  const parsed = parseBody(body)
+  const { body, headers, now, problems, status: readStatus } = Response.readInput(input)
+  const parsed = Response.parseBody(body)
   const status = Either.getOrElse(readStatus, () => 0)
   const requestId = Option.orElse(parsed.requestId, () =>
-    Headers.get(headers, "request-id").pipe(Option.flatMap(cleanRequestId))
+    Headers.get(headers, "request-id").pipe(Option.flatMap(Response.cleanRequestId))
   )
-  const shouldRetry = Option.flatMap(Headers.get(headers, "x-should-retry"), parseShouldRetry)
+  const shouldRetry = Option.flatMap(Headers.get(headers, "x-should-retry"), Response.parseShouldRetry)
   // a status that is no integer says nothing trustworthy: Fatal, whatever the body or headers
   const original: HttpTag = Either.isLeft(readStatus)
     ? "UnexpectedStatusError"
@@ -906,7 +685,7 @@ export const fromResponse = (input: ResponseInput): Exclude<ApiError, TransportE
   })
   const fields = {
     status,
-    message: describe(head, parsed.errorType, requestId, parsed.serverMessage, parsed, body, problems),
+    message: Response.describe(head, parsed.errorType, requestId, parsed.serverMessage, parsed, body, problems),
     requestId,
     errorType: parsed.errorType,
     serverMessage: parsed.serverMessage,
@@ -969,25 +748,22 @@ export const fromResponse = (input: ResponseInput): Exclude<ApiError, TransportE
  */
 export const maxErrorBodyBytes = 1024 * 1024
 
-const sanitizeUrl = (url: string): string => {
-  if (!URL.canParse(url)) return cleanMessage(url).slice(0, 200)
-  const parsed = new URL(url)
-  parsed.username = ""
-  parsed.password = ""
-  return parsed.toString()
-}
-
-const causeMessage = (cause: unknown): string => {
-  if (Predicate.hasProperty(cause, "message") && typeof cause.message === "string") {
-    const code = Predicate.hasProperty(cause, "code") && typeof cause.code === "string" ? `${cause.code}: ` : ""
-    return cleanMessage(`${code}${cause.message}`)
-  }
-  return "no detail"
-}
-
 /**
  * Builds a {@link TransportError} for a request that got no (complete)
  * response.
+ *
+ * @example
+ * ```ts
+ * import { ApiError } from "claude-resilience"
+ *
+ * const error = ApiError.transportError({
+ *   reason: "Transport",
+ *   method: "POST",
+ *   url: "https://api.anthropic.com/v1/messages",
+ *   detail: "ECONNRESET"
+ * })
+ * error.message // "Transport failure on POST https://api.anthropic.com/v1/messages: ECONNRESET"
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -998,12 +774,12 @@ export const transportError = (options: {
   readonly url: string
   readonly detail: string
 }): TransportError => {
-  const url = sanitizeUrl(options.url)
+  const url = Response.sanitizeUrl(options.url)
   return new TransportError({
     reason: options.reason,
     method: options.method,
     url,
-    message: `${options.reason} failure on ${options.method} ${url}: ${cleanMessage(options.detail)}`
+    message: `${options.reason} failure on ${options.method} ${url}: ${Response.cleanMessage(options.detail)}`
   }, true)
 }
 
@@ -1011,6 +787,19 @@ export const transportError = (options: {
  * Reads at most {@link maxErrorBodyBytes} of a response's body and decodes it
  * with {@link fromResponse}, taking `now` from `Clock`. A body that breaks off
  * while it is read is a {@link TransportError}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { HttpClient } from "@effect/platform"
+ * import { ApiError } from "claude-resilience"
+ *
+ * // any endpoint of the API, sent with the platform's client
+ * const call = Effect.flatMap(HttpClient.HttpClient, (client) => client.get("https://api.anthropic.com/v1/models")).pipe(
+ *   Effect.flatMap((response) => response.status >= 400 ? ApiError.fromHttpResponse(response) : Effect.succeed(response)),
+ *   Effect.scoped
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category decoding
@@ -1035,7 +824,7 @@ export const fromHttpResponse = (
           reason: "ResponseBody",
           method: response.request.method,
           url: response.request.url,
-          detail: `the error body broke off: ${causeMessage(error.cause)}`
+          detail: `the error body broke off: ${Response.causeMessage(error.cause)}`
         }))
     ),
     Effect.zip(Clock.currentTimeMillis),
@@ -1060,6 +849,18 @@ export const fromHttpResponse = (
  * {@link ClientRequestError}; a status error is decoded from its response.
  * The platform's error is not kept as a cause: its request holds the API key.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { HttpClient } from "@effect/platform"
+ * import { ApiError } from "claude-resilience"
+ *
+ * const call = Effect.flatMap(HttpClient.HttpClient, (client) => client.get("https://api.anthropic.com/v1/models")).pipe(
+ *   Effect.catchTags({ RequestError: ApiError.fromHttpClientError, ResponseError: ApiError.fromHttpClientError }),
+ *   Effect.scoped
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category decoding
  */
@@ -1070,16 +871,16 @@ export const fromHttpClientError = (error: HttpClientError.HttpClientError): Eff
         reason: "Transport",
         method: error.request.method,
         url: error.request.url,
-        detail: causeMessage(error.cause)
+        detail: Response.causeMessage(error.cause)
       }))
     }
-    const url = sanitizeUrl(error.request.url)
+    const url = Response.sanitizeUrl(error.request.url)
     return Effect.fail(
       new ClientRequestError({
         reason: error.reason,
         method: error.request.method,
         url,
-        message: `${error.reason === "Encode" ? "The request body could not be encoded" : "The request URL is invalid"} (${error.request.method} ${url}): ${causeMessage(error.cause)}`
+        message: `${error.reason === "Encode" ? "The request body could not be encoded" : "The request URL is invalid"} (${error.request.method} ${url}): ${Response.causeMessage(error.cause)}`
       }, true)
     )
   }
@@ -1090,104 +891,6 @@ export const fromHttpClientError = (error: HttpClientError.HttpClientError): Eff
     reason: "ResponseBody",
     method: error.request.method,
     url: error.request.url,
-    detail: causeMessage(error.cause)
+    detail: Response.causeMessage(error.cause)
   }))
 }
-
-// ---------------------------------------------------------------------------
-// the decision table
-// ---------------------------------------------------------------------------
-
-/**
- * One row of the {@link decisionTable}.
- *
- * @since 0.1.0
- * @category classification
- */
-export interface Decision {
-  readonly status: number | "other 5xx" | "other"
-  readonly errorType: Option.Option<string>
-  readonly tag: Tag | "Success"
-  readonly retryable: boolean
-  readonly action: string
-}
-
-/**
- * The statuses the API documents, in order, with 408, 501 and 505 (which the
- * transient-status rule names); "other 5xx" stands for any other 5xx (520 is
- * decoded for it) and "other" for any other status (418 is decoded for it).
- *
- * @since 0.1.0
- * @category classification
- */
-export const documentedStatuses = [
-  200,
-  400,
-  401,
-  402,
-  403,
-  404,
-  408,
-  413,
-  422,
-  429,
-  500,
-  501,
-  502,
-  503,
-  504,
-  505,
-  529,
-  "other 5xx",
-  "other"
-] as const
-
-/**
- * The documented `error.type` a status is sent with, if any: the type whose
- * tag is the status's tag.
- *
- * @since 0.1.0
- * @category classification
- */
-export const canonicalErrorType = (status: number): Option.Option<string> => {
-  const tag = tagByStatus[status]
-  return Option.fromNullable(Object.keys(tagByErrorType).find((type) => tagByErrorType[type] === tag))
-}
-
-/**
- * The canonical wire body for a status: the documented envelope with its
- * documented `error.type`, or an HTML page where the API documents none.
- *
- * @since 0.1.0
- * @category classification
- */
-export const canonicalBody = (status: number, message = `Canonical ${status} body`): string =>
-  Option.match(canonicalErrorType(status), {
-    onNone: () => `<html><head><title>${status}</title></head><body><h1>${status}</h1></body></html>`,
-    onSome: (type) =>
-      JSON.stringify({ type: "error", error: { type, message }, request_id: `req_canonical_${status}` })
-  })
-
-/**
- * The decision table, generated by decoding each documented status's
- * canonical body with {@link fromResponse}: the tag it decodes to, whether it
- * is retried, and what to do. `npm start` prints it.
- *
- * @since 0.1.0
- * @category classification
- */
-export const decisionTable = (): ReadonlyArray<Decision> =>
-  documentedStatuses.map((status): Decision => {
-    if (status === 200) {
-      return { status, errorType: Option.none(), tag: "Success", retryable: false, action: "Use the response." }
-    }
-    const code = status === "other" ? 418 : status === "other 5xx" ? 520 : status
-    const error = fromResponse({ status: code, headers: {}, body: canonicalBody(code), now: 0 })
-    return {
-      status,
-      errorType: error.errorType,
-      tag: error._tag,
-      retryable: isRetryable(error),
-      action: actions[error._tag]
-    }
-  })

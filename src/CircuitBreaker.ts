@@ -433,6 +433,9 @@ export class CircuitOpenError extends Schema.TaggedError<CircuitOpenError>()("Ci
 }
 
 /**
+ * Whether a value is a {@link CircuitOpenError}: a call the breaker refused,
+ * which sent nothing.
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"

@@ -1,151 +1,388 @@
 /**
  * The Claude client: Messages (JSON and streaming), Token Counting and
- * Message Batches over a Layer-provided `HttpClient`, every call through the
- * preflight, the circuit breaker and the retry policy.
+ * Message Batches, every call through the preflight, the circuit breaker and
+ * the retry policy.
+ *
+ * The wiring is in the types: {@link layer} (and {@link make},
+ * {@link layerConfig}) needs an `HttpClient`, a `CircuitBreaker` and a
+ * `RetryBudget`. Provide the two policy services once per process with
+ * `Resilience.layer()`, so that every client of the process shares one
+ * breaker and one budget:
+ *
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { Claude, Resilience } from "claude-resilience"
+ *
+ * const ClaudeLive = Claude.layerConfig().pipe(
+ *   Layer.provide(Layer.mergeAll(FetchHttpClient.layer, Resilience.layer()))
+ * )
+ *
+ * const program = Effect.flatMap(Claude.Claude, (claude) =>
+ *   claude.messages.create({
+ *     model: "claude-sonnet-5-5",
+ *     max_tokens: 1024,
+ *     messages: [{ role: "user", content: "Hello" }]
+ *   })
+ * ).pipe(Effect.provide(ClaudeLive))
+ * ```
+ *
+ * Inside, one configured `HttpClient` (`HttpClient.mapRequest` for the base
+ * URL and the headers, then your `transformClient`) serves every endpoint,
+ * each described once (method, path, request and response Schemas, size
+ * limit).
  *
  * @since 0.1.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
-import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
-import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as ApiError from "./ApiError.js"
-import * as CircuitBreaker from "./CircuitBreaker.js"
-import * as Body from "./internal/body.js"
-import * as Decode from "./internal/decode.js"
-import { decodeDuration, describeValue } from "./internal/options.js"
-import * as Secrets from "./internal/secrets.js"
-import * as Sse from "./internal/sse.js"
-import { userAgent } from "./internal/version.js"
+import type * as CircuitBreaker from "./CircuitBreaker.js"
+import * as Call from "./internal/call.js"
+import * as Fields from "./internal/clientOptions.js"
+import * as Endpoint from "./internal/endpoint.js"
+import {
+  decodeOptions,
+  describeValue,
+  duration,
+  literals,
+  number,
+  optional,
+  satisfying,
+  withDefault
+} from "./internal/options.js"
+import * as Streams from "./internal/stream.js"
+import * as Transport from "./internal/transport.js"
 import * as Messages from "./Messages.js"
-import type { InvalidOptionsError } from "./Options.js"
+import * as MessageAccumulator from "./MessageAccumulator.js"
+import * as MessageBatches from "./MessageBatches.js"
+import * as MessageStream from "./MessageStream.js"
+import { InvalidOptionsError, type Problem } from "./Options.js"
 import * as Preflight from "./Preflight.js"
-import * as Resilience from "./Resilience.js"
-import * as RetryBudget from "./RetryBudget.js"
+import type * as RetryBudget from "./RetryBudget.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 // ---------------------------------------------------------------------------
 // options
 // ---------------------------------------------------------------------------
 
+const OptionsFields = Schema.Struct({
+  apiKey: Schema.propertySignature(Fields.ApiKey).annotations({
+    missingMessage: () => `must be a Redacted value, got undefined: ${Fields.wrapTheKey}`
+  }),
+  baseUrl: withDefault(Fields.BaseUrl, () => ({ url: Fields.defaultBaseUrl, basicAuth: Option.none() })),
+  apiVersion: withDefault(Fields.Token("2023-06-01"), () => "2023-06-01"),
+  beta: withDefault(Fields.Beta, () => []),
+  retry: withDefault(Fields.Policy, () => RetryPolicy.defaults),
+  requestTimeout: withDefault(duration({ positive: true, finite: true }), () => Duration.minutes(10)),
+  streamIdleTimeout: withDefault(duration({ positive: true, finite: true }), () => Duration.seconds(60)),
+  longRequests: withDefault(literals("stream", "fail"), () => "stream" as const),
+  maxEventSize: withDefault(number({ min: 1, integer: true }), () => 16 * 1024 * 1024),
+  maxResponseBytes: withDefault(
+    number({ min: 1, max: Fields.maxResponseBytesLimit, integer: true }),
+    () => 64 * 1024 * 1024
+  ),
+  transformClient: optional(satisfying("a function (client: HttpClient) => HttpClient", Fields.isTransform))
+})
+
 /**
- * The client's settings.
+ * The client's options as a Schema: what a user writes, decoded into
+ * {@link Settings}. Every problem is listed, each at its path, in one
+ * `Options.InvalidOptionsError` (module `"Claude"`); unknown keys are
+ * refused.
+ *
+ * - `apiKey` (required): a `Redacted<string>` of visible ASCII, sent as
+ *   `x-api-key` and never printed (a plain string is refused, unprinted).
+ * - `baseUrl`: an `http(s)` URL, default `https://api.anthropic.com`;
+ *   trailing slashes dropped. A user name and password in it
+ *   (`https://user:pass@gateway.example/`) are taken out of it and sent as
+ *   an `authorization: Basic` header instead, redacted like the key.
+ * - `apiVersion`: the `anthropic-version` header, default `2023-06-01`.
+ * - `beta`: `anthropic-beta` flags, a string or a list, sent comma-separated.
+ * - `retry`: the retry policy, `RetryPolicy.Options` (problems at
+ *   `retry.maxRetries`, …) or a `RetryPolicy` built by `RetryPolicy.make`.
+ *   Default `RetryPolicy.defaults`.
+ * - `requestTimeout`: the longest one non-streaming attempt may take, a
+ *   finite duration above zero. Default 10 minutes.
+ * - `streamIdleTimeout`: the longest silence of a stream (before its
+ *   headers, between two events), a finite duration above zero. Default
+ *   60 seconds.
+ * - `longRequests`: what `messages.create` does with a request whose
+ *   `max_tokens` could run past 10 minutes, `"stream"` (default: it is
+ *   streamed and accumulated) or `"fail"` (`Preflight.LongRequestError`).
+ * - `maxEventSize`: the largest SSE event accepted, in characters, an
+ *   integer ≥ 1. Default 16 MiB.
+ * - `maxResponseBytes`: the largest response body read (a JSON reply, a line
+ *   of a batch's results), an integer from 1 to 256 MiB. Default 64 MiB.
+ * - `transformClient`: a function applied once to the client's
+ *   `HttpClient`, after the base URL and the headers are set: it sees every
+ *   request complete (add a header, a proxy's middleware, tracing).
+ *
+ * The circuit breaker and the retry budget are not options: they are
+ * services, provided once per process by `Resilience.layer()`.
+ *
+ * @example
+ * ```ts
+ * import { Either, Redacted } from "effect"
+ * import { Claude } from "claude-resilience"
+ *
+ * const result = Claude.settings({ apiKey: Redacted.make("sk-ant-…"), requestTimeout: -1, retry: { maxRetries: 1.5 } })
+ * if (Either.isLeft(result)) {
+ *   // [ "retry.maxRetries", "requestTimeout" ]
+ *   console.log(result.left.problems.map((problem) => problem.path))
+ * }
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export const Options: Schema.Schema<Settings, typeof OptionsFields.Encoded> = Schema.transform(
+  OptionsFields,
+  Schema.declare((u: unknown): u is Settings => Predicate.isRecord(u), { identifier: "Claude.Settings" }),
+  {
+    strict: false,
+    decode: ({ baseUrl, transformClient, ...rest }): Settings => ({
+      ...rest,
+      baseUrl: baseUrl.url,
+      basicAuth: baseUrl.basicAuth,
+      transformClient: transformClient ?? identity
+    }),
+    encode: ({ basicAuth, baseUrl, ...rest }) => ({ ...rest, baseUrl: { url: baseUrl, basicAuth } })
+  }
+)
+
+/**
+ * What {@link make} and {@link layer} take: `apiKey`, and every other
+ * option optional (see {@link Options} for each one's meaning, range and
+ * default).
+ *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import { Claude } from "claude-resilience"
+ *
+ * declare const key: string
+ *
+ * const options: Claude.Options = {
+ *   apiKey: Redacted.make(key),
+ *   beta: ["token-efficient-tools-2025-02-19"],
+ *   retry: { maxRetries: 3, maxElapsed: "30 seconds" },
+ *   streamIdleTimeout: "2 minutes"
+ * }
+ * ```
  *
  * @since 0.1.0
- * @category models
+ * @category options
  */
 export interface Options {
-  /** The API key, sent as `x-api-key` and never printed. */
   readonly apiKey: Redacted.Redacted<string>
-  /**
-   * Default `https://api.anthropic.com`. A user name and password in the
-   * URL (`https://user:pass@gateway.example/`) are taken out of it and sent
-   * as an `authorization: Basic` header instead, redacted like the key: no
-   * error, log line or span carries them.
-   */
   readonly baseUrl?: string | undefined
-  /** The `anthropic-version` header. Default `2023-06-01`. */
   readonly apiVersion?: string | undefined
-  /** `anthropic-beta` flags, sent comma-separated. */
   readonly beta?: string | ReadonlyArray<string> | undefined
-  /** The retry policy: a built {@link RetryPolicy.RetryPolicy} or its options. Default: `RetryPolicy.defaults`. */
-  readonly retry?: RetryPolicy.RetryPolicy | RetryPolicy.Options | undefined
-  /**
-   * Options of the client's own breaker, made when no
-   * {@link CircuitBreaker.CircuitBreaker} service is provided.
-   */
-  readonly breaker?: CircuitBreaker.Options | undefined
-  /** The longest one non-streaming attempt may take. Default 10 minutes. */
+  readonly retry?: RetryPolicy.Options | RetryPolicy.RetryPolicy | undefined
   readonly requestTimeout?: Duration.DurationInput | undefined
-  /**
-   * The longest silence of a stream: before its response headers and between
-   * two of its events. Default 60 seconds.
-   */
   readonly streamIdleTimeout?: Duration.DurationInput | undefined
-  /**
-   * What `messages.create` does with a request whose `max_tokens` could run
-   * past 10 minutes: `"stream"` (default) sends it as a stream and
-   * accumulates the message; `"fail"` fails with
-   * {@link Preflight.LongRequestError}.
-   */
   readonly longRequests?: "stream" | "fail" | undefined
-  /** The largest SSE event accepted, in characters. Default 16 MiB. */
   readonly maxEventSize?: number | undefined
-  /**
-   * The largest response body read, in bytes: a JSON reply, or one line of
-   * a batch's results. Past it the call fails with
-   * {@link ResponseTooLargeError} and the connection is closed. Default
-   * 64 MiB (a real `Message` is a few MiB at most); at most 256 MiB.
-   */
   readonly maxResponseBytes?: number | undefined
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
 /**
- * The client's options are not valid (a base URL that does not parse, a
- * negative timeout, …).
+ * The user name and password a base URL carried, sent as `authorization:
+ * Basic` (the password redacted).
  *
- * @since 0.1.0
- * @category errors
+ * @example
+ * ```ts
+ * import { Either, Option, Redacted } from "effect"
+ * import { Claude } from "claude-resilience"
+ *
+ * const settings = Either.getOrThrow(
+ *   Claude.settings({ apiKey: Redacted.make("sk-ant-…"), baseUrl: "https://me:pa55@gateway.example" })
+ * )
+ * const user = Option.map(settings.basicAuth, (auth: Claude.BasicAuth) => auth.user) // Some("me")
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
  */
-export class InvalidClientOptionsError extends Schema.TaggedError<InvalidClientOptionsError>()(
-  "InvalidClientOptionsError",
-  { option: Schema.String, message: Schema.String }
-) {}
+export interface BasicAuth {
+  readonly user: string
+  readonly password: Redacted.Redacted<string>
+}
 
 /**
- * A 2xx response whose body is not what the endpoint sends (not JSON, or JSON
- * of the wrong shape). Not retried: the same request gets the same body.
+ * What the client runs on: {@link Options} checked, defaults filled in,
+ * durations as `Duration`s, the retry policy built, and the base URL split
+ * into the URL without credentials (`baseUrl`) and its credentials
+ * (`basicAuth`).
+ *
+ * @example
+ * ```ts
+ * import { Duration, Either, Redacted } from "effect"
+ * import { Claude } from "claude-resilience"
+ *
+ * const settings: Claude.Settings = Either.getOrThrow(Claude.settings({ apiKey: Redacted.make("sk-ant-…") }))
+ * Duration.toSeconds(settings.streamIdleTimeout) // 60
+ * settings.baseUrl // "https://api.anthropic.com"
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export interface Settings {
+  readonly apiKey: Redacted.Redacted<string>
+  /** Without credentials (they are in {@link Settings.basicAuth}) and without a trailing slash. */
+  readonly baseUrl: string
+  readonly basicAuth: Option.Option<BasicAuth>
+  readonly apiVersion: string
+  readonly beta: ReadonlyArray<string>
+  readonly retry: RetryPolicy.RetryPolicy
+  readonly requestTimeout: Duration.Duration
+  readonly streamIdleTimeout: Duration.Duration
+  readonly longRequests: "stream" | "fail"
+  readonly maxEventSize: number
+  readonly maxResponseBytes: number
+  /** `identity` when none was given. */
+  readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
+}
+
+const decodeSettings = decodeOptions("Claude", Options)
+
+/** The options of the breaker and the budget moved to `Resilience.layer`: say so. */
+const movedToResilience = (problem: Problem): Problem =>
+  (problem.path === "breaker" || problem.path === "budget") && problem.message.startsWith("is not an option")
+    ? {
+      path: problem.path,
+      message: `is not an option of the client: the circuit breaker and the retry budget are services shared by every client of the process; provide Resilience.layer({ ${problem.path}: … }) once, under the client`
+    }
+    : problem
+
+/**
+ * Validates {@link Options} into {@link Settings}, listing every problem in
+ * one `Options.InvalidOptionsError` (module `"Claude"`), each at its path:
+ * options that are not an object, an unknown key, a key that is not a
+ * clean `Redacted` string (never printed), a base URL that does not parse or
+ * is not `http(s)` (its credentials never printed), a `beta` flag or
+ * `apiVersion` that is not a header-safe token, a timeout that is not a
+ * finite duration above zero, an unknown `longRequests`, a `maxEventSize`
+ * or `maxResponseBytes` out of range, bad `retry` options (at
+ * `retry.maxRetries`, …), a `transformClient` that is not a function, a
+ * getter that throws. Never throws, whatever it is given.
+ *
+ * @example
+ * ```ts
+ * import { Either, Redacted } from "effect"
+ * import { Claude } from "claude-resilience"
+ *
+ * const result = Claude.settings({ apiKey: Redacted.make("sk-ant-…"), longRequests: "fail" })
+ * const ok = Either.isRight(result) // true
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const settings = (options: Options): Either.Either<Settings, InvalidOptionsError> =>
+  typeof options === "string"
+    // perhaps the key itself: never printed
+    ? Either.left(InvalidOptionsError.of("Claude", [{
+      path: "",
+      message: "options must be an object, got a string (not shown: it may be the key); pass { apiKey: Redacted.make(key) }"
+    }]))
+    : Either.mapLeft(
+      decodeSettings(options),
+      (error) => InvalidOptionsError.of("Claude", error.problems.map(movedToResilience))
+    )
+
+// ---------------------------------------------------------------------------
+// errors
+// ---------------------------------------------------------------------------
+
+/**
+ * A 2xx response whose body is not what the endpoint sends (not JSON, JSON
+ * of the wrong shape, an SSE event that does not decode or is over
+ * `maxEventSize`, a JSON reply to a stream request). Not retried: the same
+ * request gets the same body. Its message names what was wrong (the path to
+ * the first bad field, the kind and size of what was there), never the
+ * value, in at most 500 characters.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Claude } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, Claude.CallError>
+ *
+ * const handled = call.pipe(
+ *   Effect.catchTag("MalformedResponseError", (error) => Effect.succeed(`a bad reply (${error.status})`))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category errors
  */
-export class MalformedResponseError extends Schema.TaggedError<MalformedResponseError>()(
-  "MalformedResponseError",
-  {
-    status: Schema.Number,
-    requestId: Schema.Option(Schema.String),
-    message: Schema.String
-  }
-) {}
+export const MalformedResponseError: typeof Transport.MalformedResponseError = Transport.MalformedResponseError
+
+/**
+ * @example
+ * ```ts
+ * import { Claude } from "claude-resilience"
+ *
+ * const isMalformed = (u: unknown): u is Claude.MalformedResponseError => u instanceof Claude.MalformedResponseError
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type MalformedResponseError = Transport.MalformedResponseError
 
 /**
  * A 2xx response whose body (or one line of a batch's results) is larger
  * than the client's `maxResponseBytes`. The read stopped at the limit and
  * the connection was closed; memory stays bounded by the limit. Not retried.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Claude } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, Claude.CallError>
+ *
+ * const handled = call.pipe(
+ *   Effect.catchTag("ResponseTooLargeError", (error) => Effect.succeed(`over ${error.maxResponseBytes} bytes`))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
-export class ResponseTooLargeError extends Schema.TaggedError<ResponseTooLargeError>()(
-  "ResponseTooLargeError",
-  {
-    status: Schema.Number,
-    requestId: Schema.Option(Schema.String),
-    /** The limit that was exceeded, in bytes. */
-    maxResponseBytes: Schema.Number,
-    message: Schema.String
-  }
-) {}
+export const ResponseTooLargeError: typeof Transport.ResponseTooLargeError = Transport.ResponseTooLargeError
+
+/**
+ * @example
+ * ```ts
+ * import { Claude } from "claude-resilience"
+ *
+ * const limitOf = (error: Claude.ResponseTooLargeError) => error.maxResponseBytes
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ResponseTooLargeError = Transport.ResponseTooLargeError
 
 /**
  * A 3xx reply. The client never follows a redirect: the request carries the
@@ -153,22 +390,50 @@ export class ResponseTooLargeError extends Schema.TaggedError<ResponseTooLargeEr
  * origin only (scheme, host, port; never a path or credentials). Not
  * retried.
  *
+ * @example
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import type { Claude } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, Claude.CallError>
+ *
+ * const handled = call.pipe(
+ *   Effect.catchTag("RedirectError", (error) =>
+ *     Effect.succeed(`redirected to ${Option.getOrElse(error.location, () => "?")}: check baseUrl`))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
-export class RedirectError extends Schema.TaggedError<RedirectError>()(
-  "RedirectError",
-  {
-    status: Schema.Number,
-    requestId: Schema.Option(Schema.String),
-    /** The origin of the `location` header, if it has one that parses. */
-    location: Schema.Option(Schema.String),
-    message: Schema.String
-  }
-) {}
+export const RedirectError: typeof Transport.RedirectError = Transport.RedirectError
+
+/**
+ * @example
+ * ```ts
+ * import { Option } from "effect"
+ * import { Claude } from "claude-resilience"
+ *
+ * const target = (error: Claude.RedirectError) => Option.getOrUndefined(error.location)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type RedirectError = Transport.RedirectError
 
 /**
  * Why a non-streaming call failed.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Claude } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, Claude.CallError>
+ *
+ * const tags = call.pipe(Effect.mapError((error: Claude.CallError) => error._tag))
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -184,10 +449,20 @@ export type CallError =
  * Why a stream failed: the call's errors, or a stream that ended before it
  * was complete or broke the event grammar.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Claude } from "claude-resilience"
+ *
+ * declare const answer: Effect.Effect<string, Claude.StreamError>
+ *
+ * const partial = answer.pipe(Effect.catchTag("IncompleteStreamError", (error) => Effect.succeed(`cut after ${error.events} events`)))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
-export type StreamError = CallError | Messages.AccumulateError
+export type StreamError = CallError | MessageAccumulator.AccumulateError
 
 // ---------------------------------------------------------------------------
 // the service
@@ -195,6 +470,14 @@ export type StreamError = CallError | Messages.AccumulateError
 
 /**
  * One line of a batch's results, its error decoded to an {@link ApiError}.
+ *
+ * @example
+ * ```ts
+ * import type { Claude } from "claude-resilience"
+ *
+ * const summary = (result: Claude.BatchResult): string =>
+ *   result._tag === "Errored" ? `${result.customId}: ${result.error._tag}` : `${result.customId}: ${result._tag}`
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -207,7 +490,15 @@ export type BatchResult =
   | { readonly _tag: "Unknown"; readonly customId: string; readonly raw: Messages.UnknownObject }
 
 /**
- * Paging for `batches.list`.
+ * Paging for `batches.list`: `limit` an integer from 1 to 1000, `afterId`
+ * and `beforeId` batch ids.
+ *
+ * @example
+ * ```ts
+ * import type { Claude } from "claude-resilience"
+ *
+ * const nextPage: Claude.ListOptions = { limit: 20, afterId: "msgbatch_01" }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -219,6 +510,20 @@ export interface ListOptions {
 }
 
 /**
+ * The client's methods. Each call ends in exactly one success or exactly
+ * one typed failure.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Claude, Messages } from "claude-resilience"
+ *
+ * declare const claude: Claude.Service
+ * declare const params: Messages.MessageCreateParams
+ *
+ * const tokens = Effect.map(claude.messages.countTokens(params), (count) => count.input_tokens)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -239,7 +544,7 @@ export interface Service {
      * back and handed over with the first other event, so an `error` event
      * right after them is retried; the consumer sees each event once.
      */
-    readonly stream: (params: Messages.MessageCreateParams) => Stream.Stream<Messages.MessageStreamEvent, StreamError>
+    readonly stream: (params: Messages.MessageCreateParams) => Stream.Stream<MessageStream.MessageStreamEvent, StreamError>
     /**
      * A stream accumulated to its final `Message`. Nothing reaches the
      * caller before the end, so a retryable failure at any point of the
@@ -252,11 +557,11 @@ export interface Service {
     ) => Effect.Effect<Messages.CountTokensResponse, CallError>
   }
   readonly batches: {
-    readonly create: (params: Messages.BatchCreateParams) => Effect.Effect<Messages.MessageBatch, CallError>
-    readonly retrieve: (id: string) => Effect.Effect<Messages.MessageBatch, CallError>
-    readonly list: (options?: ListOptions) => Effect.Effect<Messages.MessageBatchList, CallError>
-    readonly cancel: (id: string) => Effect.Effect<Messages.MessageBatch, CallError>
-    readonly delete: (id: string) => Effect.Effect<Messages.DeletedMessageBatch, CallError>
+    readonly create: (params: MessageBatches.BatchCreateParams) => Effect.Effect<MessageBatches.MessageBatch, CallError>
+    readonly retrieve: (id: string) => Effect.Effect<MessageBatches.MessageBatch, CallError>
+    readonly list: (options?: ListOptions) => Effect.Effect<MessageBatches.MessageBatchList, CallError>
+    readonly cancel: (id: string) => Effect.Effect<MessageBatches.MessageBatch, CallError>
+    readonly delete: (id: string) => Effect.Effect<MessageBatches.DeletedMessageBatch, CallError>
     /** The results, one decoded JSONL line at a time. */
     readonly results: (id: string) => Stream.Stream<BatchResult, CallError>
   }
@@ -267,9 +572,9 @@ export interface Service {
  *
  * @example
  * ```ts
- * import { Effect, Redacted } from "effect"
- * import { NodeHttpClient } from "@effect/platform-node"
- * import { Claude } from "claude-resilience"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { Claude, Resilience } from "claude-resilience"
  *
  * const program = Effect.gen(function*() {
  *   const claude = yield* Claude.Claude
@@ -279,7 +584,10 @@ export interface Service {
  *     messages: [{ role: "user", content: "Hello" }]
  *   })
  *   return message.content
- * }).pipe(Effect.provide(Claude.layerConfig()), Effect.provide(NodeHttpClient.layer))
+ * }).pipe(
+ *   Effect.provide(Claude.layerConfig()),
+ *   Effect.provide(Layer.mergeAll(FetchHttpClient.layer, Resilience.layer()))
+ * )
  * ```
  *
  * @since 0.1.0
@@ -292,255 +600,102 @@ export class Claude extends Context.Tag("claude-resilience/Claude")<Claude, Serv
 // ---------------------------------------------------------------------------
 
 /**
- * Attempts sent, by endpoint.
+ * Attempts sent, by endpoint (`claude_resilience_attempts_total`, tag
+ * `endpoint`: `messages.create`, `messages.stream`, …).
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { Claude } from "claude-resilience"
+ *
+ * const attempts = Metric.value(Metric.tagged(Claude.attemptsTotal, "endpoint", "messages.create"))
+ * ```
  *
  * @since 0.1.0
  * @category metrics
  */
-export const attemptsTotal = Metric.counter("claude_resilience_attempts_total", {
-  description: "HTTP attempts sent to the Claude API",
-  incremental: true
-})
+export const attemptsTotal = Call.attemptsTotal
 
 /**
- * Attempt outcomes, by endpoint and outcome (`Success` or the error's tag).
+ * Attempt outcomes, by endpoint and outcome (`claude_resilience_outcomes_total`,
+ * tags `endpoint` and `outcome`: `Success` or the error's tag).
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { Claude } from "claude-resilience"
+ *
+ * const overloaded = Metric.value(
+ *   Metric.tagged(Metric.tagged(Claude.outcomesTotal, "endpoint", "messages.create"), "outcome", "OverloadedError")
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category metrics
  */
-export const outcomesTotal = Metric.counter("claude_resilience_outcomes_total", {
-  description: "Outcomes of attempts, by tag",
-  incremental: true
-})
+export const outcomesTotal = Call.outcomesTotal
 
 // ---------------------------------------------------------------------------
 // construction
 // ---------------------------------------------------------------------------
 
-const defaultBaseUrl = "https://api.anthropic.com"
+const batchesPath = "/v1/messages/batches"
 
-const failureOf = (exit: Exit.Exit<unknown, unknown>): Option.Option<unknown> =>
-  Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+/** Every endpoint of the client, described once. */
+const endpoints = {
+  create: {
+    name: "messages.create",
+    method: "POST",
+    path: "/v1/messages",
+    request: Messages.MessageCreateParams,
+    limit: "messages",
+    response: Messages.Message
+  },
+  countTokens: {
+    name: "messages.countTokens",
+    method: "POST",
+    path: "/v1/messages/count_tokens",
+    request: Messages.CountTokensParams,
+    limit: "countTokens",
+    response: Messages.CountTokensResponse
+  },
+  batchCreate: {
+    name: "batches.create",
+    method: "POST",
+    path: batchesPath,
+    request: MessageBatches.BatchCreateParams,
+    limit: "batches",
+    response: MessageBatches.MessageBatch
+  },
+  batchRetrieve: { name: "batches.retrieve", method: "GET", path: batchesPath, response: MessageBatches.MessageBatch },
+  batchList: { name: "batches.list", method: "GET", path: batchesPath, response: MessageBatches.MessageBatchList },
+  batchCancel: { name: "batches.cancel", method: "POST", path: batchesPath, response: MessageBatches.MessageBatch },
+  batchDelete: { name: "batches.delete", method: "DELETE", path: batchesPath, response: MessageBatches.DeletedMessageBatch }
+} as const
 
-const outcomeTag = (exit: Exit.Exit<unknown, unknown>): string =>
-  Exit.isSuccess(exit)
-    ? "Success"
-    : Option.match(failureOf(exit), {
-      onNone: () => Cause.isInterruptedOnly(exit.cause) ? "Interrupted" : "Defect",
-      onSome: (error) =>
-        Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : "Unknown"
-    })
-
-const requestIdOf = (exit: Exit.Exit<unknown, unknown>): Option.Option<string> =>
-  Option.flatMap(failureOf(exit), (error) =>
-    Predicate.hasProperty(error, "requestId") && Option.isOption(error.requestId)
-      ? (error.requestId as Option.Option<string>)
-      : Option.none())
-
-const durationOption = (
-  option: string,
-  input: Duration.DurationInput | undefined,
-  fallback: Duration.Duration
-): Either.Either<Duration.Duration, InvalidClientOptionsError> => {
-  if (input === undefined) return Either.right(fallback)
-  const decoded = decodeDuration(input)
-  return Option.isSome(decoded) && Duration.isFinite(decoded.value) && Duration.toMillis(decoded.value) > 0
-    ? Either.right(decoded.value)
-    : Either.left(
-      new InvalidClientOptionsError({
-        option,
-        message: `${option} must be a finite duration above zero, got ${describeValue(input)}`
-      })
-    )
-}
-
-const apiKeyValue = /^[\x21-\x7e]+$/
 const batchId = /^[A-Za-z0-9_-]{1,256}$/
-const token = /^[A-Za-z0-9._-]+$/
-
-interface Settings {
-  /** Without credentials: they are in {@link Settings.headers}, as `authorization: Basic`. */
-  readonly baseUrl: string
-  readonly headers: Readonly<Record<string, string>>
-  /** The strings that must never leave a call: the key, the base URL's credentials. */
-  readonly secrets: ReadonlyArray<string>
-  readonly policy: RetryPolicy.RetryPolicy
-  readonly requestTimeout: Duration.Duration
-  readonly idleTimeout: Duration.Duration
-  readonly longRequests: "stream" | "fail"
-  readonly maxEventSize: number
-  readonly maxResponseBytes: number
-}
-
-/** A URL that did not parse, for a message: anything before an `@` (user info) hidden, clipped. */
-const describeUrl = (raw: string): string =>
-  // up to the last "@": a password may hold "/", "?" or "#" unescaped
-  JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, "$1[redacted]@").slice(0, 200))
-
-/** The largest `maxResponseBytes` allowed: its text must stay well below V8's longest string. */
-const maxResponseBytesLimit = 256 * 1024 * 1024
 
 /**
- * The base URL without user info, and that user info as Basic credentials.
- * `URL` keeps user name and password percent-encoded: decode them for the
- * header (a malformed escape is kept as written).
- */
-const splitCredentials = (url: URL): { readonly url: string; readonly basic: Option.Option<readonly [string, string]> } => {
-  if (url.username === "" && url.password === "") return { url: url.toString(), basic: Option.none() }
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s)
-    } catch {
-      return s
-    }
-  }
-  const basic = [decode(url.username), decode(url.password)] as const
-  url.username = ""
-  url.password = ""
-  return { url: url.toString(), basic: Option.some(basic) }
-}
-
-const settingsFrom = (
-  options: Options
-): Either.Either<Settings, InvalidClientOptionsError | InvalidOptionsError> =>
-  Either.gen(function*() {
-    const rawBaseUrl = options.baseUrl ?? defaultBaseUrl
-    if (typeof rawBaseUrl !== "string" || !URL.canParse(rawBaseUrl) || !/^https?:$/.test(new URL(rawBaseUrl).protocol)) {
-      return yield* Either.left(
-        new InvalidClientOptionsError({
-          option: "baseUrl",
-          message: `baseUrl must be an http(s) URL, got ${
-            typeof rawBaseUrl === "string" ? describeUrl(rawBaseUrl) : describeValue(rawBaseUrl)
-          }`
-        })
-      )
-    }
-    const split = splitCredentials(new URL(rawBaseUrl))
-    const baseUrl = split.url.replace(/\/+$/, "")
-    const policy = options.retry === undefined
-      ? RetryPolicy.defaults
-      : RetryPolicy.isRetryPolicy(options.retry)
-      ? options.retry
-      : yield* RetryPolicy.make(options.retry)
-    const requestTimeout = yield* durationOption("requestTimeout", options.requestTimeout, Duration.minutes(10))
-    const idleTimeout = yield* durationOption("streamIdleTimeout", options.streamIdleTimeout, Duration.seconds(60))
-    const maxEventSize = options.maxEventSize ?? 16 * 1024 * 1024
-    if (!Number.isInteger(maxEventSize) || maxEventSize < 1) {
-      return yield* Either.left(
-        new InvalidClientOptionsError({ option: "maxEventSize", message: "maxEventSize must be a positive integer" })
-      )
-    }
-    const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024
-    if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1 || maxResponseBytes > maxResponseBytesLimit) {
-      return yield* Either.left(
-        new InvalidClientOptionsError({
-          option: "maxResponseBytes",
-          message: `maxResponseBytes must be an integer from 1 to ${maxResponseBytesLimit} (256 MiB), got ${
-            describeValue(maxResponseBytes)
-          }`
-        })
-      )
-    }
-    // header values: visible ASCII only, checked here so that a stray
-    // newline or control character is a clear typed error (never echoing the
-    // key), not a defect or a transport failure quoting the header
-    // a JavaScript caller may pass the key as a plain string (or nothing):
-    // say so, without printing it, instead of dying in `Redacted.value`
-    if (!Redacted.isRedacted(options.apiKey)) {
-      return yield* Either.left(
-        new InvalidClientOptionsError({
-          option: "apiKey",
-          message: `apiKey must be a Redacted value, got ${
-            typeof options.apiKey === "string"
-              ? "a plain string"
-              : options.apiKey === null
-              ? "null"
-              : typeof options.apiKey === "object"
-              ? "an object that is not Redacted"
-              : typeof options.apiKey
-          }: wrap the key with Redacted.make(key) (or use Claude.layerConfig, which reads ANTHROPIC_API_KEY), so that it is never printed`
-        })
-      )
-    }
-    const apiKey: unknown = Redacted.value(options.apiKey)
-    if (typeof apiKey !== "string" || !apiKeyValue.test(apiKey)) {
-      return yield* Either.left(
-        new InvalidClientOptionsError({
-          option: "apiKey",
-          message:
-            "apiKey must be non-empty visible ASCII (no spaces, newlines or control characters); check how the key was pasted or loaded"
-        })
-      )
-    }
-    const beta = typeof options.beta === "string" ? [options.beta] : options.beta ?? []
-    const badBeta = beta.find((flag) => !token.test(flag))
-    if (badBeta !== undefined) {
-      return yield* Either.left(
-        new InvalidClientOptionsError({
-          option: "beta",
-          message: `each beta flag must be a non-empty token of letters, digits and - _ . ; got ${describeValue(badBeta)}`
-        })
-      )
-    }
-    const apiVersion = options.apiVersion ?? "2023-06-01"
-    if (!token.test(apiVersion)) {
-      return yield* Either.left(
-        new InvalidClientOptionsError({
-          option: "apiVersion",
-          message: `apiVersion must be a token such as "2023-06-01", got ${describeValue(apiVersion)}`
-        })
-      )
-    }
-    const basic = Option.map(split.basic, ([user, password]) => ({
-      password,
-      token: Buffer.from(`${user}:${password}`, "utf8").toString("base64")
-    }))
-    const headers: Record<string, string> = {
-      "anthropic-version": apiVersion,
-      "accept": "application/json",
-      "user-agent": userAgent,
-      ...(beta.length > 0 ? { "anthropic-beta": beta.join(",") } : {}),
-      ...Option.match(basic, { onNone: () => ({}), onSome: ({ token }) => ({ authorization: `Basic ${token}` }) })
-    }
-    const secrets = [
-      Redacted.value(options.apiKey),
-      // a password of a character or two would redact every occurrence of
-      // it in every message: only one long enough to be a secret is scrubbed
-      ...Option.match(basic, {
-        onNone: () => [],
-        onSome: ({ password, token }) => [token, ...(password.length >= 4 ? [password, encodeURIComponent(password)] : [])]
-      })
-    ]
-    return {
-      baseUrl,
-      headers,
-      secrets,
-      policy,
-      requestTimeout,
-      idleTimeout,
-      longRequests: options.longRequests ?? "stream",
-      maxEventSize,
-      maxResponseBytes
-    }
-  })
-
-/**
- * A budget that never refuses and keeps nothing, for a client built without
- * a `RetryBudget` service: such a client runs unbudgeted, as it always has.
- */
-const unbudgeted: RetryBudget.Service = {
-  settings: RetryBudget.defaults,
-  deposit: Effect.void,
-  tryWithdraw: Effect.succeed(true),
-  tryWithdrawFor: () => Effect.succeed(true),
-  balance: Effect.succeed({ deposits: 0, reserve: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY })
-}
-
-/**
- * Builds the client. Uses the {@link CircuitBreaker.CircuitBreaker} and
- * {@link RetryBudget.RetryBudget} services when they are in the context (so
- * one of each serves every client of a process); otherwise makes a breaker
- * of its own and runs unbudgeted.
+ * Builds the client from its options and the three services its type
+ * names: the `HttpClient` it sends with, and the `CircuitBreaker` and
+ * `RetryBudget` its calls share with every other client of the process
+ * (provide `Resilience.layer()` once). Fails with
+ * `Options.InvalidOptionsError` (module `"Claude"`) for bad options, before
+ * anything is sent.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer, Redacted } from "effect"
+ * import { Claude, Resilience } from "claude-resilience"
+ *
+ * declare const key: string
+ *
+ * const program = Effect.gen(function*() {
+ *   const claude = yield* Claude.make({ apiKey: Redacted.make(key), requestTimeout: "2 minutes" })
+ *   return yield* claude.batches.list({ limit: 10 })
+ * }).pipe(Effect.provide(Layer.mergeAll(FetchHttpClient.layer, Resilience.layer())))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -549,632 +704,59 @@ export const make = (
   options: Options
 ): Effect.Effect<
   Service,
-  InvalidClientOptionsError | InvalidOptionsError,
-  HttpClient.HttpClient | Scope.Scope
+  InvalidOptionsError,
+  HttpClient.HttpClient | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget
 > =>
   Effect.gen(function*() {
-    const settings = yield* settingsFrom(options)
-    const httpClient = yield* HttpClient.HttpClient
-    const breaker = yield* Effect.serviceOption(CircuitBreaker.CircuitBreaker).pipe(
-      Effect.flatMap(Option.match({
-        onSome: Effect.succeed,
-        onNone: () => CircuitBreaker.make(options.breaker)
-      }))
-    )
-    // without a RetryBudget in the context the client runs unbudgeted, as it always has
-    const budget = Option.getOrElse(yield* Effect.serviceOption(RetryBudget.RetryBudget), () => unbudgeted)
-    /**
-     * `Resilience.retry` with this client's breaker (it ends the retries
-     * without sleeping when the breaker would refuse the next attempt) and
-     * the process's budget, if there is one.
-     */
-    const retried = <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Resilience.retry(attempt, settings.policy).pipe(
-        Effect.provideService(CircuitBreaker.CircuitBreaker, breaker),
-        Effect.provideService(RetryBudget.RetryBudget, budget)
-      )
-    const apiKey = options.apiKey
-    const secrets = Secrets.make(settings.secrets)
+    const checked = yield* settings(options)
+    const client = yield* Transport.configure(checked, yield* HttpClient.HttpClient)
     // the RequestInit in the context the client is built in (FetchHttpClient
     // only): kept, with `redirect: "manual"` forced over it, for each request
-    const buildInit = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
+    const transport = Transport.make(checked, client, yield* Effect.serviceOption(FetchHttpClient.RequestInit))
+    const resilient = yield* Call.resilient(checked.retry)
+    const calls = Endpoint.endpoints(transport, resilient)
+    const streams = Streams.make(transport, resilient)
+    const { create: createEndpoint } = endpoints
 
-    // -- one HTTP attempt ----------------------------------------------------
-
-    /**
-     * Every failure of an attempt passes here before anything else sees it
-     * (the attempt's span, the retry policy's log line and span attributes,
-     * the caller): a secret (the key, the base URL's credentials) that a
-     * server or proxy echoed into `error.message`, a `request-id`, a body
-     * excerpt, an SSE `error` event or a platform error's message is
-     * replaced by "[redacted]" in every string field.
-     */
-    const scrub = <X>(error: X): X => secrets.error(error)
-
-    const request = (method: "GET" | "POST" | "DELETE", path: string, body: Option.Option<string>) => {
-      const base = HttpClientRequest.make(method)(`${settings.baseUrl}${path}`).pipe(
-        HttpClientRequest.setHeaders(settings.headers),
-        HttpClientRequest.setHeader("x-api-key", Redacted.value(apiKey))
-      )
-      return Option.match(body, {
-        onNone: () => base,
-        onSome: (text) => HttpClientRequest.bodyText(base, text, "application/json")
-      })
-    }
-
-    /**
-     * Runs the platform client: redirects never followed (`FetchHttpClient`
-     * follows them unless told `redirect: "manual"`; the Node clients do not
-     * follow), the key's and the credentials' headers redacted in the
-     * platform's spans, and every attribute of those spans scrubbed (they
-     * record the URL and every response header, which a server controls).
-     */
-    const execute = (req: HttpClientRequest.HttpClientRequest) =>
-      Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-        Effect.tracerWith((tracer) =>
-          httpClient.execute(req).pipe(
-            Effect.withTracer(secrets.tracer(tracer)),
-            Effect.provideService(FetchHttpClient.RequestInit, {
-              ...Option.getOrElse(buildInit, () => ({})),
-              ...Option.getOrElse(init, () => ({})),
-              redirect: "manual"
-            })
-          )
-        )).pipe(
-          // the platform redacts these names in its spans and logs; make sure
-          // the key's header is among them whatever the user configured
-          Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, "x-api-key", "authorization"])
-        )
-
-    /**
-     * Ends the reading of a body the client does not want: the platform's
-     * response stream aborts its request when its consumption ends, which
-     * closes the connection (a redirect's body may be endless).
-     */
-    const release = (response: HttpClientResponse.HttpClientResponse) =>
-      // started, then interrupted at once: its finalizer (the abort) runs
-      Stream.runDrain(Stream.interruptWhen(response.stream, Effect.void)).pipe(Effect.ignore)
-
-    /**
-     * A `101 Switching Protocols`: Node's client hands the socket to an
-     * `upgrade` listener and nobody closes it (one socket left open on both
-     * sides per call). Close it: the platform's Node response keeps the
-     * `IncomingMessage` as `source`.
-     */
-    const closeUpgraded = (response: HttpClientResponse.HttpClientResponse) =>
-      Effect.sync(() => {
-        let current: unknown = response
-        for (let i = 0; i < 3 && Predicate.isObject(current); i++) {
-          const source: unknown = Predicate.hasProperty(current, "source") ? current.source : undefined
-          const socket: unknown = Predicate.hasProperty(source, "socket") ? source.socket : undefined
-          if (Predicate.hasProperty(socket, "destroy") && typeof socket.destroy === "function") {
-            socket.destroy()
-            return
-          }
-          current = Predicate.hasProperty(current, "original") ? current.original : undefined
-        }
-      })
-
-    /** undici (fetch, `layerUndici`) refuses an unasked-for upgrade itself, as a transport failure. */
-    const isRefusedUpgrade = (error: unknown): boolean => {
-      let cause: unknown = Predicate.hasProperty(error, "cause") ? error.cause : undefined
-      for (let i = 0; i < 4 && Predicate.isObject(cause); i++) {
-        if (Predicate.hasProperty(cause, "message") && cause.message === "bad upgrade") return true
-        cause = Predicate.hasProperty(cause, "cause") ? cause.cause : undefined
-      }
-      return false
-    }
-
-    const switchedProtocols = (headers: Headers.Headers, now: number) =>
-      // a status the API never sends: UnexpectedStatusError, not retried
-      ApiError.fromResponse({ status: 101, headers, body: "", now })
-
-    const cleanId = (id: string) =>
-      // eslint-disable-next-line no-control-regex
-      id.replace(/[\u0000-\u001f\u007f]+/g, " ").trim().slice(0, 200)
-
-    const requestIdOfResponse = (response: HttpClientResponse.HttpClientResponse) =>
-      Headers.get(response.headers, "request-id").pipe(Option.map(cleanId), Option.filter((id) => id.length > 0))
-
-    const redirectError = (response: HttpClientResponse.HttpClientResponse) => {
-      const location = Headers.get(response.headers, "location").pipe(
-        Option.flatMap((target) =>
-          URL.canParse(target, response.request.url)
-            ? Option.some(new URL(target, response.request.url).origin)
-            : Option.none()
-        ),
-        Option.filter((origin) => origin !== "null")
-      )
-      return new RedirectError({
-        status: response.status,
-        requestId: requestIdOfResponse(response),
-        location,
-        message: `HTTP ${response.status} from ${response.request.method} ${
-          new URL(response.request.url).pathname
-        }: a redirect${
-          Option.match(location, { onNone: () => "", onSome: (origin) => ` to ${origin}` })
-        }, not followed (the request carries the API key); check baseUrl and any proxy in between`
-      })
-    }
-
-    /** Sends one request; a non-2xx status becomes its typed error. */
-    const send = (
-      method: "GET" | "POST" | "DELETE",
-      path: string,
-      body: Option.Option<string>
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError.ApiError | RedirectError> =>
-      execute(request(method, path, body)).pipe(
-        Effect.catchAll((error) =>
-          isRefusedUpgrade(error)
-            ? Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(switchedProtocols(Headers.empty, now)))
-            : ApiError.fromHttpClientError(error)
-        ),
-        Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError.ApiError | RedirectError> =>
-          response.status >= 200 && response.status < 300
-            ? Effect.succeed(response)
-            : (response.status >= 300 && response.status < 400) || response.status === 0
-            // status 0: a browser's opaque redirect under `redirect: "manual"`
-            ? Effect.zipRight(release(response), Effect.fail(redirectError(response)))
-            : response.status < 200
-            ? Effect.zipRight(
-              Effect.zipRight(closeUpgraded(response), release(response)),
-              Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(switchedProtocols(response.headers, now)))
-            )
-            : ApiError.fromHttpResponse(response)
-        )
-      )
-
-    const malformed = (response: HttpClientResponse.HttpClientResponse, detail: string) =>
-      new MalformedResponseError({
-        status: response.status,
-        requestId: requestIdOfResponse(response),
-        message: `HTTP ${response.status} from ${response.request.method} ${
-          new URL(response.request.url).pathname
-        }: the body is not what the endpoint sends: ${detail.slice(0, 500)}`
-      })
-
-    const tooLarge = (response: HttpClientResponse.HttpClientResponse, what: "body" | "line") =>
-      new ResponseTooLargeError({
-        status: response.status,
-        requestId: requestIdOfResponse(response),
-        maxResponseBytes: settings.maxResponseBytes,
-        message: `HTTP ${response.status} from ${response.request.method} ${
-          new URL(response.request.url).pathname
-        }: ${what === "body" ? "the body" : "a line of the results"} exceeded maxResponseBytes (${settings.maxResponseBytes} bytes); the connection was closed`
-      })
-
-    /** A cause's code and message, walking `cause` links: the platform's own message ("Decode error") says nothing. */
-    const describeCause = (error: { readonly cause?: unknown; readonly reason?: string }): string => {
-      const parts: Array<string> = []
-      let cause: unknown = error.cause
-      for (let i = 0; i < 4 && Predicate.isObject(cause); i++) {
-        const code = Predicate.hasProperty(cause, "code") && typeof cause.code === "string" ? `${cause.code}: ` : ""
-        const message = Predicate.hasProperty(cause, "message") && typeof cause.message === "string" ? cause.message : ""
-        if (code !== "" || message !== "") parts.push(`${code}${message}`.slice(0, 200))
-        cause = Predicate.hasProperty(cause, "cause") ? cause.cause : undefined
-      }
-      return parts.length > 0 ? parts.join(" (") + ")".repeat(parts.length - 1) : (error.reason ?? "no detail")
-    }
-
-    const readJson = <A, I>(schema: Schema.Schema<A, I>) => {
-      const decode = Decode.json(schema)
-      return (
-        response: HttpClientResponse.HttpClientResponse
-      ): Effect.Effect<A, ApiError.ApiError | MalformedResponseError | ResponseTooLargeError> =>
-        Body.text(response, settings.maxResponseBytes).pipe(
-          Effect.catchAll((error): Effect.Effect<never, ApiError.ApiError | ResponseTooLargeError> =>
-            error._tag === "TooLarge" ? Effect.fail(tooLarge(response, "body")) : ApiError.fromHttpClientError(error)
-          ),
-          Effect.flatMap((text) =>
-            Either.match(decode(text), {
-              onLeft: (detail) => Effect.fail(malformed(response, detail)),
-              onRight: Effect.succeed
-            })
-          )
-        )
-    }
-
-    /** Observes one attempt: a span, the attempt and outcome metrics, the wait before it. */
-    const observeAttempt = (endpoint: string, counter: Ref.Ref<{ n: number; lastEnd: Option.Option<number> }>) =>
-    <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const { lastEnd, n } = yield* Ref.updateAndGet(counter, (c) => ({ ...c, n: c.n + 1 }))
-        const wait = Option.map(lastEnd, (end) => now - end)
-        yield* Metric.increment(Metric.tagged(attemptsTotal, "endpoint", endpoint))
-        return yield* attempt.pipe(
-          Effect.onExit((exit) =>
-            Effect.gen(function*() {
-              const tag = outcomeTag(exit)
-              yield* Effect.annotateCurrentSpan({
-                "claude.outcome": tag,
-                ...Option.match(requestIdOf(exit), {
-                  onNone: () => ({}),
-                  onSome: (id) => ({ "claude.request_id": id })
-                })
-              })
-              yield* Metric.increment(
-                Metric.tagged(Metric.tagged(outcomesTotal, "endpoint", endpoint), "outcome", tag)
-              )
-              const end = yield* Clock.currentTimeMillis
-              yield* Ref.update(counter, (c) => ({ ...c, lastEnd: Option.some(end) }))
-            })
-          ),
-          Effect.withSpan("claude.attempt", {
-            attributes: {
-              "claude.endpoint": endpoint,
-              "claude.attempt": n,
-              ...Option.match(wait, { onNone: () => ({}), onSome: (ms) => ({ "claude.wait_ms": ms }) })
-            }
-          })
-        )
-      })
-
-    /** A whole non-streaming call: attempts through the breaker, retried by the policy. */
-    const call = <A>(
-      endpoint: string,
-      method: "GET" | "POST" | "DELETE",
-      path: string,
-      body: Option.Option<string>,
-      decode: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, CallError>
-    ): Effect.Effect<A, CallError> =>
-      Effect.gen(function*() {
-        const counter = yield* Ref.make({ n: 0, lastEnd: Option.none<number>() })
-        const attempt = send(method, path, body).pipe(
-          Effect.flatMap(decode),
-          Effect.timeoutFail({
-            duration: settings.requestTimeout,
-            onTimeout: () =>
-              ApiError.transportError({
-                reason: "Timeout",
-                method,
-                url: `${settings.baseUrl}${path}`,
-                detail: `no complete response within ${Duration.format(settings.requestTimeout)}`
-              })
-          }),
-          Effect.mapError(scrub),
-          observeAttempt(endpoint, counter)
-        )
-        return yield* retried(breaker.protect(attempt))
-      }).pipe(Effect.withSpan(`claude.${endpoint}`, { attributes: { "claude.method": method, "claude.path": path } }))
-
-    // -- streams -----------------------------------------------------------------
-
-    /** A pull bounded by the idle timeout: silence longer than it is a `TransportError` (`Idle`). */
-    const idle = (method: string, path: string) =>
-    <X, Y>(pull: Effect.Effect<X, Option.Option<Y>>): Effect.Effect<X, Option.Option<Y | ApiError.TransportError>> =>
-      Effect.timeoutFail(pull, {
-        duration: settings.idleTimeout,
-        onTimeout: () =>
-          Option.some<Y | ApiError.TransportError>(ApiError.transportError({
-            reason: "Idle",
-            method,
-            url: `${settings.baseUrl}${path}`,
-            detail: `no event for ${Duration.format(settings.idleTimeout)}`
-          }))
-      })
-
-    /** The request of a stream: its headers come at once, so waiting for them is bounded by the idle timeout. */
-    const sendStream = (method: "GET" | "POST", path: string, body: Option.Option<string>) =>
-      send(method, path, body).pipe(
-        Effect.timeoutFail({
-          duration: settings.idleTimeout,
-          onTimeout: () =>
-            ApiError.transportError({
-              reason: "Idle",
-              method,
-              url: `${settings.baseUrl}${path}`,
-              detail: `no response headers for ${Duration.format(settings.idleTimeout)}`
-            })
-        })
-      )
-
-    /**
-     * Opens a stream with retries: an attempt is the request plus the first
-     * non-empty chunk of elements (an `open` that holds elements back, as
-     * `messages.stream` holds `message_start` and `ping`, extends the
-     * attempt until it releases them). Once a chunk is handed to the
-     * consumer, a failure ends the stream with its typed error. The breaker
-     * records the outcome of the whole stream, when it ends.
-     */
-    const resilientStream = <A, E extends CallError | Messages.AccumulateError>(
-      endpoint: string,
-      path: string,
-      open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<A, E>,
-      method: "GET" | "POST",
-      body: Option.Option<string>
-    ): Stream.Stream<A, E | CallError> =>
-      Stream.unwrapScoped(
-        Effect.gen(function*() {
-          const counter = yield* Ref.make({ n: 0, lastEnd: Option.none<number>() })
-          const bounded = idle(method, path)
-          const outcome = yield* Ref.make<Exit.Exit<unknown, unknown>>(Exit.interrupt(Option.none() as never))
-          // the first non-empty chunk, or an empty one when the stream ends first
-          const first = (pull: Effect.Effect<Chunk.Chunk<A>, Option.Option<E>>) => {
-            const loop: Effect.Effect<Chunk.Chunk<A>, E | ApiError.TransportError> = bounded(pull).pipe(
-              Effect.matchEffect({
-                onFailure: Option.match({
-                  onNone: () => Effect.succeed(Chunk.empty<A>()),
-                  onSome: (error: E | ApiError.TransportError) => Effect.fail(error)
-                }),
-                onSuccess: (chunk) => Chunk.isEmpty(chunk) ? Effect.suspend(() => loop) : Effect.succeed(chunk)
-              })
-            )
-            return loop
-          }
-          // Admission and the hand-over of what it holds (the breaker's permit,
-          // the attempt's scope) are uninterruptible: an interruption at any
-          // point either completes the permit and closes the scope, or finds
-          // them owned by the stream's finalizer, never in between.
-          const attempt = Effect.uninterruptibleMask((restore) =>
-            Effect.gen(function*() {
-              const permit = yield* breaker.permit
-              const scope = yield* Scope.make()
-              const opened = yield* restore(Effect.gen(function*() {
-                const response = yield* sendStream(method, path, body)
-                const pull = yield* Stream.toPull(open(response)).pipe(Scope.extend(scope))
-                return { first: yield* first(pull), pull }
-              })).pipe(
-                Effect.onError((cause) =>
-                  Effect.zipRight(permit.complete(Exit.failCause(cause)), Scope.close(scope, Exit.failCause(cause)))
-                )
-              )
-              // from here the stream's scope owns the permit and the attempt's scope
-              yield* Effect.addFinalizer((exit) =>
-                Effect.gen(function*() {
-                  const recorded = yield* Ref.get(outcome)
-                  // a consumer that stops early (take, interrupt) leaves no outcome
-                  yield* permit.complete(Exit.isSuccess(exit) || Exit.isInterrupted(exit) ? recorded : exit)
-                  yield* Scope.close(scope, exit)
-                })
-              )
-              return opened
-            })
-          ).pipe(Effect.mapError(scrub), observeAttempt(endpoint, counter))
-          const opened = yield* retried(attempt)
-          const rest = Stream.repeatEffectChunkOption(
-            bounded(opened.pull).pipe(
-              Effect.mapError(Option.map(scrub)),
-              Effect.tapError(Option.match({
-                onNone: () => Ref.set(outcome, Exit.void),
-                onSome: (error) => Ref.set(outcome, Exit.fail(error))
-              }))
-            )
-          )
-          return Chunk.isEmpty(opened.first)
-            ? Stream.fromEffect(Ref.set(outcome, Exit.void)).pipe(Stream.drain)
-            : Stream.concat(Stream.fromChunk(opened.first), rest)
-        })
-      ).pipe(Stream.withSpan(`claude.${endpoint}`, { attributes: { "claude.method": method, "claude.path": path } }))
-
-    /**
-     * A stream consumed whole by the client (`finalMessage`, and `create`
-     * past the 10-minute rule): the caller sees nothing until the end, so an
-     * attempt is the request and its whole stream, and a retryable failure
-     * at any point (an `overloaded_error` event after `message_start`, a
-     * connection cut) retries the whole request under the policy, through
-     * the breaker, like an HTTP 529 would be.
-     */
-    const wholeStream = (
-      endpoint: string,
-      path: string,
-      open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<Messages.MessageStreamEvent, StreamError>,
-      body: Option.Option<string>
-    ): Effect.Effect<Messages.Message, StreamError> =>
-      Effect.gen(function*() {
-        const counter = yield* Ref.make({ n: 0, lastEnd: Option.none<number>() })
-        const bounded = idle("POST", path)
-        const attempt = sendStream("POST", path, body).pipe(
-          Effect.flatMap((response) =>
-            Stream.run(
-              Stream.unwrapScoped(
-                Effect.map(Stream.toPull(open(response)), (pull) => Stream.repeatEffectChunkOption(bounded(pull)))
-              ),
-              Messages.sink
-            )
-          ),
-          Effect.mapError(scrub),
-          observeAttempt(endpoint, counter)
-        )
-        return yield* retried(breaker.protect(attempt))
-      }).pipe(Effect.withSpan(`claude.${endpoint}`, { attributes: { "claude.method": "POST", "claude.path": path } }))
-
-    // -- encoding and preflight -----------------------------------------------
-
-    // every entry point checks what it is given before anything else, totally:
-    // a JavaScript caller may pass null, a number or a throwing Proxy
-
-    const siteOf = (operation: string, method: string, path: string): Preflight.Call => ({
-      operation,
-      method,
-      url: `${settings.baseUrl}${path}`
-    })
-
-    const checkedParams = <A, I>(schema: Schema.Schema<A, I>, params: unknown, site: Preflight.Call) =>
-      Effect.suspend(() => Preflight.encodeParams(schema, params, site))
-
-    const bodyOf = (wire: unknown, endpoint: Preflight.Endpoint, site: Preflight.Call) =>
-      Effect.flatMap(Preflight.toJson(wire, site), (body) => Effect.as(Preflight.checkSize(endpoint, body), body))
-
-    const decodeEvent = Decode.json(Messages.MessageStreamEvent)
-
-    /**
-     * The typed events of an SSE response. With `hold`, the `message_start`
-     * and `ping` events that open a stream are held back and released with
-     * the first other event (content, `message_delta`, `message_stop`): the
-     * API sends `message_start` first, so an `error` event right after it
-     * comes before anything reached the consumer, and is retried.
-     */
-    const streamEvents = (hold: boolean) => (response: HttpClientResponse.HttpClientResponse) =>
-      Stream.suspend((): Stream.Stream<Messages.MessageStreamEvent, StreamError> => {
-        let events = 0
-        let stopped = false
-        let lastType: string | undefined
-        let held: Array<Messages.MessageStreamEvent> | undefined = hold ? [] : undefined
-        const url = response.request.url
-        const contentType = Headers.get(response.headers, "content-type")
-        if (Option.isSome(contentType) && !/^text\/event-stream\b/i.test(contentType.value)) {
-          // a JSON (or HTML) 2xx to a stream request: the same request gets
-          // the same body, so it is malformed, not a transport failure
-          return Stream.unwrap(Effect.as(
-            release(response),
-            Stream.fail(malformed(
-              response,
-              `a stream request got ${JSON.stringify(contentType.value.slice(0, 100))} instead of text/event-stream`
-            ))
-          ))
-        }
-        return response.stream.pipe(
-          Stream.mapError((error) =>
-            ApiError.transportError({
-              reason: "ResponseBody",
-              method: response.request.method,
-              url,
-              detail: `the connection was cut mid-stream after ${events} event${events === 1 ? "" : "s"}: ${
-                describeCause(error)
-              }`
-            })
-          ),
-          Stream.decodeText(),
-          Sse.events(settings.maxEventSize),
-          Stream.mapError((error) =>
-            error instanceof Sse.EventTooLarge
-              ? malformed(response, `an SSE event exceeded ${error.maxEventSize} characters`)
-              : error
-          ),
-          Stream.mapEffect((event) =>
-            Effect.gen(function*() {
-              const decoded = yield* Either.match(decodeEvent(event.data), {
-                onLeft: (detail) => Effect.fail(malformed(response, `event ${events + 1}: ${detail}`)),
-                onRight: Effect.succeed
-              })
-              events++
-              lastType = Messages.eventType(decoded)
-              if (decoded.type === "error") {
-                return yield* Effect.fail(
-                  ApiError.fromResponse({
-                    status: response.status,
-                    headers: response.headers,
-                    body: event.data,
-                    now: yield* Clock.currentTimeMillis
-                  })
-                )
-              }
-              if (decoded.type === "message_stop") stopped = true
-              return decoded
-            })
-          ),
-          Stream.takeUntil((event) => event.type === "message_stop"),
-          Stream.mapChunks((chunk) => {
-            if (held === undefined) return chunk
-            const out: Array<Messages.MessageStreamEvent> = []
-            for (const event of chunk) {
-              if (held === undefined) out.push(event)
-              else if (event.type === "message_start" || event.type === "ping") held.push(event)
-              else {
-                out.push(...held, event)
-                held = undefined
-              }
-            }
-            return Chunk.unsafeFromArray(out)
-          }),
-          Stream.concat(
-            Stream.suspend((): Stream.Stream<never, ApiError.TransportError | Messages.IncompleteStreamError> =>
-              stopped
-                ? Stream.empty
-                : events === 0
-                // a body that closes before its first event delivered nothing:
-                // a transport failure, retried like a reset before headers
-                ? Stream.fail(ApiError.transportError({
-                  reason: "ResponseBody",
-                  method: response.request.method,
-                  url,
-                  detail: "the stream ended before its first event"
-                }))
-                : Stream.fail(Messages.incompleteStreamError({
-                  events,
-                  missing: "message_stop",
-                  lastEventType: lastType
-                }))
-            )
-          )
-        )
-      })
-
-    const messagesPath = "/v1/messages"
-
-    const streamWire = (
-      wire: Readonly<Record<string, unknown>>,
-      site: Preflight.Call
-    ): Stream.Stream<Messages.MessageStreamEvent, StreamError> =>
-      Stream.unwrap(
-        Effect.map(
-          bodyOf({ ...wire, stream: true }, "messages", site),
-          (body) => resilientStream("messages.stream", messagesPath, streamEvents(true), "POST", Option.some(body))
-        )
-      )
-
-    /**
-     * A stream the client consumes whole (`finalMessage`, and `create` past
-     * the 10-minute rule): retried as one attempt, see {@link wholeStream}.
-     */
-    const wholeWire = (
-      wire: Readonly<Record<string, unknown>>,
-      site: Preflight.Call
-    ): Effect.Effect<Messages.Message, StreamError> =>
-      Effect.flatMap(
-        bodyOf({ ...wire, stream: true }, "messages", site),
-        (body) => wholeStream("messages.stream", messagesPath, streamEvents(false), Option.some(body))
-      )
-
-    const stream = (params: Messages.MessageCreateParams): Stream.Stream<Messages.MessageStreamEvent, StreamError> => {
-      const site = siteOf("messages.stream", "POST", messagesPath)
-      return Stream.unwrap(
-        Effect.map(checkedParams(Messages.MessageCreateParams, params, site), (wire) => streamWire(wire, site))
+    /** The body of a stream request: the params with `stream: true`, checked and sized. */
+    const streamBody = (params: Messages.MessageCreateParams, operation: string) => {
+      const site = calls.site(createEndpoint, operation)
+      return Effect.flatMap(
+        calls.encode(createEndpoint, params, site),
+        (wire) => calls.body(createEndpoint, { ...wire, stream: true }, site)
       )
     }
 
-    const finalMessage = (params: Messages.MessageCreateParams): Effect.Effect<Messages.Message, StreamError> => {
-      const site = siteOf("messages.finalMessage", "POST", messagesPath)
-      return Effect.flatMap(checkedParams(Messages.MessageCreateParams, params, site), (wire) => wholeWire(wire, site))
-    }
+    /** A stream the client consumes whole, retried as one attempt. */
+    const whole = (body: string) =>
+      streams.whole("messages.stream", createEndpoint.path, body, streams.events(false))
 
     const create = (
       params: Messages.MessageCreateParams
     ): Effect.Effect<Messages.Message, StreamError | Preflight.LongRequestError> =>
       Effect.gen(function*() {
-        const site = siteOf("messages.create", "POST", messagesPath)
-        const wire = yield* checkedParams(Messages.MessageCreateParams, params, site)
+        const site = calls.site(createEndpoint)
+        const wire = yield* calls.encode(createEndpoint, params, site)
         const maxTokens = typeof wire.max_tokens === "number" ? wire.max_tokens : 0
         if (Preflight.isLongRequest(maxTokens)) {
-          return settings.longRequests === "fail"
+          return checked.longRequests === "fail"
             ? yield* Effect.fail(Preflight.longRequestError(maxTokens))
-            : yield* wholeWire(wire, site)
+            : yield* Effect.flatMap(calls.body(createEndpoint, { ...wire, stream: true }, site), whole)
         }
         const { stream: _stream, ...rest } = wire
-        const body = yield* bodyOf(rest, "messages", site)
-        return yield* call("messages.create", "POST", messagesPath, Option.some(body), readJson(Messages.Message))
-      })
-
-    const countTokens = (params: Messages.CountTokensParams) =>
-      Effect.gen(function*() {
-        const path = "/v1/messages/count_tokens"
-        const site = siteOf("messages.countTokens", "POST", path)
-        const wire = yield* checkedParams(Messages.CountTokensParams, params, site)
-        const body = yield* bodyOf(wire, "countTokens", site)
-        return yield* call("messages.countTokens", "POST", path, Option.some(body), readJson(Messages.CountTokensResponse))
+        return yield* calls.call(createEndpoint, { body: yield* calls.body(createEndpoint, rest, site) })
       })
 
     /** A batch id goes into the URL path: it must be a plain id, never `..` or empty. */
     const batchPath = (id: string, suffix = ""): Effect.Effect<string, ApiError.ClientRequestError> =>
       // `typeof` first: a JavaScript caller's null, number or Proxy is never read
       typeof id === "string" && batchId.test(id)
-        ? Effect.succeed(`/v1/messages/batches/${id}${suffix}`)
+        ? Effect.succeed(`${batchesPath}/${id}${suffix}`)
         : Effect.fail(
           new ApiError.ClientRequestError({
             reason: "InvalidUrl",
             method: "GET",
-            url: `${settings.baseUrl}/v1/messages/batches`,
+            url: transport.url(batchesPath),
             message: `A batch id is a string of letters, digits, "_" and "-" (like "msgbatch_01…"); got ${
               typeof id === "string"
                 ? describeValue(id.slice(0, 100))
@@ -1185,110 +767,58 @@ export const make = (
           })
         )
 
-    const decodeResultLine = Decode.json(Messages.MessageBatchIndividualResponse)
-
-    const batchResults = (response: HttpClientResponse.HttpClientResponse): Stream.Stream<BatchResult, CallError> =>
-      response.stream.pipe(
-        Stream.mapError((error) =>
-          ApiError.transportError({
-            reason: "ResponseBody",
-            method: response.request.method,
-            url: response.request.url,
-            detail: `the results broke off: ${describeCause(error)}`
-          })
-        ),
-        Body.lines(settings.maxResponseBytes),
-        Stream.mapError((error) => error instanceof Body.TooLarge ? tooLarge(response, "line") : error),
-        Stream.filter((line) => line.trim().length > 0),
-        Stream.mapEffect((line) =>
-          Effect.gen(function*() {
-            const decoded = yield* Either.match(decodeResultLine(line), {
-              onLeft: (detail) => Effect.fail(malformed(response, detail)),
-              onRight: Effect.succeed
-            })
-            const customId = decoded.custom_id
-            const result = decoded.result
-            switch (result.type) {
-              case "succeeded":
-                return { _tag: "Succeeded", customId, message: result.message } as const
-              case "errored":
-                return {
-                  _tag: "Errored",
-                  customId,
-                  // an error from the wire, like any other: scrubbed
-                  error: scrub(ApiError.fromResponse({
-                    status: response.status,
-                    headers: {},
-                    body: JSON.stringify(result.error),
-                    now: yield* Clock.currentTimeMillis
-                  }))
-                } as const
-              case "canceled":
-                return { _tag: "Canceled", customId } as const
-              case "expired":
-                return { _tag: "Expired", customId } as const
-              default:
-                return { _tag: "Unknown", customId, raw: result.raw } as const
-            }
-          })
-        )
-      )
-
-    const batches: Service["batches"] = {
-      create: (params) =>
-        Effect.gen(function*() {
-          const path = "/v1/messages/batches"
-          const site = siteOf("batches.create", "POST", path)
-          const wire = yield* checkedParams(Messages.BatchCreateParams, params, site)
-          const body = yield* bodyOf(wire, "batches", site)
-          return yield* call("batches.create", "POST", path, Option.some(body), readJson(Messages.MessageBatch))
-        }),
-      retrieve: (id) =>
-        Effect.flatMap(
-          batchPath(id),
-          (path) => call("batches.retrieve", "GET", path, Option.none(), readJson(Messages.MessageBatch))
-        ),
-      list: (options) =>
-        Effect.flatMap(
-          Effect.suspend(() =>
-            Preflight.listQuery(options, siteOf("batches.list", "GET", "/v1/messages/batches"))
-          ),
-          (search) =>
-            call(
-              "batches.list",
-              "GET",
-              `/v1/messages/batches${search.length > 0 ? `?${search}` : ""}`,
-              Option.none(),
-              readJson(Messages.MessageBatchList)
-            )
-        ),
-      cancel: (id) =>
-        Effect.flatMap(
-          batchPath(id, "/cancel"),
-          (path) => call("batches.cancel", "POST", path, Option.none(), readJson(Messages.MessageBatch))
-        ),
-      delete: (id) =>
-        Effect.flatMap(
-          batchPath(id),
-          (path) => call("batches.delete", "DELETE", path, Option.none(), readJson(Messages.DeletedMessageBatch))
-        ),
-      results: (id) =>
-        Stream.unwrap(
-          Effect.map(
-            batchPath(id, "/results"),
-            (path) => resilientStream("batches.results", path, batchResults, "GET", Option.none())
-          )
-        )
-    }
+    const byId = <A>(endpoint: Endpoint.Endpoint<A>, suffix = "") => (id: string) =>
+      Effect.flatMap(batchPath(id, suffix), (path) => calls.call(endpoint, { path }))
 
     return {
-      messages: { create, stream, finalMessage, countTokens },
-      batches
+      messages: {
+        create,
+        stream: (params) =>
+          Stream.unwrap(Effect.map(
+            streamBody(params, "messages.stream"),
+            (body) =>
+              streams.resilient("messages.stream", "POST", createEndpoint.path, Option.some(body), streams.events(true))
+          )),
+        finalMessage: (params) => Effect.flatMap(streamBody(params, "messages.finalMessage"), whole),
+        countTokens: (params) => calls.run(endpoints.countTokens, params)
+      },
+      batches: {
+        create: (params) => calls.run(endpoints.batchCreate, params),
+        retrieve: byId(endpoints.batchRetrieve),
+        list: (options) =>
+          Effect.flatMap(
+            Effect.suspend(() => Preflight.listQuery(options, calls.site(endpoints.batchList))),
+            (search) => calls.call(endpoints.batchList, { path: `${batchesPath}${search.length > 0 ? `?${search}` : ""}` })
+          ),
+        cancel: byId(endpoints.batchCancel, "/cancel"),
+        delete: byId(endpoints.batchDelete),
+        results: (id) =>
+          Stream.unwrap(Effect.map(
+            batchPath(id, "/results"),
+            (path) => streams.resilient("batches.results", "GET", path, Option.none(), streams.results)
+          ))
+      }
     } satisfies Service
   })
 
 /**
- * The client as a Layer over an `HttpClient`.
+ * The client as a Layer. Its type names what it needs: an `HttpClient`
+ * (`NodeHttpClient.layer`, `FetchHttpClient.layer`, …) and the
+ * `CircuitBreaker` and `RetryBudget` that every client of the process
+ * shares, which `Resilience.layer()` provides.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer, Redacted } from "effect"
+ * import { Claude, Resilience } from "claude-resilience"
+ *
+ * declare const key: string
+ *
+ * const ClaudeLive = Claude.layer({ apiKey: Redacted.make(key), retry: { maxRetries: 3 } }).pipe(
+ *   Layer.provide(Layer.mergeAll(FetchHttpClient.layer, Resilience.layer()))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -1297,43 +827,102 @@ export const layer = (
   options: Options
 ): Layer.Layer<
   Claude,
-  InvalidClientOptionsError | InvalidOptionsError,
-  HttpClient.HttpClient
-> => Layer.scoped(Claude, make(options))
+  InvalidOptionsError,
+  HttpClient.HttpClient | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget
+> => Layer.effect(Claude, make(options))
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+  Fields.safely(() =>
+    typeof u === "object" && u !== null && !Array.isArray(u) &&
+    [Object.prototype, null].includes(Object.getPrototypeOf(u))
+  )
 
 /**
- * The client as a Layer, configured from `Config`: `ANTHROPIC_API_KEY`
- * (required, read as `Redacted`) and `ANTHROPIC_BASE_URL` (optional). Every
- * other option may be given.
+ * `Config.unwrap`, total: a `Config` is read, a plain object is read key by
+ * key (`Config.all` of an empty record throws: `{}` is read as `{}`), and
+ * any other value is taken as it is (a JavaScript caller's plain value,
+ * `null`, a function): the options' own check judges it.
+ */
+const unwrap = (wrapped: unknown, depth = 0): Config.Config<unknown> => {
+  if (Config.isConfig(wrapped)) return wrapped
+  if (depth >= 3 || !isPlainObject(wrapped)) return Config.succeed(wrapped)
+  const keys = Object.keys(wrapped)
+  return keys.length === 0
+    ? Config.succeed({})
+    : Config.all(Object.fromEntries(keys.map((key) => [key, unwrap(wrapped[key], depth + 1)])))
+}
+
+const apiKeyConfig = Effect.catchIf(
+  Config.redacted("ANTHROPIC_API_KEY"),
+  ConfigError.isMissingDataOnly,
+  // Config redacts the message of a secret's error ("<redacted>"), which
+  // reads as if a key were there: say that none is set, and how to set one
+  () =>
+    Effect.fail(ConfigError.MissingData(
+      ["ANTHROPIC_API_KEY"],
+      "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=<your API key from the Claude Console> before starting, or build the client with Claude.layer({ apiKey: Redacted.make(key) })"
+    ))
+)
+
+// an empty ANTHROPIC_BASE_URL (exported but blank) means "unset"
+const baseUrlConfig = Config.option(Config.string("ANTHROPIC_BASE_URL")).pipe(
+  Config.map((url) => Option.getOrUndefined(Option.filter(url, (u) => u.trim().length > 0)))
+)
+
+/**
+ * Reads the options from `Config`: each option given as a `Config` (or a
+ * nested record of them); `apiKey` and `baseUrl`, when not given (or read
+ * as `undefined`), from `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL`.
+ */
+const readConfig = (options: unknown): Effect.Effect<unknown, ConfigError.ConfigError | InvalidOptionsError> =>
+  Effect.suspend((): Effect.Effect<unknown, ConfigError.ConfigError | InvalidOptionsError> => {
+    let config: Config.Config<unknown>
+    try {
+      config = unwrap(options === undefined ? {} : options)
+    } catch {
+      return Effect.fail(
+        InvalidOptionsError.of("Claude", [{ path: "", message: "could not be read (a getter or a Proxy threw)" }])
+      )
+    }
+    return Effect.gen(function*() {
+      const loaded = yield* config
+      if (!isPlainObject(loaded)) return loaded
+      return {
+        ...loaded,
+        apiKey: loaded.apiKey === undefined ? yield* apiKeyConfig : loaded.apiKey,
+        baseUrl: loaded.baseUrl === undefined ? yield* baseUrlConfig : loaded.baseUrl
+      }
+    })
+  })
+
+/**
+ * The client as a Layer configured from `Config`, as `@effect/ai-anthropic`'s
+ * `AnthropicClient.layerConfig` is: each option may be given as a `Config`
+ * (`Config.Config.Wrap<Options>`). `apiKey` defaults to
+ * `Config.redacted("ANTHROPIC_API_KEY")` (a missing one is a `ConfigError`
+ * that says how to set it) and `baseUrl` to the optional
+ * `ANTHROPIC_BASE_URL` (blank means unset). Needs what {@link layer} needs.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Config, Layer } from "effect"
+ * import { Claude, Resilience } from "claude-resilience"
+ *
+ * // ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL, and two options of our own
+ * const ClaudeLive = Claude.layerConfig({
+ *   retry: { maxRetries: Config.integer("CLAUDE_MAX_RETRIES").pipe(Config.withDefault(5)) },
+ *   requestTimeout: Config.duration("CLAUDE_TIMEOUT").pipe(Config.withDefault("2 minutes"))
+ * }).pipe(Layer.provide(Layer.mergeAll(FetchHttpClient.layer, Resilience.layer())))
+ * ```
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  options: Omit<Options, "apiKey" | "baseUrl"> = {}
+  options?: Config.Config.Wrap<Partial<Options>>
 ): Layer.Layer<
   Claude,
-  | ConfigError.ConfigError
-  | InvalidClientOptionsError
-  | InvalidOptionsError,
-  HttpClient.HttpClient
-> =>
-  Layer.scoped(
-    Claude,
-    Effect.gen(function*() {
-      const apiKey = yield* Config.redacted("ANTHROPIC_API_KEY").pipe(
-        // Config redacts the message of a secret's error ("<redacted>"), which
-        // reads as if a key were there: say that none is set, and how to set one
-        Effect.catchIf(ConfigError.isMissingDataOnly, () =>
-          Effect.fail(ConfigError.MissingData(
-            ["ANTHROPIC_API_KEY"],
-            "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=<your API key from the Claude Console> before starting, or build the client with Claude.layer({ apiKey: Redacted.make(key) })"
-          )))
-      )
-      // an empty ANTHROPIC_BASE_URL (exported but blank) means "unset"
-      const baseUrl = yield* Config.option(Config.string("ANTHROPIC_BASE_URL")).pipe(
-        Effect.map(Option.filter((url) => url.trim().length > 0))
-      )
-      return yield* make({ ...options, apiKey, baseUrl: Option.getOrUndefined(baseUrl) })
-    })
-  )
+  ConfigError.ConfigError | InvalidOptionsError,
+  HttpClient.HttpClient | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget
+> => Layer.effect(Claude, Effect.flatMap(readConfig(options), (loaded) => make(loaded as Options)))

@@ -12,15 +12,15 @@
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { Options, RetryPolicy } from "claude-resilience"
+ * import { Either } from "effect"
+ * import { Continuation, type Options } from "claude-resilience"
  *
- * const program = RetryPolicy.make({ maxRetries: -1 }).pipe(
- *   Effect.catchTag("InvalidOptionsError", (error: Options.InvalidOptionsError) =>
- *     Effect.logError(error.problems.map((p) => `${p.path}: ${p.message}`).join("\n")).pipe(
- *       Effect.zipRight(RetryPolicy.make())
- *     ))
- * )
+ * const checked = Continuation.settings({ maxContinuations: -1, strem: true } as Continuation.Options)
+ * if (Either.isLeft(checked)) {
+ *   const error: Options.InvalidOptionsError = checked.left
+ *   error.module // "Continuation"
+ *   error.problems.map((p) => p.path) // ["maxContinuations", "strem"]
+ * }
  * ```
  *
  * @since 0.2.0
@@ -71,6 +71,17 @@ export class InvalidOptionsError extends Schema.TaggedError<InvalidOptionsError>
 }
 
 /**
+ * Whether a value is an {@link InvalidOptionsError}.
+ *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { Continuation, Options } from "claude-resilience"
+ *
+ * const result = Continuation.settings({ maxContinuations: -1 })
+ * Either.isLeft(result) && Options.isInvalidOptionsError(result.left) // true
+ * ```
+ *
  * @since 0.2.0
  * @category guards
  */

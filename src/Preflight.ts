@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as ApiError from "./ApiError.js"
+import { describeValue, formatPath } from "./internal/text.js"
 
 // ---------------------------------------------------------------------------
 // params
@@ -38,29 +39,6 @@ const thrownText = (thrown: unknown): string => {
     return "a value that could not be read"
   }
 }
-
-/** `null`, `undefined`, a number… as written; an object or a function by its kind only (nothing of it is read). */
-const kindOf = (u: unknown): string =>
-  u === null
-    ? "null"
-    : typeof u === "string"
-    ? JSON.stringify(u.length > 40 ? `${u.slice(0, 40)}…` : u)
-    : typeof u === "number" || typeof u === "boolean" || typeof u === "undefined" || typeof u === "bigint"
-    ? String(u)
-    : typeof u === "function"
-    ? "a function"
-    : typeof u === "symbol"
-    ? "a symbol"
-    : Array.isArray(u)
-    ? "an array"
-    : "an object"
-
-const segment = (key: PropertyKey): string =>
-  typeof key === "number" ? `[${key}]` : typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${
-    JSON.stringify(String(key))
-  }]`
-
-const formatPath = (path: ReadonlyArray<PropertyKey>): string => path.map(segment).join("").replace(/^\./, "")
 
 /**
  * The most specific problem of a parse error: the issue with the deepest path
@@ -105,6 +83,16 @@ const invalid = (call: Call, problem: string): ApiError.ClientRequestError =>
  * whose traps throw or an object whose getter throws each become the error,
  * never a throw or a defect.
  *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { Messages, Preflight } from "claude-resilience"
+ *
+ * const call = { operation: "messages.create", method: "POST", url: "https://api.anthropic.com/v1/messages" }
+ * const wire = Preflight.encodeParams(Messages.MessageCreateParams, { model: "claude-sonnet-5-5", max_tokens: -1, messages: [] }, call)
+ * if (Either.isLeft(wire)) wire.left.message // "Invalid params for messages.create, nothing was sent: …"
+ * ```
+ *
  * @since 0.1.0
  * @category checks
  */
@@ -115,7 +103,7 @@ export const encodeParams = <A, I>(
 ): Either.Either<I, ApiError.ClientRequestError> => {
   try {
     if (typeof params !== "object" || params === null || Array.isArray(params)) {
-      return Either.left(invalid(call, `the params must be an object; got ${kindOf(params)}`))
+      return Either.left(invalid(call, `the params must be an object; got ${describeValue(params)}`))
     }
     return Either.mapLeft(
       Schema.encodeUnknownEither(schema)(params),
@@ -132,6 +120,14 @@ export const encodeParams = <A, I>(
  * The JSON text of an encoded body, or a {@link ApiError.ClientRequestError}
  * when it has none (a `bigint`, a cycle or a throwing `toJSON` in a value
  * kept as given, such as a tool's input).
+ *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * const call = { operation: "messages.create", method: "POST", url: "https://api.anthropic.com/v1/messages" }
+ * Preflight.toJson({ input: BigInt(1) }, call) // Either.left(ClientRequestError): a bigint has no JSON
+ * ```
  *
  * @since 0.1.0
  * @category checks
@@ -150,6 +146,14 @@ export const toJson = (body: unknown, call: Call): Either.Either<string, ApiErro
  * an object or `undefined`, `limit` an integer from 1 to 1000, `afterId` and
  * `beforeId` strings. Total, like {@link encodeParams}.
  *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * const call = { operation: "batches.list", method: "GET", url: "https://api.anthropic.com/v1/messages/batches" }
+ * Preflight.listQuery({ limit: 20, afterId: "msgbatch_01" }, call) // Either.right("limit=20&after_id=msgbatch_01")
+ * ```
+ *
  * @since 0.1.0
  * @category checks
  */
@@ -166,7 +170,7 @@ export const listQuery = (options: unknown, call: Call): Either.Either<string, A
   try {
     if (options === undefined) return Either.right("")
     if (typeof options !== "object" || options === null || Array.isArray(options)) {
-      return fail(`options must be an object ({ limit?, afterId?, beforeId? }), got ${kindOf(options)}`)
+      return fail(`options must be an object ({ limit?, afterId?, beforeId? }), got ${describeValue(options)}`)
     }
     const { afterId, beforeId, limit } = options as {
       readonly limit?: unknown
@@ -174,11 +178,11 @@ export const listQuery = (options: unknown, call: Call): Either.Either<string, A
       readonly beforeId?: unknown
     }
     if (limit !== undefined && (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 1000)) {
-      return fail(`limit must be an integer from 1 to 1000, got ${kindOf(limit)}`)
+      return fail(`limit must be an integer from 1 to 1000, got ${describeValue(limit)}`)
     }
     for (const [name, value] of [["afterId", afterId], ["beforeId", beforeId]] as const) {
       if (value !== undefined && (typeof value !== "string" || value.length === 0)) {
-        return fail(`${name} must be a batch id (a non-empty string), got ${kindOf(value)}`)
+        return fail(`${name} must be a batch id (a non-empty string), got ${describeValue(value)}`)
       }
     }
     const query = new URLSearchParams()
@@ -213,6 +217,8 @@ export const limits = {
 } as const
 
 /**
+ * An endpoint with a request-size limit: a key of {@link limits}.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -231,6 +237,13 @@ const formatBytes = (bytes: number): string =>
 /**
  * The size of a body as sent: its UTF-8 bytes.
  *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * Preflight.byteLength("héllo") // 6
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -239,6 +252,17 @@ export const byteLength = (body: string): number => new TextEncoder().encode(bod
 /**
  * Fails with a {@link ApiError.RequestTooLargeError} (status 413, no request
  * id: nothing was sent) when `body` is over the endpoint's limit.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Preflight } from "claude-resilience"
+ *
+ * declare const body: string
+ * const checked = Preflight.checkSize("messages", body).pipe(
+ *   Effect.catchTag("RequestTooLargeError", (e) => Effect.logWarning(e.message))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category checks
@@ -302,6 +326,13 @@ export const tokensPerHour = 128_000
  * How long a non-streaming request with this `max_tokens` may run, in
  * seconds, at {@link tokensPerHour}.
  *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * Preflight.expectedSeconds(32_000) // 900: 15 minutes at 128 000 tokens an hour
+ * ```
+ *
  * @since 0.1.0
  * @category checks
  */
@@ -311,6 +342,14 @@ export const expectedSeconds = (maxTokens: number): number => (3600 * maxTokens)
  * Whether a non-streaming request with this `max_tokens` could run past
  * {@link nonStreamingLimitSeconds} (more than 21 333 tokens).
  *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * Preflight.isLongRequest(16_000) // false
+ * Preflight.isLongRequest(32_000) // true: stream it, or send it as a batch
+ * ```
+ *
  * @since 0.1.0
  * @category checks
  */
@@ -319,6 +358,14 @@ export const isLongRequest = (maxTokens: number): boolean => expectedSeconds(max
 /**
  * The error for a long non-streaming request, with a message that says what
  * to do instead.
+ *
+ * @example
+ * ```ts
+ * import { Preflight } from "claude-resilience"
+ *
+ * Preflight.longRequestError(32_000).message
+ * // "max_tokens 32000 could keep a non-streaming request open for 900 s, past the 600 s limit: …"
+ * ```
  *
  * @since 0.1.0
  * @category constructors

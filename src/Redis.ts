@@ -365,8 +365,7 @@ const uniqueId = (): string => {
   return crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
 }
 
-/** @internal */
-export const fromClient = (
+const fromClient = (
   given: Settings,
   open: Opener
 ): Effect.Effect<Service, never, Scope.Scope> =>

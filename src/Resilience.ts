@@ -35,6 +35,12 @@
  * {@link protect} is {@link retry} around `CircuitBreaker.protect`, so that
  * each attempt passes through the breaker.
  *
+ * The same policy inside clients that are not this library's:
+ * {@link fetch}, a `fetch` function for the official SDK
+ * (`new Anthropic({ fetch: Resilience.fetch(), maxRetries: 0 })`), and
+ * {@link transformClient}, an `HttpClient` middleware for `@effect/ai`'s
+ * `AnthropicClient.layer({ transformClient })`. Neither SDK is a dependency.
+ *
  * Services in `R` rather than explicit arguments or `Context.Reference`
  * defaults: one breaker and one budget are meant to be shared by every call
  * of a process, which is what a Layer provided once at the top gives, and a
@@ -51,8 +57,12 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as ApiError from "./ApiError.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
+import * as AdapterErrors from "./internal/adapters/errors.js"
+import * as FetchAdapter from "./internal/adapters/fetch.js"
+import * as TransformClientAdapter from "./internal/adapters/transformClient.js"
 import { decodeDuration, decodeOptions, describeValue, isPlainObject, optional } from "./internal/options.js"
 import * as internal from "./internal/retry.js"
 import { InvalidOptionsError } from "./Options.js"
@@ -466,3 +476,218 @@ export const protect: {
   ): Effect.Effect<A, E | CircuitBreaker.CircuitOpenError, R | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget> =>
     retry(CircuitBreaker.protect(self), policy)
 )
+
+// ---------------------------------------------------------------------------
+// adapters: the policy inside other clients (docs/effect-ai.md, docs/migrating-from-the-sdk.md)
+// ---------------------------------------------------------------------------
+
+/**
+ * The signature of `fetch` that the official SDK takes (its `fetch` option).
+ *
+ * @example
+ * ```ts
+ * import { Resilience } from "claude-resilience"
+ *
+ * const plain: Resilience.Fetch = globalThis.fetch
+ * ```
+ *
+ * @since 0.2.0
+ * @category adapters
+ */
+export type Fetch = FetchAdapter.Fetch
+
+/**
+ * What {@link fetch} takes, every field optional: `retry`
+ * (`RetryPolicy.Options`), `breaker` (`CircuitBreaker.Options`), `budget`
+ * (`RetryBudget.Options`) and `fetch`, the function that sends each attempt
+ * (the global `fetch`, read at each call, otherwise). Invalid options are
+ * listed in one `Options.InvalidOptionsError` (module `"Resilience.fetch"`)
+ * with which every call of the adapter rejects, sending nothing.
+ *
+ * @example
+ * ```ts
+ * import { Resilience } from "claude-resilience"
+ *
+ * const options: Resilience.FetchOptions = {
+ *   retry: { maxRetries: 3, maxElapsed: "10 seconds" },
+ *   breaker: { name: "claude-sdk" },
+ *   budget: { percent: 0.1 }
+ * }
+ * const fetch = Resilience.fetch(options)
+ * ```
+ *
+ * @since 0.2.0
+ * @category adapters
+ */
+export type FetchOptions = FetchAdapter.FetchOptions
+
+/**
+ * What {@link fetch} returns: a `fetch` function, with `dispose()` (and
+ * `Symbol.asyncDispose`) to release its runtime.
+ *
+ * @example
+ * ```ts
+ * import { Resilience } from "claude-resilience"
+ *
+ * const fetch: Resilience.ResilientFetch = Resilience.fetch()
+ * const shutdown = () => fetch.dispose()
+ * ```
+ *
+ * @since 0.2.0
+ * @category adapters
+ */
+export type ResilientFetch = FetchAdapter.ResilientFetch
+
+/**
+ * A call to a {@link fetch} adapter that was disposed, before the call or
+ * while it ran (it was interrupted). Nothing more was sent.
+ *
+ * @example
+ * ```ts
+ * import { Resilience } from "claude-resilience"
+ *
+ * const fetch = Resilience.fetch()
+ * const late = fetch.dispose().then(() => fetch("https://api.anthropic.com/v1/models")).catch(
+ *   (error: unknown) => error instanceof Resilience.FetchDisposedError // true
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category adapters
+ */
+export const FetchDisposedError = AdapterErrors.FetchDisposedError
+
+/**
+ * @example
+ * ```ts
+ * import { Resilience } from "claude-resilience"
+ *
+ * const describe = (error: Resilience.FetchDisposedError) => error.message
+ * ```
+ *
+ * @since 0.2.0
+ * @category adapters
+ */
+export type FetchDisposedError = AdapterErrors.FetchDisposedError
+
+/**
+ * The whole policy as a `fetch` function, for the official SDK:
+ * `new Anthropic({ fetch: Resilience.fetch(), maxRetries: 0 })` (turn the
+ * SDK's own retries off, or both retry). No Effect in the caller's code.
+ *
+ * Each call reads its request once (its body buffered, so that it can be
+ * sent again) and sends it through the adapter's circuit breaker, retried
+ * under the policy and the adapter's retry budget, as {@link protect} does:
+ *
+ * - a 2xx response is returned as it arrives, its body unread: a stream is
+ *   handed on at once, and never retried after that;
+ * - any other response has its body read (at most 1 MiB) and decoded with
+ *   `ApiError.fromResponse`: a `Retryable` one is retried (a 529, a 429
+ *   rate limit, a 500 once, a stream's 529 before any byte), a `Fatal` one
+ *   (a spend limit, a 400) is not;
+ * - when the policy gives up (a `Fatal` error, `maxRetries`, `maxElapsed`:
+ *   a `retry-after` longer than what is left of it ends the call at once,
+ *   the budget, the breaker's look-ahead), the call resolves with the last
+ *   response, rebuilt with the same status, headers and body, so that the
+ *   SDK raises its own error class for it; a transport failure is rejected
+ *   as the underlying `fetch` rejected it;
+ * - a call the breaker refuses before anything is sent rejects with the
+ *   `CircuitBreaker.CircuitOpenError` (the SDK reports it as an
+ *   `APIConnectionError` whose `cause` it is).
+ *
+ * `init.signal` is honoured: an abort ends the call at once (a wait
+ * included), which rejects with the signal's reason. The waits run on the
+ * adapter's own runtime (a `ManagedRuntime` with one breaker and one
+ * budget, built on the first call): share one adapter between the clients
+ * of a process, and call `dispose()` to release it. The API key (the
+ * `x-api-key` or `authorization` header) is never written to a log line, a
+ * span or an error of the adapter, even when a server echoes it.
+ *
+ * @example
+ * ```ts
+ * import Anthropic from "@anthropic-ai/sdk"
+ * import { Resilience } from "claude-resilience"
+ *
+ * const fetch = Resilience.fetch({ retry: { maxElapsed: "20 seconds" } })
+ * const client = new Anthropic({ fetch, maxRetries: 0 })
+ *
+ * const answer = client.messages.create({
+ *   model: "claude-sonnet-4-5",
+ *   max_tokens: 256,
+ *   messages: [{ role: "user", content: "Hello" }]
+ * }).finally(() => fetch.dispose())
+ * ```
+ *
+ * @since 0.2.0
+ * @category adapters
+ */
+export const fetch = (options?: FetchOptions): ResilientFetch => FetchAdapter.make(options)
+
+/**
+ * What {@link transformClient} takes, every field optional: `retry`
+ * (`RetryPolicy.Options`), and the options of the `breaker` and `budget` it
+ * builds when the calling fiber has none. Invalid options are listed in one
+ * `Options.InvalidOptionsError` (module `"Resilience.transformClient"`),
+ * with which every request fails (a `RequestError`, nothing sent).
+ *
+ * @example
+ * ```ts
+ * import { Resilience } from "claude-resilience"
+ *
+ * const options: Resilience.TransformClientOptions = { retry: { maxRetries: 3 } }
+ * const transformClient = Resilience.transformClient(options)
+ * ```
+ *
+ * @since 0.2.0
+ * @category adapters
+ */
+export type TransformClientOptions = TransformClientAdapter.TransformClientOptions
+
+/**
+ * The whole policy as an `HttpClient` middleware, for `@effect/ai`:
+ * `AnthropicClient.layer({ transformClient: Resilience.transformClient() })`
+ * (or `layerConfig`). Each request the client sends passes through a
+ * circuit breaker and is retried under the policy and a retry budget, as
+ * {@link protect} does; a 2xx response is returned as it arrives (a stream
+ * is handed on at once, never retried after that); any other response is
+ * read (at most 1 MiB) and decoded with `ApiError.fromResponse` to decide.
+ * When the policy gives up, the last response (rebuilt with the same
+ * status, headers and body) or transport error is returned unchanged, so
+ * that `@effect/ai-anthropic` reports it as it always does. A request the
+ * breaker refuses before anything is sent fails with a `RequestError`
+ * (`Transport`) whose cause is the `CircuitOpenError`.
+ *
+ * The breaker and the budget: those of the calling fiber's context when it
+ * has them (provide {@link layer} once, and the Claude client and
+ * `@effect/ai` share them), otherwise the transform's own, built once per
+ * `transformClient(options)` call (on its first request) and shared by
+ * every client it transforms. A `Stream` request body is buffered once so
+ * that it can be sent again; a `Raw` body is sent once, unretried. The
+ * waits run on the calling fiber's `Clock`.
+ *
+ * @example
+ * ```ts
+ * import * as AnthropicClient from "@effect/ai-anthropic/AnthropicClient"
+ * import * as AnthropicLanguageModel from "@effect/ai-anthropic/AnthropicLanguageModel"
+ * import * as LanguageModel from "@effect/ai/LanguageModel"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import { Config, Effect, Layer } from "effect"
+ * import { Resilience } from "claude-resilience"
+ *
+ * const Anthropic = AnthropicClient.layerConfig({
+ *   apiKey: Config.redacted("ANTHROPIC_API_KEY"),
+ *   transformClient: Resilience.transformClient()
+ * }).pipe(Layer.provide(FetchHttpClient.layer))
+ *
+ * const program = LanguageModel.generateText({ prompt: "Hello" }).pipe(
+ *   Effect.provide(AnthropicLanguageModel.model("claude-sonnet-4-5")),
+ *   Effect.provide(Anthropic)
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category adapters
+ */
+export const transformClient = (
+  options?: TransformClientOptions
+): (client: HttpClient.HttpClient) => HttpClient.HttpClient => TransformClientAdapter.make(options)

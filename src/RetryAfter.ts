@@ -5,6 +5,7 @@
  */
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
+import { utcMillis } from "./internal/dates.js"
 import * as Headers from "./internal/headers.js"
 
 /**
@@ -35,18 +36,8 @@ const toEpoch = (
   hour: number,
   minute: number,
   second: number
-): Option.Option<number> => {
-  const month = (MONTHS as ReadonlyArray<string>).indexOf(monthName)
-  if (month < 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return Option.none()
-  }
-  // not Date.UTC: it reads years 0–99 as 1900–1999
-  const date = new Date(0)
-  date.setUTCFullYear(year, month, day)
-  date.setUTCHours(hour, minute, Math.min(second, 59), 0)
-  // reject impossible calendar dates such as 31 Feb (the setters would roll over)
-  return date.getUTCDate() === day ? Option.some(date.getTime()) : Option.none()
-}
+): Option.Option<number> =>
+  utcMillis({ year, month: (MONTHS as ReadonlyArray<string>).indexOf(monthName) + 1, day, hour, minute, second })
 
 /**
  * Parses an HTTP-date (RFC 9110: IMF-fixdate, RFC 850 or asctime) to epoch
@@ -54,6 +45,14 @@ const toEpoch = (
  * lies within 50 years of `now` (one more than 50 years ahead is read as the
  * previous century, as the RFC asks), so dates across a century boundary
  * read right.
+ *
+ * @example
+ * ```ts
+ * import { RetryAfter } from "claude-resilience"
+ *
+ * const now = Date.UTC(2026, 10, 23, 17, 0, 0)
+ * RetryAfter.parseHttpDate("Mon, 23 Nov 2026 17:00:20 GMT", now) // Option.some(now + 20_000)
+ * ```
  *
  * @since 0.1.0
  * @category parsing

@@ -53,7 +53,7 @@ import * as Redis from "./Redis.js"
 // ---------------------------------------------------------------------------
 
 /**
- * The largest value each option accepts, so that every figure of the bucket
+ * The bounds of the options, so that every figure of the bucket
  * stays finite and its arithmetic exact.
  *
  * @example
@@ -72,6 +72,8 @@ export const limits = {
   percent: 1000,
   /** The longest `ttl`: 1 hour. */
   ttl: Duration.hours(1),
+  /** The shortest `ttl`: 100 ms (one bucket of its ring is 1 ms). */
+  minTtl: Duration.millis(100),
   /** The largest `minRetriesPerSecond`: 100 000. */
   minRetriesPerSecond: 100_000
 } as const
@@ -101,7 +103,12 @@ export const limits = {
  */
 export const Options = Schema.Struct({
   percent: withDefault(number({ min: 0, max: limits.percent }), () => 0.2),
-  ttl: withDefault(duration({ positive: true, max: limits.ttl }), () => Duration.seconds(10)),
+  // a bucket of the ring is 1 % of the ttl: at least 1 ms, so that a bucket's
+  // index (epoch milliseconds over its width) stays an exact integer
+  ttl: withDefault(
+    duration({ min: limits.minTtl, max: limits.ttl, wholeMillis: true }),
+    () => Duration.seconds(10)
+  ),
   minRetriesPerSecond: withDefault(number({ min: 0, max: limits.minRetriesPerSecond }), () => 10)
 })
 

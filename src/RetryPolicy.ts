@@ -159,6 +159,9 @@ export const Options = Schema.Struct({
 export type Options = Input<typeof Options.Encoded>
 
 /**
+ * The mark of a validated {@link RetryPolicy}: only {@link make} and
+ * {@link defaults} carry it.
+ *
  * @example
  * ```ts
  * import { RetryPolicy } from "claude-resilience"

@@ -61,12 +61,36 @@ export * as RetryPolicy from "./RetryPolicy.js"
 export * as RetryBudget from "./RetryBudget.js"
 
 /**
- * The Messages wire format: request params, `Message`, content blocks, stream
- * events, Message Batches objects, and the stream accumulator.
+ * The Messages wire format: content blocks, the request params of
+ * `POST /v1/messages` and `/v1/messages/count_tokens`, and the `Message`
+ * response.
  *
  * @since 0.1.0
  */
 export * as Messages from "./Messages.js"
+
+/**
+ * The events of a streamed `POST /v1/messages`.
+ *
+ * @since 0.2.0
+ */
+export * as MessageStream from "./MessageStream.js"
+
+/**
+ * Folding a stream's events into its `Message`, and the errors of a stream
+ * that does not add up to one.
+ *
+ * @since 0.2.0
+ */
+export * as MessageAccumulator from "./MessageAccumulator.js"
+
+/**
+ * The Message Batches wire format: the batch request, the batch objects and
+ * the results lines.
+ *
+ * @since 0.2.0
+ */
+export * as MessageBatches from "./MessageBatches.js"
 
 /**
  * The Claude client service and its layers.
@@ -84,13 +108,27 @@ export * as Preflight from "./Preflight.js"
 
 /**
  * The semantic layer over a successful `Message`: stop-reason outcomes,
- * semantic errors (disjoint from `ApiError`), and the combinators that require
- * a complete answer, continue paused or truncated turns, and validate tool
- * inputs.
+ * semantic errors (disjoint from `ApiError`), and `requireComplete`. Pure:
+ * it sends nothing.
  *
  * @since 0.1.0
  */
 export * as Semantic from "./Semantic.js"
+
+/**
+ * Continuing paused and truncated turns: the part of the semantic layer that
+ * sends follow-up requests through `Claude`.
+ *
+ * @since 0.2.0
+ */
+export * as Continuation from "./Continuation.js"
+
+/**
+ * Tool inputs decoded and checked against the caller's `Schema`.
+ *
+ * @since 0.2.0
+ */
+export * as ToolInput from "./ToolInput.js"
 
 /**
  * The whole policy in one line: the retry policy, the circuit breaker and

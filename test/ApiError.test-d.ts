@@ -212,3 +212,18 @@ describe("decoders", () => {
     expectTypeOf(ApiError.retryAfter).parameter(0).toEqualTypeOf<Retryable>()
   })
 })
+
+describe("the public module", () => {
+  it("holds no status table: the lab's canonical bodies and decision rows are internal", () => {
+    // @ts-expect-error internal/statusTable.ts
+    ApiError.decisionTable
+    // @ts-expect-error internal/statusTable.ts
+    ApiError.canonicalBody
+    // @ts-expect-error internal/statusTable.ts
+    ApiError.documentedStatuses
+    // @ts-expect-error internal/statusTable.ts
+    ApiError.actions
+    // @ts-expect-error now StatusHandling, in internal/statusTable.ts
+    type Row = ApiError.Decision
+  })
+})

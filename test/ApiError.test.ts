@@ -14,6 +14,8 @@ const SECRET = "sk-ant-api03-THIS-IS-THE-SECRET-KEY-0123456789"
 const MESSAGES_URL = "https://api.anthropic.com/v1/messages"
 
 const CONTROL = /[\u0000-\u001f\u007f]/
+/** Every character a wire string is scrubbed of: C0 and C1 controls, DEL, invisible format characters. */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/
 
 const envelope = (type: string, message: string, requestId?: string | null): string =>
   JSON.stringify({
@@ -499,6 +501,18 @@ describe("ApiError.fromResponse: bodies that are not the envelope", () => {
     const fromHeader = decode(500, "", { "request-id": "req_head\u001b[2Jer" })
     expect(fromHeader.requestId).toEqual(Option.some("req_head [2Jer"))
     assert.notMatch(fromHeader.message, CONTROL)
+  })
+
+  it("strips the invisible characters that hide or reorder a log line: C1 controls, bidi overrides, zero-width marks, separators", () => {
+    const body = JSON.stringify({
+      type: "error",
+      error: { type: "api_error", message: "paid\u202e$0001\u202c ok\u200b\u2028[ERROR]\u0085forged\ufeff" },
+      request_id: "req_\u2066hidden\u2069"
+    })
+    const error = decode(500, body)
+    expect(error.serverMessage).toEqual(Option.some("paid $0001  ok [ERROR] forged"))
+    expect(error.requestId).toEqual(Option.some("req_ hidden"))
+    assert.notMatch(error.message, /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/)
   })
 
   it("a request id made only of control characters is no request id", () => {
@@ -1012,64 +1026,6 @@ describe("schemas", () => {
   })
 })
 
-describe("decisionTable", () => {
-  const table = ApiError.decisionTable()
-
-  it("lists the documented statuses in order, with 408, 501, 505 and the other 5xx", () => {
-    expect(table.map((row) => row.status)).toEqual([
-      200, 400, 401, 402, 403, 404, 408, 413, 422, 429, 500, 501, 502, 503, 504, 505, 529, "other 5xx", "other"
-    ])
-  })
-
-  it("agrees with fromResponse on every row", () => {
-    for (const row of table) {
-      if (row.status === 200) continue
-      const status = row.status === "other" ? 418 : row.status === "other 5xx" ? 520 : row.status
-      const error = decode(status, ApiError.canonicalBody(status))
-      assert.strictEqual(row.tag, error._tag, `status ${row.status}`)
-      assert.strictEqual(row.retryable, ApiError.isRetryable(error), `status ${row.status}`)
-      expect(row.errorType).toEqual(error.errorType)
-      assert.strictEqual(row.action, ApiError.actions[error._tag])
-    }
-  })
-
-  it.each([
-    [200, "Success", false, undefined],
-    [400, "InvalidRequestError", false, "invalid_request_error"],
-    [401, "AuthenticationError", false, "authentication_error"],
-    [402, "BillingError", false, "billing_error"],
-    [403, "PermissionError", false, "permission_error"],
-    [404, "NotFoundError", false, "not_found_error"],
-    [408, "RequestTimeoutError", true, undefined],
-    [413, "RequestTooLargeError", false, "request_too_large"],
-    [422, "UnprocessableEntityError", false, undefined],
-    [429, "RateLimitError", true, "rate_limit_error"],
-    [500, "InternalServerError", true, "api_error"],
-    [501, "UnexpectedStatusError", false, undefined],
-    [502, "BadGatewayError", true, undefined],
-    [503, "ServiceUnavailableError", true, undefined],
-    [504, "GatewayTimeoutError", true, "timeout_error"],
-    [505, "UnexpectedStatusError", false, undefined],
-    [529, "OverloadedError", true, "overloaded_error"],
-    ["other 5xx", "UnexpectedServerError", true, undefined],
-    ["other", "UnexpectedStatusError", false, undefined]
-  ] as const)("row %s ⇒ %s (retryable: %s, type %s)", (status, tag, retryable, errorType) => {
-    const row = table.find((r) => r.status === status)
-    if (row === undefined) return assert.fail(`no row for ${status}`)
-    assert.strictEqual(row.tag, tag)
-    assert.strictEqual(row.retryable, retryable)
-    expect(row.errorType).toEqual(Option.fromNullable(errorType))
-    expect(row.action.length).toBeGreaterThan(0)
-  })
-
-  it("the actions say not to retry exactly the Fatal errors", () => {
-    for (const row of table) {
-      if (row.tag === "Success") continue
-      assert.strictEqual(row.action.startsWith("Do not retry"), !row.retryable, row.tag)
-    }
-  })
-})
-
 // ---------------------------------------------------------------------------
 // properties
 // ---------------------------------------------------------------------------
@@ -1160,7 +1116,7 @@ const expectedTag = (status: number, body: string, shouldRetry?: string): ApiErr
       : "UnexpectedStatusError")
   const base = (type !== undefined ? TYPE_TAGS.get(type) : undefined) ?? byStatus
   const says = message !== undefined &&
-    /spend limit|usage limit/i.test(message.replace(/[\u0000-\u001f\u007f]+/g, " "))
+    /spend limit|usage limit/i.test(message.replace(new RegExp(`${UNSAFE.source}+`, "g"), " "))
   const limitContext = status === 400 || status === 429 || base === "InvalidRequestError" ||
     base === "RateLimitError"
   if (says && limitContext) return "SpendLimitError"
@@ -1295,10 +1251,10 @@ describe("properties of fromResponse", () => {
           onNone: () => undefined,
           onSome: (id) => {
             assert.isAbove(id.length, 0)
-            assert.notMatch(id, CONTROL)
+            assert.notMatch(id, UNSAFE)
           }
         })
-        if (oracle.requestId !== undefined && !CONTROL.test(oracle.requestId) && oracle.requestId.trim() === oracle.requestId) {
+        if (oracle.requestId !== undefined && !UNSAFE.test(oracle.requestId) && oracle.requestId.trim() === oracle.requestId) {
           expect(error.requestId).toEqual(Option.some(oracle.requestId))
         }
         const should = headerValue(headers, "x-should-retry")?.trim().toLowerCase()

@@ -20,12 +20,13 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { ApiError, CircuitBreaker } from "../src/index.js"
+import { canonicalBody } from "../src/internal/statusTable.js"
 
 // ---------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------
 
-const apiError = (status: number, body = ApiError.canonicalBody(status)) =>
+const apiError = (status: number, body = canonicalBody(status)) =>
   ApiError.fromResponse({ status, body, headers: {}, now: 0 })
 
 const overloaded = apiError(529)

@@ -14,6 +14,7 @@ import * as Random from "effect/Random"
 import * as Ref from "effect/Ref"
 import * as TestClock from "effect/TestClock"
 import { ApiError, CircuitBreaker, Options, Resilience, RetryBudget, RetryPolicy } from "../src/index.js"
+import { canonicalBody } from "../src/internal/statusTable.js"
 import { failureOf, response, runTimed, scripted as scriptedCall } from "./support/retries.js"
 
 const policy = (options: RetryPolicy.Options) => Either.getOrThrow(RetryPolicy.make(options))
@@ -21,7 +22,7 @@ const policy = (options: RetryPolicy.Options) => Either.getOrThrow(RetryPolicy.m
 /** A breaker that admits everything: the tests of the budget alone. */
 const closedBreaker = CircuitBreaker.layer({ minimumCalls: 1_000_000 })
 
-const error = (status: number) => ApiError.fromResponse({ status, body: ApiError.canonicalBody(status), now: 0 })
+const error = (status: number) => ApiError.fromResponse({ status, body: canonicalBody(status), now: 0 })
 
 /** An upstream that answers from a script and records the virtual instant of each call. */
 const scripted = (outcomes: ReadonlyArray<number>) =>

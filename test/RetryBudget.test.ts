@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Clock, Duration, Effect, Either, Exit, Layer, Random, Ref, TestClock } from "effect"
 import { ApiError, CircuitBreaker, Options, Resilience, RetryBudget } from "../src/index.js"
+import { canonicalBody } from "../src/internal/statusTable.js"
 
 const at = (millis: number) => TestClock.setTime(millis)
 
@@ -209,6 +210,27 @@ describe("RetryBudget: options", () => {
       expect(unknown._tag === "Some" && unknown.value.problems[0]!.message).toContain(`did you mean "percent"?`)
     }))
 
+  it("a ttl under 100 ms or with a fraction of a millisecond is refused: a bucket of the ring is at least 1 ms", () => {
+    for (const ttl of [0.000021, 99, "99 millis", 150.5] as const) {
+      const problems = Either.match(RetryBudget.settings({ ttl }), { onLeft: (e) => e.problems, onRight: () => [] })
+      expect(problems.map((p) => p.path), String(ttl)).toEqual(["ttl"])
+    }
+    expect(Either.isRight(RetryBudget.settings({ ttl: 100 }))).toBe(true)
+  })
+
+  it.effect("the shortest ttl at the latest instant a clock can show: deposits, withdrawals and the balance end", () =>
+    Effect.gen(function*() {
+      const budget = yield* RetryBudget.make({ ttl: 100, minRetriesPerSecond: 0, percent: 1 })
+      // 8.64e15 ms is the last instant a JavaScript date can hold; bucket
+      // indices stay exact integers there, so the ring's loops end
+      yield* TestClock.setTime(8.64e15 - 1_000)
+      for (let i = 0; i < 3; i++) yield* budget.deposit
+      yield* TestClock.setTime(8.64e15 - 950)
+      expect(yield* budget.tryWithdrawFor(Duration.zero)).toBe(true)
+      yield* TestClock.setTime(8.64e15)
+      expect((yield* budget.balance).total).toBe(0)
+    }))
+
   it("defaults: 20 % of first attempts, a 10 s ttl, 10 retries per second; settings() gives them", () => {
     expect(RetryBudget.defaults.percent).toBe(0.2)
     expect(Duration.toMillis(RetryBudget.defaults.ttl)).toBe(10_000)
@@ -251,7 +273,7 @@ describe("RetryBudget: a fleet under a total outage", () => {
       const overloaded = ApiError.fromResponse({
         status: 529,
         headers: {},
-        body: ApiError.canonicalBody(529),
+        body: canonicalBody(529),
         now: 0
       })
       const calls = yield* Ref.make<ReadonlyArray<number>>([])

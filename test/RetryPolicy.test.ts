@@ -594,7 +594,7 @@ const toResponse = (e: ArbError) => {
   return response(e.status, headers)
 }
 
-describe("RetryPolicy: properties over random error sequences and seeds", () => {
+describe("RetryPolicy: properties over random error sequences and random generators", () => {
   const arbCase = FastCheck.record({
     errors: FastCheck.array(arbError, { minLength: 1, maxLength: 8 }),
     succeedsAfter: FastCheck.boolean(),
@@ -783,7 +783,7 @@ const simulateFleet = (options: {
   }).pipe(Effect.withRandom(Random.make(options.seed)))
 
 describe("RetryPolicy: jitter spreads a fleet's retries", () => {
-  it.effect("1000 clients against a server serving 50 calls per 100 ms (seeds 1–10)", () =>
+  it.effect("1000 clients against a server serving 50 calls per 100 ms (seed 1 to 10)", () =>
     Effect.gen(function*() {
       const clients = 1000
       const capacity = 50

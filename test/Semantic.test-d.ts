@@ -1,6 +1,7 @@
 import { Effect, Option, Schema } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
-import { ApiError, Claude, Messages, Preflight, RetryPolicy, Semantic } from "../src/index.js"
+import { ApiError, Claude, MessageAccumulator, Messages, Preflight, RetryPolicy, Semantic, ToolInput } from "../src/index.js"
+import type { DefaultRejections } from "./support/semantic.js"
 
 type SemanticTags =
   | "RefusalError"
@@ -19,7 +20,7 @@ declare const empty: Effect.Effect<string, Semantic.EmptyResponseError>
 declare const paused: Effect.Effect<string, Semantic.PausedTurnError>
 declare const unknownStop: Effect.Effect<string, Semantic.UnknownStopReasonError>
 declare const unaccepted: Effect.Effect<string, Semantic.UnacceptedOutcomeError>
-declare const toolInput: Effect.Effect<string, Semantic.ToolInputSchemaError>
+declare const toolInput: Effect.Effect<string, ToolInput.ToolInputSchemaError>
 declare const anySemantic: Effect.Effect<string, Semantic.SemanticError>
 declare const retryable: Effect.Effect<string, ApiError.Retryable>
 
@@ -71,7 +72,11 @@ describe("SemanticError is disjoint from ApiError", () => {
 
   it("and from the client's other errors and the accumulator's", () => {
     expectTypeOf<Extract<Semantic.SemanticError["_tag"], Claude.StreamError["_tag"]>>().toBeNever()
-    expectTypeOf<Extract<Semantic.SemanticError["_tag"], Messages.AccumulateError["_tag"]>>().toBeNever()
+    expectTypeOf<Extract<Semantic.SemanticError["_tag"], MessageAccumulator.AccumulateError["_tag"]>>().toBeNever()
+  })
+
+  it("holds ToolInput's error: the union stays whole after the split", () => {
+    expectTypeOf<ToolInput.ToolInputSchemaError>().toExtend<Semantic.SemanticError>()
   })
 
   it("holds exactly its tags", () => {
@@ -113,14 +118,6 @@ describe("outcome", () => {
     >()
   })
 })
-
-type DefaultRejections =
-  | Semantic.TruncatedError
-  | Semantic.ContextWindowExceededError
-  | Semantic.PausedTurnError
-  | Semantic.RefusalError
-  | Semantic.EmptyResponseError
-  | Semantic.UnknownStopReasonError
 
 describe("requireComplete", () => {
   it("by default adds the errors of every outcome but Complete and ToolUse", () => {
@@ -178,94 +175,5 @@ describe("requireComplete", () => {
   it("only pipes a Message", () => {
     // @ts-expect-error a string is not a Message
     Semantic.requireComplete(Effect.succeed("text"))
-  })
-})
-
-describe("continuations", () => {
-  it("continuePaused needs Claude and adds the client's errors and PausedTurnError", () => {
-    expectTypeOf(create.pipe(Semantic.continuePaused(params))).toEqualTypeOf<
-      Effect.Effect<
-        Messages.Message,
-        | Claude.StreamError
-        | Preflight.LongRequestError
-        | Semantic.PausedTurnError
-        | Semantic.InvalidContinuationOptionsError,
-        Claude.Claude
-      >
-    >()
-    expectTypeOf(Semantic.continuePaused(streamed, params, { maxContinuations: 2, stream: true })).toEqualTypeOf<
-      Effect.Effect<
-        Messages.Message,
-        | Claude.StreamError
-        | Preflight.LongRequestError
-        | Semantic.PausedTurnError
-        | Semantic.InvalidContinuationOptionsError,
-        Claude.Claude
-      >
-    >()
-  })
-
-  it("continueTruncated adds TruncatedError", () => {
-    expectTypeOf(streamed.pipe(Semantic.continueTruncated(params))).toEqualTypeOf<
-      Effect.Effect<
-        Messages.Message,
-        | Claude.StreamError
-        | Preflight.LongRequestError
-        | Semantic.TruncatedError
-        | Semantic.InvalidContinuationOptionsError,
-        Claude.Claude
-      >
-    >()
-  })
-
-  it("they compose with requireComplete", () => {
-    const program = create.pipe(Semantic.continuePaused(params), Semantic.requireComplete())
-    expectTypeOf<Effect.Effect.Error<typeof program>>().toEqualTypeOf<
-      | Claude.StreamError
-      | Preflight.LongRequestError
-      | Semantic.InvalidContinuationOptionsError
-      | DefaultRejections
-    >()
-    expectTypeOf<Effect.Effect.Context<typeof program>>().toEqualTypeOf<Claude.Claude>()
-  })
-})
-
-describe("tool inputs", () => {
-  const Weather = Schema.Struct({ city: Schema.String, days: Schema.NumberFromString })
-
-  it("decodeToolInputs gives the schema's type", () => {
-    expectTypeOf(Semantic.decodeToolInputs(message, "weather", Weather)).toEqualTypeOf<
-      Effect.Effect<
-        ReadonlyArray<Semantic.ToolCall<{ readonly city: string; readonly days: number }>>,
-        Semantic.ToolInputSchemaError
-      >
-    >()
-    expectTypeOf(Semantic.decodeToolInputs("weather", Weather)).toEqualTypeOf<
-      (
-        message: Messages.Message
-      ) => Effect.Effect<
-        ReadonlyArray<Semantic.ToolCall<{ readonly city: string; readonly days: number }>>,
-        Semantic.ToolInputSchemaError
-      >
-    >()
-  })
-
-  it("validateToolInput keeps the Message and adds ToolInputSchemaError", () => {
-    expectTypeOf(streamed.pipe(Semantic.validateToolInput("weather", Weather))).toEqualTypeOf<
-      Effect.Effect<Messages.Message, Claude.StreamError | Semantic.ToolInputSchemaError>
-    >()
-  })
-
-  it("a schema's requirements flow into R", () => {
-    interface Cities {
-      readonly _: unique symbol
-    }
-    const KnownCity = null as unknown as Schema.Schema<{ readonly city: string }, unknown, Cities>
-    expectTypeOf(streamed.pipe(Semantic.validateToolInput("weather", KnownCity))).toEqualTypeOf<
-      Effect.Effect<Messages.Message, Claude.StreamError | Semantic.ToolInputSchemaError, Cities>
-    >()
-    expectTypeOf(Semantic.decodeToolInputs(message, "weather", KnownCity)).toEqualTypeOf<
-      Effect.Effect<ReadonlyArray<Semantic.ToolCall<{ readonly city: string }>>, Semantic.ToolInputSchemaError, Cities>
-    >()
   })
 })

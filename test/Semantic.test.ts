@@ -1,42 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Arbitrary, Cause, Effect, Exit, FastCheck as fc, Option, Schema } from "effect"
+import { readFileSync } from "node:fs"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Arbitrary, Effect, Exit, FastCheck as fc, Option, Schema } from "effect"
 import { ApiError, Messages, Semantic } from "../src/index.js"
-
-// ---------------------------------------------------------------------------
-// realistic wire bodies
-// ---------------------------------------------------------------------------
-
-const usage = { input_tokens: 1200, output_tokens: 310, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }
-
-const body = (stop_reason: unknown, content: ReadonlyArray<unknown>, extra: Record<string, unknown> = {}) => ({
-  id: "msg_01XFDUDYJgAACzvnptvVoYEL",
-  type: "message",
-  role: "assistant",
-  model: "claude-sonnet-5-5",
-  content,
-  stop_reason,
-  stop_sequence: null,
-  usage,
-  ...extra
-})
-
-const decode = (u: unknown): Messages.Message => Schema.decodeUnknownSync(Messages.Message)(u)
-
-const text = (t: string) => ({ type: "text", text: t })
-const toolUse = (id: string, name: string, input: unknown) => ({ type: "tool_use", id, name, input })
-const serverToolUse = { type: "server_tool_use", id: "srvtoolu_01", name: "web_search", input: { query: "paris" } }
-const thinking = { type: "thinking", thinking: "Let me think.", signature: "c2lnbmF0dXJl" }
+import { body, decode, failure, serverToolUse, text, thinking, toolUse, whitespaceText } from "./support/semantic.js"
 
 const refusalDetails = {
   type: "refusal",
   category: "cyber",
   explanation: "The request asks for a working exploit for a specific system."
-}
-
-const failure = <A, E>(effect: Effect.Effect<A, E>): E => {
-  const exit = Effect.runSyncExit(effect)
-  if (Exit.isSuccess(exit)) throw new Error(`expected a failure, got ${JSON.stringify(exit.value)}`)
-  return Option.getOrThrow(Cause.failureOption(exit.cause))
 }
 
 // ---------------------------------------------------------------------------
@@ -218,7 +191,7 @@ describe("toError", () => {
   it("a paused turn outside continuePaused says how to continue", () => {
     const error = Semantic.toError(Semantic.outcome(decode(body("pause_turn", [serverToolUse]))))
     expect(error).toMatchObject({ _tag: "PausedTurnError", continuations: 0 })
-    expect(error.message).toContain("send the assistant content back to continue it (Semantic.continuePaused)")
+    expect(error.message).toContain("send the assistant content back to continue it (Continuation.continuePaused)")
   })
 
   it("an unknown stop reason, quoted, and a null one", () => {
@@ -328,228 +301,6 @@ describe("requireComplete", () => {
 })
 
 // ---------------------------------------------------------------------------
-// merging the parts of a turn
-// ---------------------------------------------------------------------------
-
-describe("assistantTurn", () => {
-  it("trims the trailing whitespace of the last text block only", () => {
-    const content = decode(body("max_tokens", [text("Hello  "), serverToolUse, text("The quick brown \n")])).content
-    expect(Semantic.assistantTurn(content)).toEqual([
-      { type: "text", text: "Hello  " },
-      serverToolUse,
-      { type: "text", text: "The quick brown" }
-    ])
-  })
-
-  it("drops trailing text blocks that are only whitespace", () => {
-    const content = decode(body("pause_turn", [text("Searching."), serverToolUse, text(" "), text("\n")])).content
-    expect(Semantic.assistantTurn(content)).toEqual([{ type: "text", text: "Searching." }, serverToolUse])
-    expect(Semantic.assistantTurn(decode(body("max_tokens", [text("  ")])).content)).toEqual([])
-  })
-
-  it("keeps content that does not end with whitespace text unchanged", () => {
-    const content = decode(body("pause_turn", [text("a "), serverToolUse])).content
-    expect(Semantic.assistantTurn(content)).toEqual(content)
-  })
-})
-
-describe("appendContent", () => {
-  const blocks = (...b: ReadonlyArray<unknown>) => decode(body("end_turn", b)).content
-
-  it("joins a trailing text block with a leading one", () => {
-    expect(Semantic.appendContent(blocks(thinking, text("The quick brown")), blocks(text(" fox"), serverToolUse))).toEqual([
-      thinking,
-      { type: "text", text: "The quick brown fox" },
-      serverToolUse
-    ])
-  })
-
-  it("concatenates the citations of joined blocks and keeps the first's other fields", () => {
-    const c1 = { type: "char_location", cited_text: "a", document_index: 0, start_char_index: 0, end_char_index: 1 }
-    const c2 = { type: "char_location", cited_text: "b", document_index: 0, start_char_index: 1, end_char_index: 2 }
-    expect(Semantic.appendContent(
-      blocks({ type: "text", text: "A", citations: [c1], extra: 1 }),
-      blocks({ type: "text", text: "B", citations: [c2] })
-    )).toEqual([{ type: "text", text: "AB", citations: [c1, c2], extra: 1 }])
-    expect(Semantic.appendContent(blocks({ type: "text", text: "A", citations: null }), blocks(text("B")))).toEqual([
-      { type: "text", text: "AB", citations: null }
-    ])
-  })
-
-  it("otherwise keeps every block in order", () => {
-    expect(Semantic.appendContent(blocks(text("a"), serverToolUse), blocks(text("b")))).toEqual([text("a"), serverToolUse, text("b")])
-    expect(Semantic.appendContent([], blocks(text("b")))).toEqual([text("b")])
-    expect(Semantic.appendContent(blocks(text("a")), [])).toEqual([text("a")])
-  })
-})
-
-describe("sumUsage", () => {
-  const u = (x: unknown) => Schema.decodeUnknownSync(Messages.Usage)(x)
-
-  it("sums every count and takes the other fields from the second", () => {
-    expect(Semantic.sumUsage(
-      u({
-        input_tokens: 100,
-        output_tokens: 20,
-        cache_creation_input_tokens: 5,
-        cache_read_input_tokens: null,
-        cache_creation: { ephemeral_5m_input_tokens: 5, ephemeral_1h_input_tokens: 0 },
-        server_tool_use: { web_search_requests: 2 },
-        service_tier: "standard",
-        speculative: "first"
-      }),
-      u({
-        input_tokens: 150,
-        output_tokens: 30,
-        cache_read_input_tokens: 90,
-        cache_creation: { ephemeral_5m_input_tokens: 1 },
-        server_tool_use: { web_search_requests: 1, web_fetch_requests: 3 },
-        service_tier: "priority"
-      })
-    )).toEqual({
-      input_tokens: 250,
-      output_tokens: 50,
-      cache_creation_input_tokens: 5,
-      cache_read_input_tokens: 90,
-      cache_creation: { ephemeral_5m_input_tokens: 6, ephemeral_1h_input_tokens: 0 },
-      server_tool_use: { web_search_requests: 3, web_fetch_requests: 3 },
-      service_tier: "priority",
-      speculative: "first"
-    })
-  })
-
-  it("keeps absent counts absent and null ones null", () => {
-    expect(Semantic.sumUsage(u({ input_tokens: 1, output_tokens: 2 }), u({ input_tokens: 3, output_tokens: 4 }))).toEqual({
-      input_tokens: 4,
-      output_tokens: 6
-    })
-    expect(Semantic.sumUsage(
-      u({ input_tokens: 1, output_tokens: 2, cache_read_input_tokens: null, server_tool_use: null }),
-      u({ input_tokens: 3, output_tokens: 4 })
-    )).toEqual({ input_tokens: 4, output_tokens: 6, cache_read_input_tokens: null, server_tool_use: null })
-  })
-})
-
-describe("mergeContinuation", () => {
-  it("the last response's fields, the sent content then the new, usage summed", () => {
-    const first = decode(body("max_tokens", [text("The quick brown ")], { usage: { input_tokens: 10, output_tokens: 4 } }))
-    const next = decode({
-      ...body("end_turn", [text(" fox.")], { usage: { input_tokens: 14, output_tokens: 2 } }),
-      id: "msg_second",
-      stop_details: null
-    })
-    const sent = Semantic.assistantTurn(first.content)
-    expect(Semantic.mergeContinuation(first, sent, next)).toEqual({
-      ...next,
-      content: [{ type: "text", text: "The quick brown fox." }],
-      usage: { input_tokens: 24, output_tokens: 6 }
-    })
-  })
-})
-
-// ---------------------------------------------------------------------------
-// tool inputs
-// ---------------------------------------------------------------------------
-
-const Weather = Schema.Struct({
-  location: Schema.Struct({ city: Schema.String, country: Schema.optional(Schema.String) }),
-  days: Schema.Array(Schema.Number),
-  units: Schema.optional(Schema.Literal("metric", "imperial"))
-})
-
-describe("decodeToolInputs", () => {
-  it("decodes every block of the tool, in order, with its id and index", () => {
-    const message = decode(body("tool_use", [
-      text("Checking."),
-      toolUse("toolu_1", "get_weather", { location: { city: "Paris" }, days: [1, 2] }),
-      toolUse("toolu_2", "get_time", { zone: "CET" }),
-      toolUse("toolu_3", "get_weather", { location: { city: "Lyon", country: "FR" }, days: [], units: "metric" })
-    ]))
-    expect(Effect.runSync(Semantic.decodeToolInputs(message, "get_weather", Weather))).toEqual([
-      { id: "toolu_1", name: "get_weather", index: 1, input: { location: { city: "Paris" }, days: [1, 2] } },
-      {
-        id: "toolu_3",
-        name: "get_weather",
-        index: 3,
-        input: { location: { city: "Lyon", country: "FR" }, days: [], units: "metric" }
-      }
-    ])
-  })
-
-  it("gives the schema's decoded type (transformations apply)", () => {
-    const message = decode(body("tool_use", [toolUse("toolu_1", "count", { n: "42" })]))
-    const calls = Effect.runSync(Semantic.decodeToolInputs("count", Schema.Struct({ n: Schema.NumberFromString }))(message))
-    expect(calls.map((c) => c.input.n)).toEqual([42])
-  })
-
-  it("no block of that tool: an empty array", () => {
-    const message = decode(body("end_turn", [text("no tools")]))
-    expect(Effect.runSync(Semantic.decodeToolInputs(message, "get_weather", Weather))).toEqual([])
-  })
-
-  it("a nested field: the tool, the tool_use id, the path", () => {
-    const message = decode(body("tool_use", [
-      toolUse("toolu_1", "get_weather", { location: { city: "Paris" }, days: [1] }),
-      toolUse("toolu_2", "get_weather", { location: { city: 75 }, days: [1] })
-    ]))
-    const error = failure(Semantic.decodeToolInputs(message, "get_weather", Weather))
-    expect(error).toBeInstanceOf(Semantic.ToolInputSchemaError)
-    expect(error).toMatchObject({
-      toolName: "get_weather",
-      toolUseId: "toolu_2",
-      index: 1,
-      path: ["location", "city"],
-      field: "input.location.city",
-      messageId: "msg_01XFDUDYJgAACzvnptvVoYEL",
-      model: "claude-sonnet-5-5"
-    })
-    expect(error.message).toBe(
-      `The input of tool "get_weather" (tool_use "toolu_2", message "msg_01XFDUDYJgAACzvnptvVoYEL", model "claude-sonnet-5-5") does not match its schema at input.location.city: Expected string, actual 75`
-    )
-    expect(error.reason).toContain("city")
-  })
-
-  it("an array element, a missing field, an unexpected literal, the input itself", () => {
-    const at = (input: unknown) =>
-      failure(Semantic.decodeToolInputs(decode(body("tool_use", [toolUse("t", "get_weather", input)])), "get_weather", Weather))
-    expect(at({ location: { city: "Paris" }, days: [1, "two"] })).toMatchObject({ path: ["days", 1], field: "input.days[1]" })
-    expect(at({ location: { city: "Paris" } })).toMatchObject({ path: ["days"], field: "input.days" })
-    expect(at({ location: { city: "Paris" }, days: [], units: "kelvin" })).toMatchObject({ path: ["units"] })
-    expect(at("Paris")).toMatchObject({ path: [], field: "input" })
-  })
-
-  it("a key that is not an identifier is quoted in the field", () => {
-    const schema = Schema.Struct({ "first name": Schema.String })
-    const error = failure(Semantic.decodeToolInputs(decode(body("tool_use", [toolUse("t", "person", {})])), "person", schema))
-    expect(error).toMatchObject({ path: ["first name"], field: `input["first name"]` })
-  })
-})
-
-describe("validateToolInput", () => {
-  it("passes the message through when every input matches", () => {
-    const message = decode(body("tool_use", [toolUse("toolu_1", "get_weather", { location: { city: "Paris" }, days: [] })]))
-    expect(Effect.runSync(Effect.succeed(message).pipe(Semantic.validateToolInput("get_weather", Weather)))).toBe(message)
-  })
-
-  it("fails with ToolInputSchemaError otherwise; data-first too", () => {
-    const message = decode(body("tool_use", [toolUse("toolu_9", "get_weather", { location: {}, days: [] })]))
-    expect(failure(Semantic.validateToolInput(Effect.succeed(message), "get_weather", Weather))).toMatchObject({
-      _tag: "ToolInputSchemaError",
-      toolUseId: "toolu_9",
-      path: ["location", "city"]
-    })
-  })
-})
-
-describe("formatPath", () => {
-  it("writes a path the way it would be read in code", () => {
-    expect(Semantic.formatPath([])).toBe("input")
-    expect(Semantic.formatPath(["a", 0, "b_c", "$d"])).toBe("input.a[0].b_c.$d")
-    expect(Semantic.formatPath(["x-y", "1a", ""])).toBe(`input["x-y"]["1a"][""]`)
-  })
-})
-
-// ---------------------------------------------------------------------------
 // properties
 // ---------------------------------------------------------------------------
 
@@ -572,12 +323,6 @@ const oracle = (message: Messages.Message): Semantic.OutcomeTag => {
   }
   return table[reason]!
 }
-
-const whitespace = fc
-  .array(fc.constantFrom(" ", "\n", "\t", "\r", "\u00a0", "\u2003", "\u3000", "\ufeff", "\u2028"), { maxLength: 5 })
-  .map((chars) => chars.join(""))
-
-const whitespaceText = whitespace.map((t): Messages.ContentBlock => ({ type: "text", text: t }))
 
 const stopReasons = fc.oneof(
   fc.constantFrom<string>(...Messages.knownStopReasons),
@@ -659,18 +404,30 @@ describe("properties", () => {
     )
   })
 
-  it("appendContent keeps every block and every character of text", () => {
-    const blocks = fc.array(fc.oneof(Arbitrary.make(Messages.ContentBlock), whitespaceText), { maxLength: 4 })
-    const textOf = (content: ReadonlyArray<Messages.ContentBlock>) =>
-      content.map((b) => (b.type === "text" ? b.text : "")).join("")
-    fc.assert(
-      fc.property(blocks, blocks, (a, b) => {
-        const merged = Semantic.appendContent(a, b)
-        expect(textOf(merged)).toBe(textOf(a) + textOf(b))
-        const joined = a.at(-1)?.type === "text" && b[0]?.type === "text"
-        expect(merged.length).toBe(a.length + b.length - (joined ? 1 : 0))
-      }),
-      { numRuns: 300 }
+})
+
+describe("module boundaries", () => {
+  // the semantic layer reads responses; only Continuation sends requests
+  const imports = (file: string): ReadonlyArray<string> =>
+    [...readFileSync(file, "utf8").matchAll(/^import[^"]*"(\.{1,2}\/[^"]+)\.js"/gm)].map((m) =>
+      Path.resolve(Path.dirname(file), `${m[1]}.ts`)
     )
+  const closure = (file: string, seen = new Set<string>()): ReadonlySet<string> => {
+    if (seen.has(file)) return seen
+    seen.add(file)
+    for (const next of imports(file)) closure(next, seen)
+    return seen
+  }
+  const src = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../src")
+
+  it("Semantic imports nothing that reaches the client, directly or not", () => {
+    const reached = [...closure(Path.join(src, "Semantic.ts"))].map((file) => Path.relative(src, file))
+    expect(reached).toContain("ToolInput.ts")
+    expect(reached).not.toContain("Claude.ts")
+    expect(reached).not.toContain("Continuation.ts")
+  })
+
+  it("Continuation does reach the client (the control)", () => {
+    expect([...closure(Path.join(src, "Continuation.ts"))].map((file) => Path.relative(src, file))).toContain("Claude.ts")
   })
 })

@@ -1,5 +1,5 @@
 /**
- * `npm start`: the lab. Prints the decision table, generated from the
+ * `npm start`: the lab. Prints how each status is handled, generated from the
  * decoder's own classification (every row is a canonical body decoded by
  * `ApiError.fromResponse`), then runs a few scenarios through the real client
  * against the embedded emulator on a loopback port and shows what happened:
@@ -10,7 +10,8 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
-import { ApiError, Claude } from "../index.js"
+import { Claude } from "../index.js"
+import * as StatusTable from "../internal/statusTable.js"
 import { Emulator } from "../testing/index.js"
 
 const pad = (value: string, width: number) => value.padEnd(width)
@@ -23,7 +24,7 @@ const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<
 
 const decisions = table(
   ["status", "error.type", "decodes to", "retry?", "action"],
-  ApiError.decisionTable().map((row) => [
+  StatusTable.table().map((row) => [
     String(row.status),
     Option.getOrElse(row.errorType, () => "-"),
     row.tag,

@@ -16,17 +16,17 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as AST from "effect/SchemaAST"
 import * as Schema from "effect/Schema"
+import { clip, plural } from "./text.js"
 
 const maxDepth = 32
 const maxMessage = 500
 
-const clip = (s: string, n: number): string => s.length > n ? `${s.slice(0, n)}…` : s
 
 /** The value's kind and size, never its contents beyond a short string prefix. @internal */
 export const preview = (u: unknown): string => {
   if (typeof u === "string") return u.length > 40 ? `a string of ${u.length} characters` : JSON.stringify(u)
   if (u === null || u === undefined || typeof u === "number" || typeof u === "boolean") return String(u)
-  if (Array.isArray(u)) return `an array of ${u.length} element${u.length === 1 ? "" : "s"}`
+  if (Array.isArray(u)) return `an array of ${plural(u.length, "element")}`
   if (typeof u === "object") {
     const keys = Object.keys(u)
     const shown = keys.slice(0, 5).map((key) => JSON.stringify(clip(key, 30))).join(", ")
@@ -134,8 +134,21 @@ export const formatIssue = (issue: ParseResult.ParseIssue): string => {
     break
   }
   const where = path.length === 0 ? "the value" : pathText(path)
-  return clip(`${where} ${leaf}${more > 0 ? ` (and ${more} other issue${more === 1 ? "" : "s"})` : ""}`, maxMessage)
+  return clip(`${where} ${leaf}${more > 0 ? ` (and ${plural(more, "other issue")})` : ""}`, maxMessage)
 }
+
+/**
+ * Parses JSON text. Total: a text that is not JSON (or nests deep enough to
+ * overflow the stack) is a `Left` with the parser's reason, at most 200
+ * characters.
+ *
+ * @internal
+ */
+export const parseJson = (text: string): Either.Either<unknown, string> =>
+  Either.try({
+    try: (): unknown => JSON.parse(text),
+    catch: (error) => clip(error instanceof Error ? error.message : String(error), 200)
+  })
 
 /**
  * Parses JSON text and decodes it with the schema. Total: every failure,
@@ -146,12 +159,9 @@ export const formatIssue = (issue: ParseResult.ParseIssue): string => {
 export const json = <A, I>(schema: Schema.Schema<A, I>) => {
   const decode = Schema.decodeUnknownEither(schema)
   return (text: string): Either.Either<A, string> => {
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (error) {
-      return Either.left(`not JSON (${clip(error instanceof Error ? error.message : String(error), 200)})`)
-    }
+    const parsed = parseJson(text)
+    if (Either.isLeft(parsed)) return Either.left(`not JSON (${parsed.left})`)
+    const value = parsed.right
     try {
       return Either.mapLeft(decode(value, { errors: "first" }), (error) => formatIssue(error.issue))
     } catch (error) {

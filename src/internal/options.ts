@@ -1,8 +1,8 @@
 /**
  * Option validation shared by the modules that take options (`RetryPolicy`,
- * `RetryBudget`, `CircuitBreaker`, `Claude`): how a rejected value is shown
- * in an error message, and how a `Duration.DurationInput` given by a user is
- * decoded without letting a negative or NaN input slip through as zero.
+ * `RetryBudget`, `CircuitBreaker`, `Claude`, `Continuation`): how a
+ * `Duration.DurationInput` given by a user is decoded without letting a
+ * negative or NaN input slip through as zero, and the options model.
  *
  * Each module declares its options as a Schema built from the blocks below
  * and decodes them with {@link decodeOptions} into its settings, failing
@@ -16,40 +16,15 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { InvalidOptionsError, type Problem } from "../Options.js"
+import { closest, describeValue } from "./text.js"
 
 /**
- * A short, readable rendering of an option's value for an error message:
- * strings JSON-quoted, numbers and booleans as written, a bigint as `5n`, a
- * `Duration` formatted (`"1s 500ms"`, `"Infinity"`), arrays item by item,
- * `null` as `null`, a function as `a function`, anything else by its
- * `typeof` (an object's contents are never printed). Never throws: an array
- * that contains itself is shown as `[…]` where it recurs.
+ * How a rejected value is shown in a message: see `internal/text`. Exported
+ * here too for the modules that read it from the options helpers.
  *
  * @internal
  */
-export const describeValue = (value: unknown): string => {
-  try {
-    return describe(value, [])
-  } catch {
-    // a Proxy whose traps throw
-    return typeof value
-  }
-}
-
-const describe = (value: unknown, enclosing: ReadonlyArray<unknown>): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "number" || typeof value === "boolean") return String(value)
-  if (typeof value === "bigint") return `${value}n`
-  if (typeof value === "function") return "a function"
-  if (value === null) return "null"
-  if (Duration.isDuration(value)) return Duration.format(value)
-  if (Array.isArray(value)) {
-    if (enclosing.includes(value)) return "[…]"
-    const inner = [...enclosing, value]
-    return `[${value.map((item) => describe(item, inner)).join(", ")}]`
-  }
-  return typeof value
-}
+export { describeValue } from "./text.js"
 
 // the number a `"<number> <unit>"` string starts with, as `Duration.decode` reads it
 const LEADING_NUMBER = /^\s*(-?\d+(?:\.\d+)?)/
@@ -96,8 +71,8 @@ export const decodeDuration = (input: unknown): Option.Option<Duration.Duration>
  * A duration option: any `Duration.DurationInput` (`"2 seconds"`, a number
  * of milliseconds, a `Duration`, …) decoded to a `Duration`. Negative, NaN
  * and unparsable input is refused (where `Duration.decode` would read it as
- * zero); `positive` refuses zero, `finite` refuses infinity, `max` is an
- * inclusive ceiling, `wholeMillis` refuses a fraction of a millisecond
+ * zero); `positive` refuses zero, `finite` refuses infinity, `min` and
+ * `max` are inclusive bounds, `wholeMillis` refuses a fraction of a millisecond
  * (for a module that keeps its durations as integer milliseconds).
  *
  * @internal
@@ -106,16 +81,24 @@ export const duration = (
   constraints: {
     readonly positive?: boolean | undefined
     readonly finite?: boolean | undefined
+    readonly min?: Duration.Duration | undefined
     readonly max?: Duration.Duration | undefined
     readonly wholeMillis?: boolean | undefined
   } = {}
 ): Schema.Schema<Duration.Duration, Duration.DurationInput> => {
-  const expected = [
-    constraints.positive === true ? "a duration above zero" : "a duration of zero or more",
-    constraints.max !== undefined ? `of at most ${Duration.format(constraints.max)}` : undefined,
-    constraints.finite === true && constraints.max === undefined ? "(finite)" : undefined,
-    constraints.wholeMillis === true ? "in whole milliseconds" : undefined
-  ].filter((part) => part !== undefined).join(" ")
+  const { max, min } = constraints
+  const range = min !== undefined && max !== undefined
+    ? `a duration from ${Duration.format(min)} to ${Duration.format(max)}`
+    : min !== undefined
+    ? `a duration of at least ${Duration.format(min)}`
+    : constraints.positive === true
+    ? `a duration above zero${max !== undefined ? ` and at most ${Duration.format(max)}` : ""}`
+    : max !== undefined
+    ? `a duration from zero to ${Duration.format(max)}`
+    : "a duration of zero or more"
+  const expected = range +
+    (constraints.finite === true && max === undefined ? " (finite)" : "") +
+    (constraints.wholeMillis === true ? ", in whole milliseconds" : "")
   const message = (actual: unknown) =>
     `must be ${expected}, such as "2 seconds" or a number of milliseconds; got ${describeValue(actual)}`
   const accepts = (u: unknown): boolean => {
@@ -124,6 +107,7 @@ export const duration = (
     const d = decoded.value
     if (constraints.positive === true && Duration.toMillis(d) <= 0) return false
     if (constraints.finite === true && !Duration.isFinite(d)) return false
+    if (constraints.min !== undefined && Duration.lessThan(d, constraints.min)) return false
     if (constraints.max !== undefined && Duration.greaterThan(d, constraints.max)) return false
     if (constraints.wholeMillis === true && !Number.isSafeInteger(Duration.toMillis(d))) return false
     return true
@@ -288,27 +272,10 @@ const readPlain = (
 
 const UNEXPECTED = /^is unexpected, expected: (.*)$/
 
-const editDistance = (a: string, b: string): number => {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1))
-      previous = current
-    }
-  }
-  return row[b.length]!
-}
-
 const unknownOption = (key: string, expected: string): string => {
   const known = expected.split(" | ").map((k) => k.replace(/^"|"$/g, ""))
-  const close = known
-    .map((k) => [k, editDistance(key.toLowerCase(), k.toLowerCase())] as const)
-    .filter(([, d]) => d <= Math.max(1, Math.floor(key.length / 3)))
-    .sort((a, b) => a[1] - b[1])[0]
-  return `is not an option${close !== undefined ? ` (did you mean "${close[0]}"?)` : ""}; the options are ${
+  const close = closest(key, known)
+  return `is not an option${close !== undefined ? ` (did you mean "${close}"?)` : ""}; the options are ${
     known.join(", ")
   }`
 }

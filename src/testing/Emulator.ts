@@ -28,25 +28,31 @@ import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as Sse from "@effect/experimental/Sse"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
-import * as ApiError from "../ApiError.js"
+import type * as CircuitBreaker from "../CircuitBreaker.js"
 import * as Claude from "../Claude.js"
+import { parseJson } from "../internal/decode.js"
+import * as Replies from "../internal/emulator/replies.js"
+import * as Validation from "../internal/emulator/validation.js"
+import * as StatusTable from "../internal/statusTable.js"
 import type { InvalidOptionsError } from "../Options.js"
+import * as Resilience from "../Resilience.js"
+import type * as RetryBudget from "../RetryBudget.js"
 
 // ---------------------------------------------------------------------------
 // the fault script
@@ -161,6 +167,13 @@ export type Script = (request: RecordedRequest) => Reply
 /**
  * A script that serves every request normally.
  *
+ * @example
+ * ```ts
+ * import { Emulator } from "claude-resilience/testing"
+ *
+ * const TestLive = Emulator.layer({ script: Emulator.healthy })
+ * ```
+ *
  * @since 0.1.0
  * @category scripts
  */
@@ -192,42 +205,7 @@ export const sequence = (replies: ReadonlyArray<Reply>, otherwise: Reply = Reply
  * @since 0.1.0
  * @category constants
  */
-export const edgeHtml413 =
-  "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
-
-const edgeHtml = (status: number): string =>
-  status === 413
-    ? edgeHtml413
-    : `<html>\r\n<head><title>${status} ${Http.STATUS_CODES[status] ?? "Error"}</title></head>\r\n<body>\r\n<center><h1>${status} ${
-      Http.STATUS_CODES[status] ?? "Error"
-    }</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n`
-
-const defaultErrorMessage = (type: string): string => {
-  switch (type) {
-    case "invalid_request_error":
-      return "messages: field required"
-    case "authentication_error":
-      return "invalid x-api-key"
-    case "billing_error":
-      return "Your credit balance is too low to access the Anthropic API."
-    case "permission_error":
-      return "Your API key does not have permission to use the specified resource."
-    case "not_found_error":
-      return "Not found"
-    case "request_too_large":
-      return "Request exceeds the maximum allowed number of bytes."
-    case "rate_limit_error":
-      return "Number of request tokens has exceeded your per-minute rate limit."
-    case "api_error":
-      return "Internal server error"
-    case "timeout_error":
-      return "Request timed out"
-    case "overloaded_error":
-      return "Overloaded"
-    default:
-      return type
-  }
-}
+export const edgeHtml413: string = Replies.edgeHtml413
 
 // ---------------------------------------------------------------------------
 // the service
@@ -246,6 +224,10 @@ export type BatchOutcome =
   | { readonly errored: { readonly type: string; readonly message?: string | undefined } }
 
 /**
+ * How the emulator is started: its fault script, the key it expects, the
+ * models it serves, whether it checks requests, its rate limits and how
+ * its batches end.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -290,6 +272,9 @@ export interface Options {
 }
 
 /**
+ * A running emulator: its URL, the requests it received, and control of
+ * its script.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -307,6 +292,8 @@ export interface EmulatorShape {
 }
 
 /**
+ * The running emulator, as a service ({@link layer}, {@link layerClaude}).
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -339,7 +326,7 @@ const presentedKey = (headers: Headers.Headers): string | undefined => {
 }
 
 // ---------------------------------------------------------------------------
-// checking requests as the API does
+// models (the checks of a request are in internal/emulator/validation)
 // ---------------------------------------------------------------------------
 
 /**
@@ -373,149 +360,6 @@ export const defaultModels: ReadonlyArray<string> = [
   "claude-opus-4-5-20251101"
 ]
 
-/** The model of a reply whose request named none (validation off). */
-const fallbackModel = "claude-sonnet-5-5"
-
-/** The top-level params of `POST /v1/messages/count_tokens` (GA and beta). */
-const countTokensParams = [
-  "model",
-  "messages",
-  "system",
-  "tools",
-  "tool_choice",
-  "thinking",
-  "cache_control",
-  "output_config",
-  "output_format",
-  "speed",
-  "context_management",
-  "mcp_servers",
-  "compaction",
-  "billing_policy"
-]
-
-/** The top-level params of `POST /v1/messages` (GA and beta, and the sampling params). */
-const messagesParams = [
-  ...countTokensParams,
-  "max_tokens",
-  "temperature",
-  "top_p",
-  "top_k",
-  "stop_sequences",
-  "stream",
-  "metadata",
-  "service_tier",
-  "container",
-  "diagnostics",
-  "inference_geo",
-  "user_profile_id",
-  "workspace_id",
-  "fallbacks",
-  "fallback_credit_token",
-  "thread"
-]
-
-/** Why the API would refuse a request: its status, error type and message. */
-interface Refusal {
-  readonly status: 400 | 404
-  readonly type: "invalid_request_error" | "not_found_error"
-  readonly message: string
-}
-
-const invalidRequest = (message: string): Refusal => ({ status: 400, type: "invalid_request_error", message })
-
-const isInteger = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u)
-
-/**
- * The first problem the API would report in a Messages or Token Counting
- * body, worded as the API words it (`"max_tokens: Field required"`,
- * `"temprature: Extra inputs are not permitted"`, `"model: <name>"`), or
- * `undefined` for a body it would serve.
- */
-const checkParams = (
-  json: unknown,
-  endpoint: "messages" | "count_tokens",
-  models: ReadonlySet<string>
-): Refusal | undefined => {
-  if (!isRecord(json)) return invalidRequest("Input should be a valid dictionary or object to extract fields from")
-  const known = endpoint === "messages" ? messagesParams : countTokensParams
-  const unknown = Object.keys(json).find((key) => !known.includes(key))
-  if (unknown !== undefined) return invalidRequest(`${unknown}: Extra inputs are not permitted`)
-  if (!("model" in json)) return invalidRequest("model: Field required")
-  if (typeof json.model !== "string") return invalidRequest("model: Input should be a valid string")
-  if (json.model.length === 0) return invalidRequest("model: String should have at least 1 character")
-  if (endpoint === "messages") {
-    if (!("max_tokens" in json)) return invalidRequest("max_tokens: Field required")
-    if (!isInteger(json.max_tokens)) return invalidRequest("max_tokens: Input should be a valid integer")
-    if (json.max_tokens < 0) return invalidRequest("max_tokens: Input should be greater than or equal to 0")
-  }
-  if (!("messages" in json)) return invalidRequest("messages: Field required")
-  if (!Array.isArray(json.messages)) return invalidRequest("messages: Input should be a valid list")
-  if (json.messages.length === 0) return invalidRequest("messages: at least one message is required")
-  for (const [i, message] of json.messages.entries()) {
-    if (!isRecord(message)) return invalidRequest(`messages.${i}: Input should be a valid dictionary`)
-    if (message.role !== "user" && message.role !== "assistant") {
-      return invalidRequest(`messages.${i}.role: Input should be 'user' or 'assistant'`)
-    }
-    if (!("content" in message)) return invalidRequest(`messages.${i}.content: Field required`)
-    if (typeof message.content !== "string" && !Array.isArray(message.content)) {
-      return invalidRequest(`messages.${i}.content: Input should be a valid list`)
-    }
-  }
-  if ("system" in json && typeof json.system !== "string" && !Array.isArray(json.system)) {
-    return invalidRequest("system: Input should be a valid string")
-  }
-  for (const name of ["temperature", "top_p"] as const) {
-    if (name in json) {
-      const value = json[name]
-      if (typeof value !== "number") return invalidRequest(`${name}: Input should be a valid number`)
-      if (!(value >= 0 && value <= 1)) return invalidRequest(`${name}: range: 0..1`)
-    }
-  }
-  if ("top_k" in json) {
-    if (!isInteger(json.top_k)) return invalidRequest("top_k: Input should be a valid integer")
-    if (json.top_k < 0) return invalidRequest("top_k: Input should be greater than or equal to 0")
-  }
-  if ("stream" in json && typeof json.stream !== "boolean") return invalidRequest("stream: Input should be a valid boolean")
-  if (
-    "stop_sequences" in json &&
-    !(Array.isArray(json.stop_sequences) && json.stop_sequences.every((s) => typeof s === "string"))
-  ) {
-    return invalidRequest("stop_sequences: Input should be a valid list")
-  }
-  if (!models.has(json.model)) return { status: 404, type: "not_found_error", message: `model: ${json.model}` }
-  return undefined
-}
-
-const customIdPattern = /^[a-zA-Z0-9_-]{1,64}$/
-
-/** The first problem the API would report in a batch's envelope (each request's params are checked later). */
-const checkBatch = (json: unknown): Refusal | undefined => {
-  if (!isRecord(json)) return invalidRequest("Input should be a valid dictionary or object to extract fields from")
-  const unknown = Object.keys(json).find((key) => key !== "requests")
-  if (unknown !== undefined) return invalidRequest(`${unknown}: Extra inputs are not permitted`)
-  if (!("requests" in json)) return invalidRequest("requests: Field required")
-  if (!Array.isArray(json.requests)) return invalidRequest("requests: Input should be a valid list")
-  if (json.requests.length === 0) return invalidRequest("requests: List should have at least 1 item after validation, not 0")
-  const seen = new Set<string>()
-  for (const [i, request] of json.requests.entries()) {
-    if (!isRecord(request)) return invalidRequest(`requests.${i}: Input should be a valid dictionary`)
-    const extra = Object.keys(request).find((key) => key !== "custom_id" && key !== "params")
-    if (extra !== undefined) return invalidRequest(`requests.${i}.${extra}: Extra inputs are not permitted`)
-    if (!("custom_id" in request)) return invalidRequest(`requests.${i}.custom_id: Field required`)
-    if (typeof request.custom_id !== "string" || !customIdPattern.test(request.custom_id)) {
-      return invalidRequest(`requests.${i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'`)
-    }
-    if (seen.has(request.custom_id)) {
-      return invalidRequest(`requests: custom_id ${request.custom_id} is used more than once; each custom_id must be unique`)
-    }
-    seen.add(request.custom_id)
-    if (!("params" in request)) return invalidRequest(`requests.${i}.params: Field required`)
-    if (!isRecord(request.params)) return invalidRequest(`requests.${i}.params: Input should be a valid dictionary`)
-  }
-  return undefined
-}
-
 // ---------------------------------------------------------------------------
 // recorded requests
 // ---------------------------------------------------------------------------
@@ -545,133 +389,7 @@ const recordedHeaders = (input: Headers.Input): Headers.Headers => {
   return headers
 }
 
-const decodeJson = Schema.decodeUnknownOption(Schema.parseJson())
-
-const estimateTokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4))
-
-const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
-
-// ---------------------------------------------------------------------------
-// bodies
-// ---------------------------------------------------------------------------
-
-const messageContent = (reply: Extract<Reply, { _tag: "Ok" }>): ReadonlyArray<Readonly<Record<string, unknown>>> =>
-  reply.content ?? [{ type: "text", text: reply.text ?? "Hello from the claude-resilience emulator.", citations: null }]
-
-const outputText = (content: ReadonlyArray<Readonly<Record<string, unknown>>>): string =>
-  content.map((block) => JSON.stringify(block)).join("")
-
-const buildMessage = (
-  id: string,
-  request: RecordedRequest,
-  reply: Extract<Reply, { _tag: "Ok" }>
-): Record<string, unknown> => {
-  const content = messageContent(reply)
-  const params = Option.getOrUndefined(request.json)
-  const model = isRecord(params) && typeof params.model === "string" ? params.model : fallbackModel
-  const stopReason = reply.stopReason !== undefined
-    ? reply.stopReason
-    : content.some((block) => block.type === "tool_use")
-    ? "tool_use"
-    : "end_turn"
-  return {
-    id,
-    type: "message",
-    role: "assistant",
-    model,
-    content,
-    stop_reason: stopReason,
-    stop_sequence: null,
-    ...(reply.stopDetails !== undefined ? { stop_details: reply.stopDetails } : {}),
-    usage: {
-      input_tokens: estimateTokens(request.body),
-      output_tokens: estimateTokens(outputText(content)),
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-      service_tier: "standard"
-    }
-  }
-}
-
-const chunkText = (text: string, size = 16): ReadonlyArray<string> => {
-  const parts: Array<string> = []
-  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size))
-  return parts.length === 0 ? [""] : parts
-}
-
-type SseEvent = { readonly event: string; readonly data: Record<string, unknown> }
-
-/** The SSE events of a message, as the API sends them. */
-const streamEvents = (message: Record<string, unknown>): ReadonlyArray<SseEvent> => {
-  const content = (message.content as ReadonlyArray<Readonly<Record<string, unknown>>>) ?? []
-  const usage = message.usage as Record<string, unknown>
-  const events: Array<SseEvent> = [
-    {
-      event: "message_start",
-      data: {
-        type: "message_start",
-        message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } }
-      }
-    },
-    { event: "ping", data: { type: "ping" } }
-  ]
-  content.forEach((block, index) => {
-    const delta = (d: Record<string, unknown>): SseEvent => ({
-      event: "content_block_delta",
-      data: { type: "content_block_delta", index, delta: d }
-    })
-    if (block.type === "text") {
-      const { citations: _citations, text, ...rest } = block
-      events.push({
-        event: "content_block_start",
-        data: { type: "content_block_start", index, content_block: { ...rest, type: "text", text: "" } }
-      })
-      for (const part of chunkText(typeof text === "string" ? text : "")) {
-        events.push(delta({ type: "text_delta", text: part }))
-      }
-    } else if (block.type === "tool_use" || block.type === "server_tool_use") {
-      events.push({
-        event: "content_block_start",
-        data: { type: "content_block_start", index, content_block: { ...block, input: {} } }
-      })
-      for (const part of chunkText(JSON.stringify(block.input ?? {}), 8)) {
-        events.push(delta({ type: "input_json_delta", partial_json: part }))
-      }
-    } else if (block.type === "thinking") {
-      events.push({
-        event: "content_block_start",
-        data: { type: "content_block_start", index, content_block: { type: "thinking", thinking: "", signature: "" } }
-      })
-      for (const part of chunkText(typeof block.thinking === "string" ? block.thinking : "")) {
-        events.push(delta({ type: "thinking_delta", thinking: part }))
-      }
-      events.push(delta({ type: "signature_delta", signature: typeof block.signature === "string" ? block.signature : "" }))
-    } else {
-      events.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block: block } })
-    }
-    events.push({ event: "content_block_stop", data: { type: "content_block_stop", index } })
-  })
-  events.push({
-    event: "message_delta",
-    data: {
-      type: "message_delta",
-      delta: {
-        stop_reason: message.stop_reason,
-        stop_sequence: message.stop_sequence,
-        ...(message.stop_details !== undefined ? { stop_details: message.stop_details } : {})
-      },
-      usage: { output_tokens: usage.output_tokens }
-    }
-  })
-  events.push({ event: "message_stop", data: { type: "message_stop" } })
-  return events
-}
-
-const encoder = new TextEncoder()
-
-const encodeEvent = (event: SseEvent): Uint8Array =>
-  encoder.encode(Sse.encoder.write({ _tag: "Event", event: event.event, id: undefined, data: JSON.stringify(event.data) }))
+const decodeJson = (text: string): Option.Option<unknown> => Either.getRight(parseJson(text))
 
 // ---------------------------------------------------------------------------
 // the server
@@ -682,6 +400,19 @@ const batchPath = /^\/v1\/messages\/batches\/([^/]+)(\/cancel|\/results)?$/
 
 /**
  * Starts the emulator on a free loopback port for the life of the scope.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Emulator } from "claude-resilience/testing"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function*() {
+ *     const emulator = yield* Emulator.make({ script: () => Emulator.Reply.Error({ status: 529 }) })
+ *     return emulator.url // "http://127.0.0.1:<port>"
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -697,7 +428,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
     const validate = options.validate ?? true
     /** How one request of a batch ends: invalid params end `errored`, as the API reports them. */
     const outcomeOf = (r: BatchRecord["requests"][number]): BatchOutcome => {
-      const refusal = validate ? checkParams(r.params, "messages", models) : undefined
+      const refusal = validate ? Validation.checkParams(r.params, "messages", models) : undefined
       return refusal !== undefined
         ? { errored: { type: refusal.type, message: refusal.message } }
         : options.batchOutcome?.(r.custom_id, r.params) ?? "succeeded"
@@ -739,38 +470,6 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
       }
     }
 
-    const errorObject = (type: string, message: string, requestId: Option.Option<string>) => ({
-      type: "error",
-      error: { type, message },
-      ...(Option.isSome(requestId) ? { request_id: requestId.value } : {})
-    })
-
-    const jsonResponse = (status: number, body: unknown, headers: Record<string, string>) =>
-      HttpServerResponse.text(JSON.stringify(body), {
-        status,
-        contentType: "application/json",
-        headers: Headers.fromInput(headers)
-      })
-
-    const sseResponse = (
-      events: ReadonlyArray<SseEvent>,
-      headers: Record<string, string>,
-      tail: Stream.Stream<Uint8Array> = Stream.empty
-    ) =>
-      HttpServerResponse.stream(
-        // Node sends the headers with the first write: an empty first chunk
-        // sends them at once, as the API does, even if no event follows
-        Stream.make(new Uint8Array(0)).pipe(
-          Stream.concat(Stream.fromIterable(events).pipe(Stream.map(encodeEvent))),
-          Stream.concat(tail)
-        ),
-        {
-          status: 200,
-          contentType: "text/event-stream",
-          headers: Headers.fromInput({ ...headers, "cache-control": "no-cache" })
-        }
-      )
-
     const batchObject = (batch: BatchRecord, now: number) => {
       const ended = Option.isSome(batch.canceledAt) || now >= batch.endsAt
       const outcomes = batch.requests.map((r) =>
@@ -810,11 +509,11 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
     ): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
       Effect.gen(function*() {
         const json = Option.getOrUndefined(request.json)
-        const notFound = jsonResponse(404, errorObject("not_found_error", "Not found", Option.none()), headers)
-        const refuse = (refusal: Refusal) =>
-          jsonResponse(
+        const notFound = Replies.jsonResponse(404, Replies.errorObject("not_found_error", "Not found", Option.none()), headers)
+        const refuse = (refusal: Validation.Refusal) =>
+          Replies.jsonResponse(
             refusal.status,
-            errorObject(refusal.type, refusal.message, Option.some(headers["request-id"]!)),
+            Replies.errorObject(refusal.type, refusal.message, Option.some(headers["request-id"]!)),
             headers
           )
         const isPost = request.method === "POST"
@@ -826,42 +525,42 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
           ? "batches"
           : undefined
         if (endpoint !== undefined && Option.isNone(request.json)) {
-          return refuse(invalidRequest("The request body is not valid JSON."))
+          return refuse(Validation.invalidRequest("The request body is not valid JSON."))
         }
         if (validate && endpoint !== undefined) {
-          const refusal = endpoint === "batches" ? checkBatch(json) : checkParams(json, endpoint, models)
+          const refusal = endpoint === "batches" ? Validation.checkBatch(json) : Validation.checkParams(json, endpoint, models)
           if (refusal !== undefined) return refuse(refusal)
         }
         if (endpoint === "messages") {
-          const message = buildMessage(yield* nextId("msg"), request, reply)
-          return isRecord(json) && json.stream === true
-            ? sseResponse(streamEvents(message), headers)
-            : jsonResponse(200, message, headers)
+          const message = Replies.buildMessage(yield* nextId("msg"), request, reply)
+          return Predicate.isRecord(json) && json.stream === true
+            ? Replies.sseResponse(Replies.streamEvents(message), headers)
+            : Replies.jsonResponse(200, message, headers)
         }
         if (endpoint === "count_tokens") {
-          return jsonResponse(200, { input_tokens: estimateTokens(request.body) }, headers)
+          return Replies.jsonResponse(200, { input_tokens: Replies.estimateTokens(request.body) }, headers)
         }
         if (request.path === `${messagesPath}/batches`) {
           if (request.method === "POST") {
-            const requests = isRecord(json) && Array.isArray(json.requests) ? json.requests : []
+            const requests = Predicate.isRecord(json) && Array.isArray(json.requests) ? json.requests : []
             const id = yield* nextId("msgbatch")
             const batch: BatchRecord = {
               id,
               requests: requests.map((r: unknown) => ({
-                custom_id: isRecord(r) && typeof r.custom_id === "string" ? r.custom_id : "",
-                params: isRecord(r) ? r.params : undefined
+                custom_id: Predicate.isRecord(r) && typeof r.custom_id === "string" ? r.custom_id : "",
+                params: Predicate.isRecord(r) ? r.params : undefined
               })),
               createdAt: now,
               endsAt: now + batchProcessing,
               canceledAt: Option.none()
             }
             yield* Ref.update(state, (s) => ({ ...s, batches: new Map(s.batches).set(id, batch) }))
-            return jsonResponse(200, batchObject(batch, now), headers)
+            return Replies.jsonResponse(200, batchObject(batch, now), headers)
           }
           if (request.method === "GET") {
             const batches = [...(yield* Ref.get(state)).batches.values()].reverse()
             const data = batches.map((b) => batchObject(b, now))
-            return jsonResponse(200, {
+            return Replies.jsonResponse(200, {
               data,
               has_more: false,
               first_id: data[0]?.id ?? null,
@@ -876,7 +575,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
           if (batch === undefined) return notFound
           const action = match[2]
           if (action === undefined && request.method === "GET") {
-            return jsonResponse(200, batchObject(batch, now), headers)
+            return Replies.jsonResponse(200, batchObject(batch, now), headers)
           }
           if (action === undefined && request.method === "DELETE") {
             yield* Ref.update(state, (s) => {
@@ -884,19 +583,19 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
               batches.delete(id)
               return { ...s, batches }
             })
-            return jsonResponse(200, { id, type: "message_batch_deleted" }, headers)
+            return Replies.jsonResponse(200, { id, type: "message_batch_deleted" }, headers)
           }
           if (action === "/cancel" && request.method === "POST") {
             const canceled: BatchRecord = Option.isSome(batch.canceledAt) ? batch : { ...batch, canceledAt: Option.some(now) }
             yield* Ref.update(state, (s) => ({ ...s, batches: new Map(s.batches).set(id, canceled) }))
-            return jsonResponse(200, batchObject(canceled, now), headers)
+            return Replies.jsonResponse(200, batchObject(canceled, now), headers)
           }
           if (action === "/results" && request.method === "GET") {
             const object = batchObject(batch, now)
             if (object.processing_status !== "ended") {
-              return jsonResponse(
+              return Replies.jsonResponse(
                 400,
-                errorObject("invalid_request_error", `Batch ${id} has not ended yet.`, Option.none()),
+                Replies.errorObject("invalid_request_error", `Batch ${id} has not ended yet.`, Option.none()),
                 headers
               )
             }
@@ -906,7 +605,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
                 ? "canceled"
                 : outcomeOf(r)
               if (outcome === "succeeded") {
-                const message = buildMessage(yield* nextId("msg"), {
+                const message = Replies.buildMessage(yield* nextId("msg"), {
                   ...request,
                   body: JSON.stringify(r.params ?? {}),
                   json: Option.some(r.params)
@@ -920,7 +619,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
                   custom_id: r.custom_id,
                   result: {
                     type: "errored",
-                    error: errorObject(type, outcome.errored.message ?? defaultErrorMessage(type), Option.none())
+                    error: Replies.errorObject(type, outcome.errored.message ?? Replies.defaultErrorMessage(type), Option.none())
                   }
                 }))
               }
@@ -947,7 +646,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
         Ok: (ok) => serveOk(request, ok, withExtra(ok.headers), now),
         Error: (error) => {
           const type = error.type === null ? Option.none() : Option.fromNullable(error.type).pipe(
-            Option.orElse(() => ApiError.canonicalErrorType(error.status))
+            Option.orElse(() => StatusTable.canonicalErrorType(error.status))
           )
           return Option.match(type, {
             onNone: () =>
@@ -957,7 +656,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
                     JSON.stringify({ type: "error", error: { message: error.message ?? "Error" } }),
                     { status: error.status, contentType: "application/json", headers: Headers.fromInput(withExtra(error.headers)) }
                   )
-                  : HttpServerResponse.text(edgeHtml(error.status), {
+                  : HttpServerResponse.text(Replies.edgeHtml(error.status), {
                     status: error.status,
                     contentType: "text/html",
                     headers: Headers.fromInput(withExtra(error.headers))
@@ -966,9 +665,9 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
             onSome: (type) =>
               Effect.succeed(
                 HttpServerResponse.text(
-                  JSON.stringify(errorObject(
+                  JSON.stringify(Replies.errorObject(
                     type,
-                    error.message ?? defaultErrorMessage(type),
+                    error.message ?? Replies.defaultErrorMessage(type),
                     error.requestIdInBody === false ? Option.none() : Option.some(headers["request-id"]!)
                   )),
                   { status: error.status, contentType: "application/json", headers: Headers.fromInput(withExtra(error.headers)) }
@@ -978,7 +677,7 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
         },
         Html: (page) =>
           Effect.succeed(
-            HttpServerResponse.text(page.html ?? edgeHtml(page.status), {
+            HttpServerResponse.text(page.html ?? Replies.edgeHtml(page.status), {
               status: page.status,
               contentType: "text/html",
               headers: Headers.fromInput(withExtra(page.headers))
@@ -999,18 +698,18 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
         Stall: () => Effect.never,
         StreamError: (e) =>
           Effect.map(nextId("msg"), (id) => {
-            const events = streamEvents(buildMessage(id, request, Reply.Ok({}))).slice(0, e.afterEvents)
-            return sseResponse([
+            const events = Replies.streamEvents(Replies.buildMessage(id, request, Reply.Ok({}))).slice(0, e.afterEvents)
+            return Replies.sseResponse([
               ...events,
               {
                 event: "error",
-                data: { type: "error", error: { type: e.type, message: e.message ?? defaultErrorMessage(e.type) } }
+                data: { type: "error", error: { type: e.type, message: e.message ?? Replies.defaultErrorMessage(e.type) } }
               }
             ], headers)
           }),
         StreamCut: (cut) =>
           Effect.map(nextId("msg"), (id) => {
-            const events = streamEvents(buildMessage(id, request, Reply.Ok({}))).slice(0, cut.afterEvents)
+            const events = Replies.streamEvents(Replies.buildMessage(id, request, Reply.Ok({}))).slice(0, cut.afterEvents)
             // the events already written must reach the client before the
             // socket goes: an empty write calls back once they are flushed
             const flushed = Effect.async<void>((resume) => {
@@ -1023,12 +722,12 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
                 )
               ).pipe(Stream.flatMap(() => Stream.never))
               : Stream.empty
-            return sseResponse(events, headers, tail)
+            return Replies.sseResponse(events, headers, tail)
           }),
         StreamStall: (stall) =>
           Effect.map(nextId("msg"), (id) =>
-            sseResponse(
-              streamEvents(buildMessage(id, request, Reply.Ok({}))).slice(0, stall.afterEvents),
+            Replies.sseResponse(
+              Replies.streamEvents(Replies.buildMessage(id, request, Reply.Ok({}))).slice(0, stall.afterEvents),
               headers,
               Stream.never
             )),
@@ -1099,6 +798,16 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
  * The emulator as a scoped Layer: started on a free loopback port when the
  * Layer is built, stopped (every connection closed) when its scope closes.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Emulator } from "claude-resilience/testing"
+ *
+ * const requests = Effect.flatMap(Emulator.Emulator, (emulator) => emulator.requests).pipe(
+ *   Effect.provide(Emulator.layer({ validate: false }))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -1116,37 +825,48 @@ export const testApiKey = "sk-ant-emulator-0123456789abcdef"
 /**
  * The emulator and a {@link Claude.Claude} client wired to it over a real
  * loopback socket (`NodeHttpClient`), in one Layer: a test needs nothing
- * else. `client` takes every client option but the key and the URL.
+ * else. `client` takes every client option but the key and the URL;
+ * `resilience` the options of the `Resilience.layer` the client runs on (a
+ * breaker and a retry budget of the test's own, both in the Layer's output,
+ * so that a test can read them: `CircuitBreaker.state`, the budget's
+ * `balance`).
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { Claude } from "claude-resilience"
+ * import { CircuitBreaker, Claude } from "claude-resilience"
  * import { Emulator } from "claude-resilience/testing"
  *
  * const TestLive = Emulator.layerClaude({
- *   script: Emulator.sequence([Emulator.Reply.Error({ status: 529 })])
+ *   script: Emulator.sequence([Emulator.Reply.Error({ status: 529 })]),
+ *   resilience: { breaker: { minimumCalls: 1 } }
  * })
- * const program = Effect.flatMap(Claude.Claude, (claude) =>
- *   claude.messages.create({ model: "claude-sonnet-5-5", max_tokens: 64, messages: [{ role: "user", content: "Hi" }] })
- * ).pipe(Effect.provide(TestLive))
+ * const program = Effect.gen(function*() {
+ *   const claude = yield* Claude.Claude
+ *   yield* Effect.either(
+ *     claude.messages.create({ model: "claude-sonnet-5-5", max_tokens: 64, messages: [{ role: "user", content: "Hi" }] })
+ *   )
+ *   return yield* CircuitBreaker.state
+ * }).pipe(Effect.provide(TestLive))
  * ```
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerClaude = (
-  options: Options & { readonly client?: Omit<Claude.Options, "apiKey" | "baseUrl"> | undefined } = {}
+  options: Options & {
+    readonly client?: Omit<Claude.Options, "apiKey" | "baseUrl"> | undefined
+    readonly resilience?: Resilience.Options | undefined
+  } = {}
 ): Layer.Layer<
-  Emulator | Claude.Claude,
-  | HttpServerError.ServeError
-  | Claude.InvalidClientOptionsError
-  | InvalidOptionsError
+  Emulator | Claude.Claude | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget,
+  HttpServerError.ServeError | InvalidOptionsError
 > => {
-  const emulator = layer({ apiKey: testApiKey, ...options })
+  const { client: clientOptions, resilience, ...emulatorOptions } = options
+  const emulator = layer({ apiKey: testApiKey, ...emulatorOptions })
   const client = Layer.unwrapEffect(
     Effect.map(Emulator, (running) =>
-      Claude.layer({ ...options.client, apiKey: Redacted.make(testApiKey), baseUrl: running.url }))
+      Claude.layer({ ...clientOptions, apiKey: Redacted.make(testApiKey), baseUrl: running.url }))
   ).pipe(Layer.provide(NodeHttpClient.layer))
-  return Layer.provideMerge(client, emulator)
+  return Layer.provideMerge(client, Layer.merge(emulator, Resilience.layer(resilience)))
 }

@@ -188,6 +188,10 @@ export interface ContentionScenario {
 }
 
 /**
+ * A scenario to {@link run}: a fleet against a modelled API
+ * ({@link fleet}, {@link outage}, {@link rateLimit}) or clients contending
+ * for one record ({@link contention}, {@link brooker}).
+ *
  * @since 0.2.0
  * @category models
  */
@@ -351,6 +355,14 @@ const decodeContention = O.decodeOptions("Simulation.contention", ContentionOpti
 /**
  * A contention scenario from its options, or an `InvalidOptionsError`.
  *
+ * @example
+ * ```ts
+ * import { Simulation } from "claude-resilience/testing"
+ *
+ * // 20 clients writing one record, retried from 10 ms up to 1 s
+ * const scenario = Simulation.contention({ name: "small contention", clients: 20, base: "10 millis", cap: "1 second" })
+ * ```
+ *
  * @since 0.2.0
  * @category constructors
  */
@@ -386,6 +398,17 @@ const preset = <A extends object>(defaults: A, options: A | undefined): A => {
  * 10 s on average, for 60 virtual minutes, with a total 529 outage from
  * minute 20 to minute 30. Any {@link FleetOptions} overrides.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Simulation } from "claude-resilience/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const scenario = yield* Simulation.outage({ clients: 20 })
+ *   return yield* Simulation.run(scenario, { seed: 1 })
+ * })
+ * ```
+ *
  * @since 0.2.0
  * @category scenarios
  */
@@ -404,6 +427,14 @@ export const outage = (options?: FleetOptions): Either.Either<FleetScenario, Inv
  * per minute, for 20 virtual minutes: how many 429s each policy collects,
  * and how long its requests wait.
  *
+ * @example
+ * ```ts
+ * import { Simulation } from "claude-resilience/testing"
+ *
+ * // a fleet twice as large, against the same quota per client
+ * const scenario = Simulation.rateLimit({ clients: 100 })
+ * ```
+ *
  * @since 0.2.0
  * @category scenarios
  */
@@ -421,6 +452,13 @@ export const rateLimit = (options?: FleetOptions): Either.Either<FleetScenario, 
  * 5 ms and cap 2 s, as in the AWS architecture blog's "Exponential Backoff
  * And Jitter" (network legs of 10 ms ± 4 ms). Its figure is the total work:
  * calls until every client has written.
+ *
+ * @example
+ * ```ts
+ * import { Simulation } from "claude-resilience/testing"
+ *
+ * const scenario = Simulation.brooker({ clients: 50, policies: ["no-jitter", "ours"] })
+ * ```
  *
  * @since 0.2.0
  * @category scenarios
@@ -856,6 +894,17 @@ export const run = (scenario: Scenario, options: RunOptions = {}): Effect.Effect
 /**
  * The deterministic summary of some results, as `lab` writes it to
  * `summary.json`: no wall-clock time, no path.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Simulation } from "claude-resilience/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const result = yield* Simulation.run(yield* Simulation.brooker({ clients: 20 }), { seed: 3 })
+ *   return JSON.stringify(Simulation.summary(3, [result]), null, 2)
+ * })
+ * ```
  *
  * @since 0.2.0
  * @category running

@@ -9,6 +9,9 @@
  */
 
 /**
+ * The emulator: a real HTTP server on loopback that speaks the Claude wire
+ * format and replies as a fault script says.
+ *
  * @since 0.1.0
  */
 export * as Emulator from "./Emulator.js"

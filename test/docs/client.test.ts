@@ -4,8 +4,23 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Context, Effect, Layer, Metric, Option, Random, Schedule, Stream, TestClock } from "effect"
-import { CircuitBreaker, Claude, type Messages, RetryBudget } from "../../src/index.js"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import {
+  Config,
+  ConfigProvider,
+  Context,
+  Duration,
+  Effect,
+  Layer,
+  Metric,
+  Option,
+  Random,
+  Redacted,
+  Schedule,
+  Stream,
+  TestClock
+} from "effect"
+import { Claude, type Messages, Resilience } from "../../src/index.js"
 import { Emulator, VirtualTime } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
 
@@ -21,8 +36,28 @@ const hello = Effect.gen(function*() {
   return message.content
 })
 
-// ANTHROPIC_API_KEY (required) and ANTHROPIC_BASE_URL (optional) from Config
-const ClaudeLive = Claude.layerConfig().pipe(Layer.provide(NodeHttpClient.layer))
+// ANTHROPIC_API_KEY (required) and ANTHROPIC_BASE_URL (optional) from Config,
+// over an HttpClient, and one breaker and one retry budget for the process
+const ClaudeLive = Claude.layerConfig().pipe(
+  Layer.provide(Layer.mergeAll(NodeHttpClient.layer, Resilience.layer()))
+)
+
+// --- docs: layers (layerConfig with Configs of our own) ------------------------
+
+const ConfiguredLive = Claude.layerConfig({
+  retry: { maxRetries: Config.integer("CLAUDE_MAX_RETRIES").pipe(Config.withDefault(5)) },
+  requestTimeout: Config.duration("CLAUDE_REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.minutes(2)))
+}).pipe(Layer.provide(Layer.mergeAll(NodeHttpClient.layer, Resilience.layer())))
+
+// --- docs: transforming the client ---------------------------------------------
+
+const viaGateway = (key: string, gatewayUrl: string) =>
+  Claude.layer({
+    apiKey: Redacted.make(key),
+    baseUrl: gatewayUrl,
+    // a header of your own on every request, for the gateway
+    transformClient: HttpClient.mapRequest(HttpClientRequest.setHeader("x-gateway-team", "search"))
+  })
 
 const main = hello.pipe(Effect.provide(ClaudeLive))
 
@@ -99,13 +134,13 @@ const batchRun = Effect.gen(function*() {
 // a second client, with a patient policy for background work
 class Background extends Context.Tag("app/Background")<Background, Claude.Service>() {}
 
-const BackgroundLive = Claude.layerConfig({ retry: { maxRetries: 8, maxElapsed: "1 minute" } }).pipe(
-  Layer.project(Claude.Claude, Background, (client) => client)
-)
+const BackgroundLive = Claude.layerConfig({
+  retry: { maxRetries: Config.succeed(8), maxElapsed: Config.succeed(Duration.minutes(1)) }
+}).pipe(Layer.project(Claude.Claude, Background, (client) => client))
 
 // one breaker and one retry budget, provided once, under both clients
 const AppLive = Layer.mergeAll(Claude.layerConfig(), BackgroundLive).pipe(
-  Layer.provide(Layer.mergeAll(NodeHttpClient.layer, CircuitBreaker.layer(), RetryBudget.layer()))
+  Layer.provide(Layer.mergeAll(NodeHttpClient.layer, Resilience.layer()))
 )
 
 // --- docs: metrics ---------------------------------------------------------------
@@ -127,6 +162,50 @@ describe("docs/client.md examples", () => {
       expect(content).toMatchObject([{ type: "text", text: "Hello from the claude-resilience emulator." }])
       expect(yield* emulator.requestCount).toBe(1)
     }).pipe(Effect.provide(Emulator.layer({ apiKey: Emulator.testApiKey }))))
+
+  it.effect("layers: the Configs given are read (CLAUDE_MAX_RETRIES=0: one request), their defaults otherwise", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const claude = yield* Layer.build(ConfiguredLive).pipe(
+        Effect.map(Context.get(Claude.Claude)),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([
+          ["ANTHROPIC_API_KEY", Emulator.testApiKey],
+          ["ANTHROPIC_BASE_URL", emulator.url],
+          ["CLAUDE_MAX_RETRIES", "0"]
+        ])))
+      )
+      const error = yield* Effect.flip(runVirtual(claude.messages.create(params)))
+      expect(typeof error === "string" ? error : error._tag).toBe("OverloadedError")
+      expect(yield* emulator.requestCount).toBe(1)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(Emulator.layer({ apiKey: Emulator.testApiKey, script: () => Emulator.Reply.Error({ status: 529 }) }))
+    ))
+
+  it.effect("transforming the client: the gateway header is on every request, streams and batch results too", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const claude = yield* Layer.build(viaGateway(Emulator.testApiKey, emulator.url)).pipe(
+        Effect.map(Context.get(Claude.Claude)),
+        Effect.provide(Layer.mergeAll(NodeHttpClient.layer, Resilience.layer()))
+      )
+      yield* runVirtual(claude.messages.create(params))
+      yield* runVirtual(Stream.runDrain(claude.messages.stream(params)))
+      yield* runVirtual(claude.messages.countTokens({ model: params.model, messages: params.messages }))
+      const batch = yield* runVirtual(claude.batches.create({ requests: [{ custom_id: "a", params }] }))
+      yield* runVirtual(Stream.runDrain(claude.batches.results(batch.id)))
+      const requests = yield* emulator.requests
+      expect(requests.map((r) => r.path)).toEqual([
+        "/v1/messages",
+        "/v1/messages",
+        "/v1/messages/count_tokens",
+        "/v1/messages/batches",
+        `/v1/messages/batches/${batch.id}/results`
+      ])
+      expect(requests.map((r) => r.headers["x-gateway-team"])).toEqual(Array(5).fill("search"))
+      // the transform sees the request complete: the client's own headers are there too
+      expect(requests.every((r) => r.headers["x-api-key"] === Emulator.testApiKey)).toBe(true)
+    }).pipe(Effect.scoped, Effect.provide(Emulator.layer({ apiKey: Emulator.testApiKey }))))
 
   it.effect("errors by tag: a 529 storm ends in the fallback text, after the policy's 6 attempts", () =>
     Effect.gen(function*() {

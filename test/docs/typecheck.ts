@@ -1,9 +1,9 @@
 /**
- * Type-checks code blocks (of the documentation, or of the JSDoc examples
- * in src/) as modules of their own: each block declares or imports every
- * name it uses, with `claude-resilience` and `claude-resilience/testing`
- * mapped to src/ and the repository's compiler options (unused names
- * allowed: a snippet shows, it need not use).
+ * Type-checking code blocks (of the documentation, or of the JSDoc examples
+ * in src/) as modules of their own, against the source: `claude-resilience`
+ * and `claude-resilience/testing` mapped to src/ by `paths`, with the
+ * repository's compiler options (unused names allowed: an example shows, it
+ * need not use).
  */
 import * as Path from "node:path"
 import ts from "typescript"

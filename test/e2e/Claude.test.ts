@@ -28,10 +28,11 @@ import * as Stream from "effect/Stream"
 import * as Supervisor from "effect/Supervisor"
 import * as TestServices from "effect/TestServices"
 import * as Net from "node:net"
-import { CircuitBreaker, Claude, RetryPolicy } from "../../src/index.js"
+import * as Config from "effect/Config"
+import { CircuitBreaker, Claude, Options, Resilience, RetryBudget, RetryPolicy } from "../../src/index.js"
 import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
-import { arrivals, countParams, defaultText, failureOf, makeTracer, params, withClaude } from "./support.js"
+import { arrivals, countParams, defaultText, failureOf, makeTracer, oneFailure, params, withClaude } from "./support.js"
 
 const { Reply } = Emulator
 
@@ -144,7 +145,7 @@ describe("Claude e2e: the client over loopback", () => {
 })
 
 describe("Claude e2e: spans and metrics", () => {
-  it.effect("a call's span, one claude.attempt span per attempt (number, wait, outcome, request id), the platform's http.client span in each", () => {
+  it.effect("a call's span, one claude.attempt span per attempt (number, outcome, request id), the platform's http.client span in each", () => {
     const traced = makeTracer()
     return Effect.gen(function*() {
       yield* runVirtual(create)
@@ -169,17 +170,18 @@ describe("Claude e2e: spans and metrics", () => {
         {
           "claude.endpoint": "messages.create",
           "claude.attempt": 2,
-          "claude.wait_ms": 500,
           "claude.outcome": "OverloadedError",
           "claude.request_id": "req_emu_000002"
         },
-        { "claude.endpoint": "messages.create", "claude.attempt": 3, "claude.wait_ms": 1000, "claude.outcome": "Success" }
+        { "claude.endpoint": "messages.create", "claude.attempt": 3, "claude.outcome": "Success" }
       ])
       const http = traced.spans.filter((span) => span.name === "http.client POST")
       expect(http.map((span) => span.parent)).toEqual(attempts.map((span) => span.spanId))
       expect(http.map((span) => span.attributes.get("http.response.status_code"))).toEqual([529, 529, 200])
-      // the policy's last decision is annotated on the call's span
+      // the waits are the policy's decisions, annotated on the call's span (the
+      // last one stays), not rebuilt from the attempts' times
       expect(call[0]!.attributes.get("retry.wait_ms")).toBe(1000)
+      expect(call[0]!.attributes.get("retry.attempt")).toBe(2)
     }).pipe(
       withClaude({ script: Emulator.sequence([Reply.Error({ status: 529 }), Reply.Error({ status: 529 })]) }),
       Effect.withTracer(traced.tracer)
@@ -228,13 +230,14 @@ describe("Claude e2e: spans and metrics", () => {
 describe("Claude e2e: layerConfig", () => {
   const config = (entries: ReadonlyArray<readonly [string, string]>) =>
     Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries)))
+  const live = Layer.merge(NodeHttpClient.layer, Resilience.layer())
 
   it.effect("reads ANTHROPIC_API_KEY (as Redacted) and ANTHROPIC_BASE_URL", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       const claude = yield* Layer.build(Claude.layerConfig()).pipe(
         Effect.map(Context.get(Claude.Claude)),
-        Effect.provide(NodeHttpClient.layer),
+        Effect.provide(live),
         config([["ANTHROPIC_API_KEY", Emulator.testApiKey], ["ANTHROPIC_BASE_URL", `${emulator.url}/`]])
       )
       const message = yield* runVirtual(claude.messages.create(params))
@@ -244,13 +247,20 @@ describe("Claude e2e: layerConfig", () => {
       expect(request?.headers["x-api-key"]).toBe(Emulator.testApiKey)
     }).pipe(Effect.scoped, Effect.provide(Emulator.layer({ apiKey: Emulator.testApiKey }))))
 
-  it.effect("takes every other option", () =>
+  it.effect("takes every other option as a Config, nested ones too", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
-      const claude = yield* Layer.build(Claude.layerConfig({ retry: { maxRetries: 0 }, beta: "b-1" })).pipe(
+      const claude = yield* Layer.build(
+        Claude.layerConfig({ retry: { maxRetries: Config.integer("RETRIES") }, beta: Config.string("BETA") })
+      ).pipe(
         Effect.map(Context.get(Claude.Claude)),
-        Effect.provide(NodeHttpClient.layer),
-        config([["ANTHROPIC_API_KEY", Emulator.testApiKey], ["ANTHROPIC_BASE_URL", emulator.url]])
+        Effect.provide(live),
+        config([
+          ["ANTHROPIC_API_KEY", Emulator.testApiKey],
+          ["ANTHROPIC_BASE_URL", emulator.url],
+          ["RETRIES", "0"],
+          ["BETA", "b-1"]
+        ])
       )
       const error = yield* failureOf(claude.messages.create(params))
       expect(error._tag).toBe("OverloadedError")
@@ -266,7 +276,7 @@ describe("Claude e2e: layerConfig", () => {
   it.effect("a missing ANTHROPIC_API_KEY is a ConfigError that names it", () =>
     Effect.gen(function*() {
       const error = yield* Layer.build(Claude.layerConfig()).pipe(
-        Effect.provide(NodeHttpClient.layer),
+        Effect.provide(live),
         config([["ANTHROPIC_BASE_URL", "http://127.0.0.1:1"]]),
         Effect.scoped,
         Effect.flip
@@ -275,16 +285,16 @@ describe("Claude e2e: layerConfig", () => {
       expect(String(error)).toContain("ANTHROPIC_API_KEY")
     }))
 
-  it.effect("an invalid ANTHROPIC_BASE_URL is an InvalidClientOptionsError", () =>
+  it.effect("an invalid ANTHROPIC_BASE_URL is an InvalidOptionsError at baseUrl", () =>
     Effect.gen(function*() {
       const error = yield* Layer.build(Claude.layerConfig()).pipe(
-        Effect.provide(NodeHttpClient.layer),
+        Effect.provide(live),
         config([["ANTHROPIC_API_KEY", "sk-ant-config-test"], ["ANTHROPIC_BASE_URL", "api.anthropic.com"]]),
         Effect.scoped,
         Effect.flip
       )
-      expect(error).toBeInstanceOf(Claude.InvalidClientOptionsError)
-      expect(error).toMatchObject({ option: "baseUrl" })
+      expect(error).toBeInstanceOf(Options.InvalidOptionsError)
+      expect(error).toMatchObject({ module: "Claude", problems: [{ path: "baseUrl" }] })
       expect(String(error)).not.toContain("sk-ant-config-test")
     }))
 
@@ -305,7 +315,7 @@ describe("Claude e2e: layerConfig", () => {
       )
       const claude = yield* Layer.build(Claude.layerConfig()).pipe(
         Effect.map(Context.get(Claude.Claude)),
-        Effect.provide(Layer.succeed(HttpClient.HttpClient, fake)),
+        Effect.provide(Layer.merge(Layer.succeed(HttpClient.HttpClient, fake), Resilience.layer())),
         config([["ANTHROPIC_API_KEY", "sk-ant-config-test"]])
       )
       const error = yield* failureOf(claude.messages.countTokens(countParams))
@@ -316,51 +326,172 @@ describe("Claude e2e: layerConfig", () => {
       expect(request?.headers["x-api-key"]).toBe("sk-ant-config-test")
       expect(request?.headers["anthropic-version"]).toBe("2023-06-01")
     }).pipe(Effect.scoped))
+
+  it.effect("apiKey and baseUrl given as Config replace ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const claude = yield* Layer.build(
+        Claude.layerConfig({ apiKey: Config.redacted("MY_KEY"), baseUrl: Config.string("MY_URL") })
+      ).pipe(
+        Effect.map(Context.get(Claude.Claude)),
+        Effect.provide(live),
+        config([
+          ["MY_KEY", Emulator.testApiKey],
+          ["MY_URL", emulator.url],
+          ["ANTHROPIC_API_KEY", "sk-ant-not-this-one"],
+          ["ANTHROPIC_BASE_URL", "http://127.0.0.1:9"]
+        ])
+      )
+      const message = yield* runVirtual(claude.messages.create(params))
+      expect(message.type).toBe("message")
+      const [request] = yield* emulator.requests
+      expect(request?.headers["x-api-key"]).toBe(Emulator.testApiKey)
+    }).pipe(Effect.scoped, Effect.provide(Emulator.layer({ apiKey: Emulator.testApiKey }))))
+
+  it.effect("an option's Config that is missing is a ConfigError naming it; one that reads wrong is an InvalidOptionsError at its path", () =>
+    Effect.gen(function*() {
+      const missing = yield* Layer.build(Claude.layerConfig({ retry: { maxRetries: Config.integer("RETRIES") } })).pipe(
+        Effect.provide(live),
+        config([["ANTHROPIC_API_KEY", "sk-ant-config-test"]]),
+        Effect.scoped,
+        Effect.flip
+      )
+      expect(ConfigError.isConfigError(missing)).toBe(true)
+      expect(String(missing)).toContain("RETRIES")
+      const invalid = yield* Layer.build(
+        Claude.layerConfig({ retry: { maxRetries: Config.integer("RETRIES") }, requestTimeout: Config.duration("TIMEOUT") })
+      ).pipe(
+        Effect.provide(live),
+        config([["ANTHROPIC_API_KEY", "sk-ant-config-test"], ["RETRIES", "-1"], ["TIMEOUT", "0 seconds"]]),
+        Effect.scoped,
+        Effect.flip
+      )
+      expect(invalid).toBeInstanceOf(Options.InvalidOptionsError)
+      expect((invalid as Options.InvalidOptionsError).problems.map((p) => p.path)).toEqual([
+        "retry.maxRetries",
+        "requestTimeout"
+      ])
+    }))
+
+  it.effect("options that are not Configs from untyped code (null, a plain value, a throwing getter): a typed error or the value taken as it is, never a throw", () =>
+    Effect.gen(function*() {
+      const build = (options: unknown) =>
+        Layer.build(Claude.layerConfig(options as Parameters<typeof Claude.layerConfig>[0])).pipe(
+          Effect.provide(live),
+          config([["ANTHROPIC_API_KEY", "sk-ant-config-test"]]),
+          Effect.scoped,
+          Effect.exit
+        )
+      const throwing = Object.defineProperty({}, "longRequests", {
+        enumerable: true,
+        get() {
+          throw new Error("boom")
+        }
+      })
+      for (const [options, path] of [[null, ""], ["fast", ""], [throwing, ""], [{ longRequests: "strem" }, "longRequests"]] as const) {
+        const error = oneFailure(yield* build(options))
+        expect(error).toBeInstanceOf(Options.InvalidOptionsError)
+        expect((error as Options.InvalidOptionsError).problems.map((p) => p.path)).toEqual([path])
+      }
+      // a plain value where a Config is expected is taken as a constant
+      expect(Exit.isSuccess(yield* build({ longRequests: "fail", retry: { maxRetries: 2 } }))).toBe(true)
+    }))
 })
 
 describe("Claude e2e: invalid options are typed layer errors", () => {
-  const cases: ReadonlyArray<readonly [string, Omit<Claude.Options, "apiKey">, string, string]> = [
-    ["a base URL that does not parse", { baseUrl: "not a url" }, "InvalidClientOptionsError", "baseUrl"],
-    ["a base URL that is not http(s)", { baseUrl: "ftp://api.anthropic.com" }, "InvalidClientOptionsError", "baseUrl"],
-    ["a negative requestTimeout", { requestTimeout: -5 }, "InvalidClientOptionsError", "requestTimeout"],
-    ["a requestTimeout that is no duration", { requestTimeout: "soon" as Duration.DurationInput }, "InvalidClientOptionsError", "requestTimeout"],
-    ["a zero streamIdleTimeout", { streamIdleTimeout: 0 }, "InvalidClientOptionsError", "streamIdleTimeout"],
-    ["an infinite streamIdleTimeout", { streamIdleTimeout: Duration.infinity }, "InvalidClientOptionsError", "streamIdleTimeout"],
-    ["a maxEventSize of 0", { maxEventSize: 0 }, "InvalidClientOptionsError", "maxEventSize"],
-    ["a fractional maxEventSize", { maxEventSize: 1.5 }, "InvalidClientOptionsError", "maxEventSize"],
-    ["negative maxRetries", { retry: { maxRetries: -1 } }, "InvalidOptionsError", "maxRetries"],
-    ["an unknown jitter", { retry: { jitter: "wild" as RetryPolicy.Jitter } }, "InvalidOptionsError", "jitter"],
-    ["breaker minimumCalls 0", { breaker: { minimumCalls: 0 } }, "InvalidOptionsError", "minimumCalls"],
-    ["a beta flag with a newline", { beta: ["ok-1", "bad\nflag"] }, "InvalidClientOptionsError", "beta"],
-    ["an apiVersion with a space", { apiVersion: "2023 06 01" }, "InvalidClientOptionsError", "apiVersion"]
+  const live = Layer.merge(NodeHttpClient.layer, Resilience.layer())
+  const build = (options: Omit<Claude.Options, "apiKey">) =>
+    Layer.build(Claude.layer({ apiKey: Redacted.make("sk-ant-options-test"), ...options })).pipe(
+      Effect.provide(live),
+      Effect.scoped,
+      Effect.flip
+    )
+  const untyped = <A>(u: unknown): A => u as A
+  const cases: ReadonlyArray<readonly [string, Omit<Claude.Options, "apiKey">, string]> = [
+    ["a base URL that does not parse", { baseUrl: "not a url" }, "baseUrl"],
+    ["a base URL that is not http(s)", { baseUrl: "ftp://api.anthropic.com" }, "baseUrl"],
+    ["a negative requestTimeout", { requestTimeout: -5 }, "requestTimeout"],
+    ["a requestTimeout that is no duration", { requestTimeout: "soon" as Duration.DurationInput }, "requestTimeout"],
+    ["a zero streamIdleTimeout", { streamIdleTimeout: 0 }, "streamIdleTimeout"],
+    ["an infinite streamIdleTimeout", { streamIdleTimeout: Duration.infinity }, "streamIdleTimeout"],
+    ["a maxEventSize of 0", { maxEventSize: 0 }, "maxEventSize"],
+    ["a fractional maxEventSize", { maxEventSize: 1.5 }, "maxEventSize"],
+    ["negative maxRetries", { retry: { maxRetries: -1 } }, "retry.maxRetries"],
+    ["an unknown jitter", { retry: { jitter: "wild" as RetryPolicy.Jitter } }, "retry.jitter"],
+    ["a misspelt longRequests", { longRequests: untyped("strem") }, "longRequests"],
+    ["a transformClient that is not a function", { transformClient: untyped("proxy") }, "transformClient"],
+    ["a beta flag with a newline", { beta: ["ok-1", "bad\nflag"] }, "beta"],
+    ["an apiVersion with a space", { apiVersion: "2023 06 01" }, "apiVersion"]
   ]
-  for (const [name, options, tag, option] of cases) {
-    it.effect(`${name} ⇒ ${tag} naming ${option}`, () =>
+  for (const [name, options, path] of cases) {
+    it.effect(`${name} ⇒ InvalidOptionsError at ${path}`, () =>
       Effect.gen(function*() {
-        const error = yield* Layer.build(
-          Claude.layer({ apiKey: Redacted.make("sk-ant-options-test"), ...options })
-        ).pipe(Effect.provide(NodeHttpClient.layer), Effect.scoped, Effect.flip)
-        expect(error._tag).toBe(tag)
-        expect(error.message).toContain(option)
-        if (error._tag === "InvalidOptionsError") {
-          expect(error.problems.map((p) => p.path)).toEqual([option])
-        } else {
-          expect(error.option).toBe(option)
-        }
+        const error = yield* build(options)
+        expect(error).toBeInstanceOf(Options.InvalidOptionsError)
+        expect(error.module).toBe("Claude")
+        expect(error.problems.map((p) => p.path)).toEqual([path])
+        expect(error.message).toContain(`${path}: `)
         expect(String(error)).not.toContain("sk-ant-options-test")
       }))
   }
 
+  it.effect("every problem is listed at once, an unknown key with a suggestion", () =>
+    Effect.gen(function*() {
+      const error = yield* build(untyped({ requestTimeot: "1 minute", retry: { maxRetries: 1.5, base: -1 }, maxEventSize: 0 }))
+      expect(error.problems.map((p) => p.path).sort()).toEqual(
+        ["maxEventSize", "requestTimeot", "retry.base", "retry.maxRetries"]
+      )
+      expect(error.problems.find((p) => p.path === "requestTimeot")?.message).toContain(
+        "is not an option (did you mean \"requestTimeout\"?)"
+      )
+    }))
+
+  it.effect("breaker (and budget) options are refused: they are Resilience.layer's, which the message says", () =>
+    Effect.gen(function*() {
+      const error = yield* build(untyped({ breaker: { minimumCalls: 0 }, budget: { percent: 0.1 } }))
+      expect(error.problems.map((p) => p.path)).toEqual(["breaker", "budget"])
+      for (const problem of error.problems) expect(problem.message).toContain("Resilience.layer")
+    }))
+
+  it.effect("a built RetryPolicy is accepted as the retry option, and checked like raw options", () =>
+    Effect.gen(function*() {
+      const policy = Either.getOrThrow(RetryPolicy.make({ maxRetries: 2, jitter: "none" }))
+      const settings = Either.getOrThrow(Claude.settings({ apiKey: Redacted.make("k"), retry: policy }))
+      expect(RetryPolicy.isRetryPolicy(settings.retry)).toBe(true)
+      expect(settings.retry).toMatchObject({ maxRetries: 2, jitter: "none" })
+      // a policy tampered with from untyped code is checked like options
+      const tampered = yield* build({ retry: untyped({ ...policy, maxRetries: -1 }) })
+      expect(tampered.problems.map((p) => p.path)).toEqual(["retry.maxRetries"])
+    }))
+
+  it.effect("a transformClient that throws, or returns something other than an HttpClient: InvalidOptionsError at transformClient", () =>
+    Effect.gen(function*() {
+      const throwing = yield* build({
+        transformClient: () => {
+          throw new Error("no proxy configured")
+        }
+      })
+      expect(throwing.problems).toEqual([{ path: "transformClient", message: "threw when given the client: no proxy configured" }])
+      const wrong = yield* build({ transformClient: untyped(() => "a client") })
+      expect(wrong.problems).toEqual([{ path: "transformClient", message: "must return an HttpClient, got \"a client\"" }])
+    }))
+
+  it("options given as a string (the key, perhaps) are refused without printing it", () => {
+    const error = Either.getLeft(Claude.settings(untyped("sk-ant-PLAIN-123"))).pipe(Option.getOrThrow)
+    expect(error.problems.map((p) => p.path)).toEqual([""])
+    expect(JSON.stringify(error) + String(error)).not.toContain("sk-ant-PLAIN-123")
+  })
+
   for (const [name, key] of [["a newline", "sk-ant-SECRET\ntail"], ["a NUL", "sk-ant-SECRET\u0000tail"], ["a space", "sk-ant-SECRET tail"], ["nothing", ""]] as const) {
-    it.effect(`an API key with ${name} ⇒ InvalidClientOptionsError naming apiKey, never echoing the key`, () =>
+    it.effect(`an API key with ${name} ⇒ InvalidOptionsError at apiKey, never echoing the key`, () =>
       Effect.gen(function*() {
         const error = yield* Layer.build(Claude.layer({ apiKey: Redacted.make(key) })).pipe(
-          Effect.provide(NodeHttpClient.layer),
+          Effect.provide(live),
           Effect.scoped,
           Effect.flip
         )
-        expect(error).toBeInstanceOf(Claude.InvalidClientOptionsError)
-        expect(error).toMatchObject({ option: "apiKey" })
+        expect(error).toBeInstanceOf(Options.InvalidOptionsError)
+        expect(error.problems.map((p) => p.path)).toEqual(["apiKey"])
         for (const text of [String(error), JSON.stringify(error), error.message]) {
           expect(text).not.toContain("SECRET")
         }
@@ -380,7 +511,10 @@ describe("Claude e2e: invalid options are typed layer errors", () => {
       )
       const claude = yield* Layer.build(
         Claude.layer({ apiKey: Redacted.make("sk-ant-LEAKY-123"), retry: { maxRetries: 0 } })
-      ).pipe(Effect.map(Context.get(Claude.Claude)), Effect.provide(Layer.succeed(HttpClient.HttpClient, leaky)))
+      ).pipe(
+        Effect.map(Context.get(Claude.Claude)),
+        Effect.provide(Layer.merge(Layer.succeed(HttpClient.HttpClient, leaky), Resilience.layer()))
+      )
       const error = yield* Effect.flip(claude.messages.countTokens(countParams))
       expect(error._tag).toBe("TransportError")
       expect(error.message).toContain("[redacted]")
@@ -400,7 +534,7 @@ describe("Claude e2e: invalid options are typed layer errors", () => {
       )
       const claude = yield* Layer.build(Claude.layerConfig()).pipe(
         Effect.map(Context.get(Claude.Claude)),
-        Effect.provide(Layer.succeed(HttpClient.HttpClient, fake)),
+        Effect.provide(Layer.merge(Layer.succeed(HttpClient.HttpClient, fake), Resilience.layer())),
         Effect.withConfigProvider(
           ConfigProvider.fromMap(new Map([["ANTHROPIC_API_KEY", "sk-ant-config-test"], ["ANTHROPIC_BASE_URL", " "]]))
         )
@@ -416,7 +550,13 @@ describe("Claude e2e: invalid options are typed layer errors", () => {
         Effect.scoped,
         Effect.flip
       )
-      expect(error).toBeInstanceOf(Claude.InvalidClientOptionsError)
+      expect(error).toBeInstanceOf(Options.InvalidOptionsError)
+      expect(error).toMatchObject({ module: "Claude", problems: [{ path: "requestTimeout" }] })
+      const resilience = yield* Layer.build(Emulator.layerClaude({ resilience: { breaker: { minimumCalls: 0 } } })).pipe(
+        Effect.scoped,
+        Effect.flip
+      )
+      expect(resilience).toMatchObject({ module: "Resilience", problems: [{ path: "breaker.minimumCalls" }] })
     }))
 })
 
@@ -510,14 +650,21 @@ describe("Claude e2e: no leaked fibers or sockets", () => {
     }))
 })
 
-// the breaker service is the one from the context when there is one (see
-// ClaudeBreaker.test.ts); here: the layer needs nothing but an HttpClient
-it.effect("Claude.layer requires only HttpClient.HttpClient", () =>
+// the layer's type names its three services (see Claude.test-d.ts); here:
+// it provides only Claude, and its calls use the breaker and the budget given
+it.effect("Claude.layer needs HttpClient, CircuitBreaker and RetryBudget, provides only Claude, and its calls use the services given", () =>
   Effect.gen(function*() {
-    const layer: Layer.Layer<Claude.Claude, unknown, HttpClient.HttpClient> = Claude.layer({
-      apiKey: Redacted.make("k")
-    })
-    const built = yield* Layer.build(layer).pipe(Effect.provide(NodeHttpClient.layer), Effect.scoped)
-    expect(Context.getOption(built, Claude.Claude).pipe(Option.isSome)).toBe(true)
+    const layer: Layer.Layer<
+      Claude.Claude,
+      Options.InvalidOptionsError,
+      HttpClient.HttpClient | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget
+    > = Claude.layer({ apiKey: Redacted.make(Emulator.testApiKey), baseUrl: (yield* Emulator.Emulator).url })
+    const services = yield* Layer.build(Resilience.layer())
+    const built = yield* Layer.build(layer).pipe(Effect.provide(NodeHttpClient.layer), Effect.provide(services))
     expect(Context.getOption(built, CircuitBreaker.CircuitBreaker).pipe(Option.isSome)).toBe(false)
-  }))
+    yield* runVirtual(Context.get(built, Claude.Claude).messages.countTokens(countParams))
+    const breaker = Context.get(services, CircuitBreaker.CircuitBreaker)
+    expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 1, failures: 0 })
+    const budget = Context.get(services, RetryBudget.RetryBudget)
+    expect((yield* budget.balance).deposits).toBeGreaterThan(0)
+  }).pipe(Effect.scoped, Effect.provide(Emulator.layer({ apiKey: Emulator.testApiKey }))))

@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { ApiError, Claude, Messages, Preflight } from "../../src/index.js"
+import { ApiError, Claude, MessageBatches, Preflight } from "../../src/index.js"
 import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
 import { arrivals, consume, failureOf, oneFailure, params, withClaude } from "./support.js"
@@ -16,7 +16,7 @@ const { Reply } = Emulator
 
 const MiB = 1024 * 1024
 
-const request = (customId: string): Messages.BatchRequest => ({ custom_id: customId, params })
+const request = (customId: string): MessageBatches.BatchRequest => ({ custom_id: customId, params })
 
 describe("Claude e2e: messages.countTokens", () => {
   it.effect("returns input_tokens, one POST to /v1/messages/count_tokens with the prompt only", () =>
@@ -214,7 +214,7 @@ describe("Claude e2e: batches", () => {
   it.effect("more than 100 000 requests fail locally with ClientRequestError, 0 requests", () =>
     Effect.gen(function*() {
       const claude = yield* Claude.Claude
-      const requests = Array.from({ length: Messages.maxBatchRequests + 1 }, (_, i) => request(`r${i}`))
+      const requests = Array.from({ length: MessageBatches.maxBatchRequests + 1 }, (_, i) => request(`r${i}`))
       const error = yield* failureOf(claude.batches.create({ requests }))
       expect(error).toBeInstanceOf(ApiError.ClientRequestError)
       expect(error.message).toContain("100000")

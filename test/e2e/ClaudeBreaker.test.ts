@@ -1,7 +1,8 @@
 /**
- * The circuit breaker and the retry budget, end to end: provided as Layers
- * they are shared by every client (`Effect.serviceOption`); without them
- * the client has a breaker of its own and runs unbudgeted.
+ * The circuit breaker and the retry budget, end to end: services the
+ * client's type requires, provided once (here by `Emulator.layerClaude`'s
+ * `Resilience.layer`, its options under `resilience`) and shared by every
+ * client built under them.
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
@@ -22,15 +23,9 @@ const { Reply } = Emulator
 
 const create = Effect.flatMap(Claude.Claude, (claude) => claude.messages.create(params))
 
-const withShared = <ROut, E>(
-  options: Parameters<typeof Emulator.layerClaude>[0],
-  shared: Layer.Layer<ROut, E>
-) =>
-<A, E2, R>(effect: Effect.Effect<A, E2, R>) =>
-  effect.pipe(
-    Effect.provide(Emulator.layerClaude(options).pipe(Layer.provideMerge(shared))),
-    Effect.withRandom(Random.fixed([0.5]))
-  )
+const withClaude = (options: Parameters<typeof Emulator.layerClaude>[0]) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  effect.pipe(Effect.provide(Emulator.layerClaude(options)), Effect.withRandom(Random.fixed([0.5])))
 
 const stream = Stream.unwrap(Effect.map(Claude.Claude, (claude) => claude.messages.stream(params)))
 
@@ -56,7 +51,7 @@ describe("Claude e2e: a shared CircuitBreaker", () => {
       // the breaker the test provided is the one the client used
       const state = yield* CircuitBreaker.state
       expect(state).toMatchObject({ _tag: "Open", openedAt: 11500 })
-    }).pipe(withShared({ script: storm }, CircuitBreaker.layer({ minimumCalls: 4, failureRateThreshold: 0.5 }))))
+    }).pipe(withClaude({ script: storm, resilience: { breaker: { minimumCalls: 4, failureRateThreshold: 0.5 } } })))
 
   it.effect("one breaker serves every client: a second client is refused too, without a request", () =>
     Effect.gen(function*() {
@@ -73,7 +68,7 @@ describe("Claude e2e: a shared CircuitBreaker", () => {
       expect(yield* emulator.requestCount).toBe(6)
     }).pipe(
       Effect.scoped,
-      withShared({ script: storm }, CircuitBreaker.layer({ minimumCalls: 4, failureRateThreshold: 0.5 }))
+      withClaude({ script: storm, resilience: { breaker: { minimumCalls: 4, failureRateThreshold: 0.5 } } })
     ))
 
   it.effect("after openDuration it half-opens: a probe is sent, and its success closes it", () =>
@@ -89,10 +84,10 @@ describe("Claude e2e: a shared CircuitBreaker", () => {
       expect(message.type).toBe("message")
       expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 13500])
       expect((yield* CircuitBreaker.state)._tag).toBe("Closed")
-    }).pipe(withShared(
-      { script: storm },
-      CircuitBreaker.layer({ minimumCalls: 4, failureRateThreshold: 0.5, openDuration: "10 seconds", halfOpenProbes: 1 })
-    )))
+    }).pipe(withClaude({
+      script: storm,
+      resilience: { breaker: { minimumCalls: 4, failureRateThreshold: 0.5, openDuration: "10 seconds", halfOpenProbes: 1 } }
+    })))
 
   it.effect("a mid-stream overload (status 200 error event after emission) counts as a breaker failure", () =>
     Effect.gen(function*() {
@@ -103,10 +98,10 @@ describe("Claude e2e: a shared CircuitBreaker", () => {
       expect(yield* CircuitBreaker.state).toMatchObject({ _tag: "Open", openedAt: 0 })
       expect(yield* failureOf(create)).toBeInstanceOf(CircuitBreaker.CircuitOpenError)
       expect(yield* arrivals).toEqual([0])
-    }).pipe(withShared(
-      { script: () => Reply.StreamError({ afterEvents: 4, type: "overloaded_error" }) },
-      CircuitBreaker.layer({ minimumCalls: 1, failureRateThreshold: 1 })
-    )))
+    }).pipe(withClaude({
+      script: () => Reply.StreamError({ afterEvents: 4, type: "overloaded_error" }),
+      resilience: { breaker: { minimumCalls: 1, failureRateThreshold: 1 } }
+    })))
 
   it.effect("a stream that ends well counts as a success; one retried before emission counts each attempt", () =>
     Effect.gen(function*() {
@@ -115,32 +110,30 @@ describe("Claude e2e: a shared CircuitBreaker", () => {
       expect(types(received)).toEqual(textStreamTypes(3))
       expect(CircuitBreaker.windowCounts(yield* CircuitBreaker.state)).toEqual({ calls: 2, failures: 1 })
       expect(yield* arrivals).toEqual([0, 500])
-    }).pipe(withShared(
-      { script: Emulator.sequence([Reply.StreamError({ afterEvents: 0, type: "overloaded_error" })]) },
-      CircuitBreaker.layer({ minimumCalls: 3 })
-    )))
+    }).pipe(withClaude({
+      script: Emulator.sequence([Reply.StreamError({ afterEvents: 0, type: "overloaded_error" })]),
+      resilience: { breaker: { minimumCalls: 3 } }
+    })))
 
   it.effect("4xx and 429 count as calls, not failures: the breaker stays closed", () =>
     Effect.gen(function*() {
       for (let i = 0; i < 3; i++) yield* failureOf(create)
       expect(CircuitBreaker.windowCounts(yield* CircuitBreaker.state)).toEqual({ calls: 4, failures: 0 })
       expect(yield* Effect.flatMap(Emulator.Emulator, (e) => e.requestCount)).toBe(4)
-    }).pipe(withShared(
-      {
-        script: Emulator.sequence([
-          Reply.Error({ status: 400 }),
-          Reply.Error({ status: 404 }),
-          Reply.Error({ status: 429 }),
-          Reply.Error({ status: 401 })
-        ]),
-        client: { retry: { maxRetries: 1 } }
-      },
-      CircuitBreaker.layer({ minimumCalls: 1, failureRateThreshold: 0.01 })
-    )))
+    }).pipe(withClaude({
+      script: Emulator.sequence([
+        Reply.Error({ status: 400 }),
+        Reply.Error({ status: 404 }),
+        Reply.Error({ status: 429 }),
+        Reply.Error({ status: 401 })
+      ]),
+      client: { retry: { maxRetries: 1 } },
+      resilience: { breaker: { minimumCalls: 1, failureRateThreshold: 0.01 } }
+    })))
 })
 
-describe("Claude e2e: the client's own breaker", () => {
-  it.effect("with no breaker provided, the default one (10 calls, 30 %) opens during the second storm", () =>
+describe("Claude e2e: the default breaker of Resilience.layer()", () => {
+  it.effect("with no breaker options, the default one (10 calls, 30 %) opens during the second storm", () =>
     Effect.gen(function*() {
       const first = yield* failureOf(create)
       expect(first._tag).toBe("OverloadedError")
@@ -156,9 +149,9 @@ describe("Claude e2e: the client's own breaker", () => {
       expect(third._tag).toBe("CircuitOpenError")
       expect(third).toMatchObject({ openedAt: 23000, halfOpenAt: 31000 })
       expect(yield* Effect.flatMap(Emulator.Emulator, (e) => e.requestCount)).toBe(12)
-    }).pipe(withShared({ script: storm }, Layer.empty)))
+    }).pipe(withClaude({ script: storm })))
 
-  it.effect("the client's breaker options shape its own breaker", () =>
+  it.effect("the breaker options given to Resilience.layer shape the breaker the client uses", () =>
     Effect.gen(function*() {
       const error = yield* failureOf(create)
       // two failed calls open it at 0.5 s; the retry due at 1.5 s is not taken
@@ -167,7 +160,7 @@ describe("Claude e2e: the client's own breaker", () => {
       expect(yield* TestClock.currentTimeMillis).toBe(500)
       expect((yield* failureOf(create))._tag).toBe("CircuitOpenError")
       expect(yield* arrivals).toEqual([0, 500])
-    }).pipe(withShared({ script: storm, client: { breaker: { minimumCalls: 2 } } }, Layer.empty)))
+    }).pipe(withClaude({ script: storm, resilience: { breaker: { minimumCalls: 2 } } })))
 })
 
 describe("Claude e2e: a shared RetryBudget", () => {
@@ -180,14 +173,14 @@ describe("Claude e2e: a shared RetryBudget", () => {
       expect(yield* arrivals).toEqual([0, 500, 500, 1000])
       const balance = yield* Effect.flatMap(RetryBudget.RetryBudget, (budget) => budget.balance)
       expect(balance.total).toBe(0)
-    }).pipe(withShared({ script: storm }, RetryBudget.layer({ percent: 1, minRetriesPerSecond: 0 }))))
+    }).pipe(withClaude({ script: storm, resilience: { budget: { percent: 1, minRetriesPerSecond: 0 } } })))
 
   it.effect("an empty budget (percent 0, no reserve) allows no retry: 1 request per call", () =>
     Effect.gen(function*() {
       expect((yield* failureOf(create))._tag).toBe("OverloadedError")
       expect((yield* failureOf(create))._tag).toBe("OverloadedError")
       expect(yield* arrivals).toEqual([0, 0])
-    }).pipe(withShared({ script: storm }, RetryBudget.layer({ percent: 0, minRetriesPerSecond: 0 }))))
+    }).pipe(withClaude({ script: storm, resilience: { budget: { percent: 0, minRetriesPerSecond: 0 } } })))
 
   it.effect("the budget bounds the retries of a stream too", () =>
     Effect.gen(function*() {
@@ -195,23 +188,22 @@ describe("Claude e2e: a shared RetryBudget", () => {
       expect(oneFailure(exit)._tag).toBe("OverloadedError")
       expect(received).toHaveLength(0)
       expect(yield* arrivals).toEqual([0, 500])
-    }).pipe(withShared(
-      { script: () => Reply.StreamError({ afterEvents: 0, type: "overloaded_error" }) },
-      RetryBudget.layer({ percent: 1, minRetriesPerSecond: 0 })
-    )))
+    }).pipe(withClaude({
+      script: () => Reply.StreamError({ afterEvents: 0, type: "overloaded_error" }),
+      resilience: { budget: { percent: 1, minRetriesPerSecond: 0 } }
+    })))
 
-  it.effect("without a budget the same storm takes every retry the policy allows", () =>
+  it.effect("with the default budget (a reserve to start with) the same storm takes every retry the policy allows", () =>
     Effect.gen(function*() {
       yield* failureOf(create)
       expect(yield* arrivals).toEqual([0, 500, 1500, 3500, 7500, 11500])
-    }).pipe(withShared({ script: storm }, Layer.empty)))
+    }).pipe(withClaude({ script: storm })))
 })
 
 describe("Claude e2e: breaker admission and interruption", () => {
   // a half-open breaker with one probe slot, behind a store that takes 10 ms
   // (virtual) per update, as a shared store over the network would
-  const slowHalfOpen = Layer.scoped(
-    CircuitBreaker.CircuitBreaker,
+  const slowHalfOpen = Layer.unwrapEffect(
     Effect.gen(function*() {
       const memory = yield* CircuitBreaker.makeMemoryStore(
         CircuitBreaker.State.HalfOpen({ generation: 1, openedAt: 0, halfOpenAt: 0, inFlight: 0, succeeded: 0 })
@@ -220,7 +212,7 @@ describe("Claude e2e: breaker admission and interruption", () => {
         get: memory.get,
         modify: (f) => Effect.zipRight(Effect.sleep("10 millis"), memory.modify(f))
       }
-      return yield* CircuitBreaker.make({ halfOpenProbes: 1, store: slow })
+      return Emulator.layerClaude({ resilience: { breaker: { halfOpenProbes: 1, store: slow } } })
     })
   )
 
@@ -241,5 +233,5 @@ describe("Claude e2e: breaker admission and interruption", () => {
       const exit = yield* Effect.exit(runVirtual(create))
       expect(Exit.isSuccess(exit)).toBe(true)
       expect(yield* Effect.flatMap(Emulator.Emulator, (e) => e.requestCount)).toBe(1)
-    }).pipe(withShared({}, slowHalfOpen)))
+    }).pipe(Effect.provide(slowHalfOpen), Effect.withRandom(Random.fixed([0.5]))))
 })

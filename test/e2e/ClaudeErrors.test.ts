@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import { ApiError, Claude } from "../../src/index.js"
+import { ApiError, Claude, Resilience } from "../../src/index.js"
 import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
 import { arrivals, failureOf, instants, params, withClaude } from "./support.js"
@@ -106,7 +106,7 @@ describe("Claude e2e: fatal replies end the call after one request", () => {
       Effect.provide(
         Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
           Claude.layer({ apiKey: Redacted.make("sk-ant-wrong-key-000"), baseUrl: emulator.url }))).pipe(
-            Layer.provide(NodeHttpClient.layer),
+            Layer.provide(Layer.merge(NodeHttpClient.layer, Resilience.layer())),
             Layer.provideMerge(Emulator.layer({ apiKey: Emulator.testApiKey }))
           )
       ),

@@ -8,9 +8,10 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { Claude } from "../../src/index.js"
+import { Claude, Resilience } from "../../src/index.js"
 import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
 import { makeLogger, makeTracer, renderExit } from "../support/capture.js"
@@ -63,17 +64,16 @@ const scenarios = Effect.gen(function*() {
   yield* run(() => Reply.Ok({}), claude.batches.retrieve("msgbatch_missing"))
   yield* run(() => Reply.Ok({}), claude.batches.create({ requests: [{ custom_id: "bad id", params }] }))
 
-  // a client with a wrong key, and one whose own breaker opens at once
+  // a client with a wrong key (on the test's breaker and budget), and one on a
+  // breaker of its own that opens at once
   const wrong = yield* Claude.make({ apiKey: Redacted.make(wrongKey), baseUrl: emulator.url }).pipe(
     Effect.provide(NodeHttpClient.layer)
   )
   yield* run(Emulator.healthy, wrong.messages.create(params))
   yield* run(Emulator.healthy, drain(wrong.messages.stream(params)))
-  const fragile = yield* Claude.make({
-    apiKey: Redacted.make(Emulator.testApiKey),
-    baseUrl: emulator.url,
-    breaker: { minimumCalls: 1 }
-  }).pipe(Effect.provide(NodeHttpClient.layer))
+  const fragile = yield* Claude.make({ apiKey: Redacted.make(Emulator.testApiKey), baseUrl: emulator.url }).pipe(
+    Effect.provide(Layer.mergeAll(NodeHttpClient.layer, Resilience.layer({ breaker: { minimumCalls: 1 } })))
+  )
   yield* run(() => Reply.Error({ status: 529 }), fragile.messages.create(params))
   yield* run(() => Reply.Error({ status: 529 }), drain(fragile.messages.stream(params)))
   return exits
@@ -119,7 +119,8 @@ describe("Claude e2e: the API key never leaks", () => {
     }).pipe(
       // a breaker that never opens, so that every scenario reaches the emulator
       withClaude({
-        client: { requestTimeout: "2 seconds", streamIdleTimeout: "2 seconds", breaker: { minimumCalls: 1_000_000 } }
+        client: { requestTimeout: "2 seconds", streamIdleTimeout: "2 seconds" },
+        resilience: { breaker: { minimumCalls: 1_000_000 } }
       }),
       Effect.provide(logged.layer),
       Effect.withTracer(traced.tracer)

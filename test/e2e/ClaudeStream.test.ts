@@ -9,7 +9,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { ApiError, Claude, Messages, Preflight } from "../../src/index.js"
+import { ApiError, Claude, MessageAccumulator, MessageStream, Preflight } from "../../src/index.js"
 import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
 import { arrivals, consume, defaultText, failureOf, oneFailure, params, textStreamTypes, types, withClaude } from "./support.js"
@@ -19,7 +19,7 @@ const { Reply } = Emulator
 const stream = Stream.unwrap(Effect.map(Claude.Claude, (claude) => claude.messages.stream(params)))
 
 /** The text the consumer could show, from the deltas it received. */
-const textOf = (events: ReadonlyArray<Messages.MessageStreamEvent>): string =>
+const textOf = (events: ReadonlyArray<MessageStream.MessageStreamEvent>): string =>
   events.map((event) =>
     event.type === "content_block_delta" && event.delta.type === "text_delta" ? event.delta.text : ""
   ).join("")
@@ -117,7 +117,7 @@ describe("Claude e2e: messages.stream", () => {
     Effect.gen(function*() {
       const { exit, received } = yield* consume(stream)
       const error = oneFailure(exit)
-      expect(error).toBeInstanceOf(Messages.IncompleteStreamError)
+      expect(error).toBeInstanceOf(MessageAccumulator.IncompleteStreamError)
       expect(error).toMatchObject({ events: 4, missing: "message_stop" })
       expect(types(received)).toEqual(["message_start", "ping", "content_block_start", "content_block_delta"])
       expect(yield* arrivals).toEqual([0])

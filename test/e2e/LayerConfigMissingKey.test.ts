@@ -11,11 +11,11 @@ import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Claude } from "../../src/index.js"
+import { Claude, Options, Resilience } from "../../src/index.js"
 
 const buildWith = (entries: ReadonlyArray<readonly [string, string]>) =>
   Layer.build(Claude.layerConfig()).pipe(
-    Effect.provide(NodeHttpClient.layer),
+    Effect.provide(Layer.merge(NodeHttpClient.layer, Resilience.layer())),
     Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries))),
     Effect.scoped,
     Effect.flip
@@ -35,10 +35,10 @@ describe("Claude.layerConfig without ANTHROPIC_API_KEY", () => {
       expect(printed).not.toContain("<redacted>")
     }))
 
-  it.effect("a key that is set but blank is an InvalidClientOptionsError on apiKey (the control: not a missing key)", () =>
+  it.effect("a key that is set but blank is an InvalidOptionsError at apiKey (the control: not a missing key)", () =>
     Effect.gen(function*() {
       const error = yield* buildWith([["ANTHROPIC_API_KEY", ""]])
-      expect(error).toBeInstanceOf(Claude.InvalidClientOptionsError)
-      expect(error).toMatchObject({ option: "apiKey" })
+      expect(error).toBeInstanceOf(Options.InvalidOptionsError)
+      expect(error).toMatchObject({ module: "Claude", problems: [{ path: "apiKey" }] })
     }))
 })

@@ -11,18 +11,12 @@ import * as Exit from "effect/Exit"
 import * as Random from "effect/Random"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
-import type * as Messages from "../../src/Messages.js"
+import type * as MessageStream from "../../src/MessageStream.js"
 import { Emulator } from "../../src/testing/index.js"
 import { runVirtual } from "../support/virtualTime.js"
 
-export const params: Messages.MessageCreateParams = {
-  model: "claude-sonnet-5-5",
-  max_tokens: 256,
-  messages: [{ role: "user", content: "Hello" }]
-}
-
-/** The prompt of {@link params}, as Token Counting takes it (no `max_tokens`, which that endpoint rejects). */
-export const countParams: Messages.CountTokensParams = { model: params.model, messages: params.messages }
+/** A short request and its Token Counting prompt (see test/support/messages.ts). */
+export { countParams, params } from "../support/messages.js"
 
 /**
  * Provides `Emulator | Claude` over loopback and pins every random draw to
@@ -83,7 +77,7 @@ export const consume = <A, E, R>(
   })
 
 /** The type of each event, as the consumer saw it. */
-export const types = (events: ReadonlyArray<Messages.MessageStreamEvent>): ReadonlyArray<string> =>
+export const types = (events: ReadonlyArray<MessageStream.MessageStreamEvent>): ReadonlyArray<string> =>
   events.map((event) => event.type === "unknown" ? event.raw.type : event.type)
 
 /** The `Clock` instants at which the emulator received each request. */

@@ -7,12 +7,14 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Decode from "../../src/internal/decode.js"
+import * as MessageBatches from "../../src/MessageBatches.js"
 import * as Messages from "../../src/Messages.js"
+import * as MessageStream from "../../src/MessageStream.js"
 
 const decoders: ReadonlyArray<(text: string) => Either.Either<unknown, string>> = [
   Decode.json(Messages.Message),
-  Decode.json(Messages.MessageStreamEvent),
-  Decode.json(Messages.MessageBatchIndividualResponse),
+  Decode.json(MessageStream.MessageStreamEvent),
+  Decode.json(MessageBatches.MessageBatchIndividualResponse),
   Decode.json(Messages.CountTokensResponse)
 ]
 

@@ -1,38 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, FastCheck as fc, Option } from "effect"
-import { decodeDuration, describeValue, isNegativeDurationInput } from "../../src/internal/options.js"
-
-describe("internal/options: describeValue", () => {
-  it.each<readonly [string, unknown, string]>([
-    ["a string, JSON-quoted", "5 parsecs", `"5 parsecs"`],
-    ["a string with a quote, escaped", `say "hi"`, `"say \\"hi\\""`],
-    ["a number", -0.3, "-0.3"],
-    ["NaN", Number.NaN, "NaN"],
-    ["Infinity", Number.POSITIVE_INFINITY, "Infinity"],
-    ["a boolean", false, "false"],
-    ["a bigint, with its n", BigInt(-5), "-5n"],
-    ["a Duration, formatted", Duration.millis(1500), "1s 500ms"],
-    ["an infinite Duration", Duration.infinity, "Infinity"],
-    ["an array, item by item", [-1, "x", [BigInt(2), true]], `[-1, "x", [2n, true]]`],
-    ["a function", () => 1, "a function"],
-    ["null", null, "null"],
-    ["undefined", undefined, "undefined"],
-    ["an object, by its typeof only", { apiKey: "sk-ant-secret" }, "object"],
-    ["a symbol, by its typeof", Symbol("s"), "symbol"]
-  ])("%s", (_, value, expected) => {
-    expect(describeValue(value)).toBe(expected)
-  })
-
-  it("an array that contains itself is shown as […] where it recurs, without throwing", () => {
-    const cyclic: Array<unknown> = [1]
-    cyclic.push(cyclic)
-    expect(describeValue(cyclic)).toBe("[1, […]]")
-  })
-
-  it("never throws and always returns a string", () => {
-    fc.assert(fc.property(fc.anything(), (value) => typeof describeValue(value) === "string"))
-  })
-})
+import { decodeDuration, isNegativeDurationInput } from "../../src/internal/options.js"
 
 describe("internal/options: isNegativeDurationInput", () => {
   it.each<readonly [string, unknown, boolean]>([

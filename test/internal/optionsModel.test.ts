@@ -139,7 +139,7 @@ describe("internal/options: decodeOptions", () => {
       {
         path: "period",
         message:
-          `must be a duration of zero or more of at most 1d in whole milliseconds, such as "2 seconds" or a number of milliseconds; got 1.5`
+          `must be a duration from zero to 1d, in whole milliseconds, such as "2 seconds" or a number of milliseconds; got 1.5`
       },
       { path: "factor", message: "must be a finite number of 1 or more, got Infinity" },
       { path: "calls", message: "must be an integer of 1 or more, got 0" }

@@ -54,6 +54,49 @@ const exec = async (file: string, args: ReadonlyArray<string>, cwd: string) => {
 
 const tsc = Path.join(root, "node_modules/typescript/bin/tsc")
 
+/**
+ * Both adapters as a user without the SDK or @effect/ai would run them,
+ * against a loopback server that answers every odd request 529 (waits of a
+ * millisecond or so: `retry-after-ms: 1`, a 1 ms base).
+ */
+const adaptersScript = `
+import { Resilience } from "claude-resilience"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import { Effect } from "effect"
+import * as Http from "node:http"
+
+let n = 0
+const server = Http.createServer((req, res) => {
+  req.resume()
+  req.on("end", () => {
+    n++
+    if (n % 2 === 1) {
+      res.writeHead(529, { "content-type": "application/json", "retry-after-ms": "1" })
+      return res.end(JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }))
+    }
+    res.writeHead(200, { "content-type": "text/plain" })
+    res.end("ok")
+  })
+})
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve))
+const url = "http://127.0.0.1:" + server.address().port + "/v1/messages"
+
+const fetch = Resilience.fetch({ retry: { base: "1 millis" } })
+const response = await fetch(url, { method: "POST", body: "{}" })
+console.log("fetch", response.status, await response.text(), n)
+await fetch.dispose()
+
+const program = Effect.gen(function*() {
+  const client = (yield* HttpClient.HttpClient).pipe(Resilience.transformClient({ retry: { base: "1 millis" } }))
+  const res = yield* client.post(url)
+  return [res.status, yield* res.text]
+}).pipe(Effect.provide(FetchHttpClient.layer))
+const [status, text] = await Effect.runPromise(program)
+console.log("transformClient", status, text, n)
+server.close()
+`
+
 /** A user's strict project: ESM, NodeNext, and the library's .d.ts checked too. */
 const userTsconfig = {
   compilerOptions: {
@@ -102,7 +145,15 @@ const makeProject = async (name: string, versions: Record<string, string>): Prom
   return { dir, versions, stdout }
 }
 
-const peers = Object.keys(manifest.peerDependencies)
+/**
+ * The optional peers only the adapters' users have (`Resilience.fetch` for
+ * the official SDK, `Resilience.transformClient` for `@effect/ai`): the
+ * projects do without them, since neither adapter needs them to run.
+ */
+const adapterPeers = ["@anthropic-ai/sdk", "@effect/ai", "@effect/ai-anthropic"]
+
+/** The peers the projects install. */
+const peers = Object.keys(manifest.peerDependencies).filter((pkg) => !adapterPeers.includes(pkg))
 
 const projects: Record<"lowest" | "locked", Promise<Project>> = {} as never
 
@@ -120,9 +171,10 @@ beforeAll(async () => {
   await Promise.allSettled([projects.lowest, projects.locked])
 }, 300_000)
 
+// removing two installed projects takes a while on a busy machine
 afterAll(() => {
   if (scratch !== "") rmSync(scratch, { recursive: true, force: true })
-})
+}, 300_000)
 
 describe("npm pack", () => {
   it("ships the built entry points with their types and maps, and src for the maps; no tests, no build info, and under bin only the bin's files", () => {
@@ -158,7 +210,8 @@ describe("npm pack", () => {
         return at > 0 ? [[word.slice(0, at), word.slice(at + 1)] as const] : []
       })
     ))
-    expect(Object.fromEntries(peers.map((pkg) => [pkg, named.get(pkg)]))).toEqual(manifest.peerDependencies)
+    expect(Object.fromEntries(Object.keys(manifest.peerDependencies).map((pkg) => [pkg, named.get(pkg)])))
+      .toEqual(manifest.peerDependencies)
     // the optional peer goes with the tests
     const devLine = installs.find((line) => line.includes("@effect/platform-node@"))
     expect(devLine).toContain("--save-dev")
@@ -190,10 +243,25 @@ describe("npm pack", () => {
     visit(Path.join(dist, "index.js"))
     expect(reached.size).toBeGreaterThan(5)
     expect([...external].filter((specifier) => specifier.startsWith("@effect/platform-node"))).toEqual([])
-    // nor the CLI's optional peers, nor ioredis (imported dynamically, by the Redis layers only)
+    // nor the CLI's optional peers, nor the adapters' (the SDK, @effect/ai), nor ioredis (imported
+    // dynamically, by the Redis layers only)
     expect([...external].filter((specifier) => /^(@effect\/cli|echarts|ioredis)(\/|$)/.test(specifier))).toEqual([])
     expect([...reached].some((file) => file.endsWith(Path.join("internal", "redis", "ioredis.js")))).toBe(false)
+    expect([...external].filter((specifier) => /^(@anthropic-ai\/sdk|@effect\/ai(-anthropic)?)(\/|$)/.test(specifier)))
+      .toEqual([])
+    for (const pkg of adapterPeers) expect(manifest.peerDependenciesMeta[pkg]?.optional).toBe(true)
     expect([...external].some((specifier) => specifier.startsWith("effect"))).toBe(true)
+  })
+
+  it("the adapters run with neither the SDK nor @effect/ai installed: Resilience.fetch and Resilience.transformClient retry a 529", async () => {
+    const project = await projects.locked
+    for (const pkg of adapterPeers) {
+      expect(() => readFileSync(Path.join(project.dir, "node_modules", pkg, "package.json"))).toThrow()
+    }
+    writeFileSync(Path.join(project.dir, "adapters.mjs"), adaptersScript)
+    const { stdout } = await exec(process.execPath, ["adapters.mjs"], project.dir)
+    // each adapter: a 529, then a 200 after one retry (2 requests each)
+    expect(stdout.trim().split("\n")).toEqual(["fetch 200 ok 2", "transformClient 200 ok 4"])
   })
 
   it("the Redis layers load ioredis from the installed package: one process shares a breaker with another through a real redis-server", async () => {

@@ -9,7 +9,6 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Random } from "effect"
-import { Resilience } from "../../src/index.js"
 import { sdkCall } from "../support/sdk.js"
 import { errorBody, scriptedServer } from "../support/scripted.js"
 import { ourCall, report } from "./support.js"
@@ -28,8 +27,9 @@ describe("parity: a fresh retry budget", () => {
       const ours = { requests: 0, ok: 0, failed: [] as Array<string> }
       const sdk = { requests: 0, ok: 0, failed: [] as Array<string> }
       for (let i = 0; i < INVOCATIONS; i++) {
-        // a new process: a new server script, a new client, a new breaker and budget
-        const mine = yield* Effect.scoped(Effect.flatMap(scriptedServer(script), (server) => ourCall(server, Resilience.layer())))
+        // a new process: a new server script, a new client, a new breaker and
+        // budget (ourCall builds a Resilience.layer() of its own per call)
+        const mine = yield* Effect.scoped(Effect.flatMap(scriptedServer(script), (server) => ourCall(server)))
         ours.requests += mine.requests
         if (mine.outcome === "ok") ours.ok++
         else ours.failed.push(mine.outcome)

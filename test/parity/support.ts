@@ -6,11 +6,9 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import type { CircuitBreaker, RetryBudget } from "../../src/index.js"
-import { Claude } from "../../src/index.js"
+import { Claude, type Resilience } from "../../src/index.js"
 import type { HostileServer } from "../support/hostileServer.js"
 import { ourClient, params } from "../support/scripted.js"
 import { runVirtual } from "../support/virtualTime.js"
@@ -21,17 +19,14 @@ export interface OurOutcome {
   readonly outcome: string
 }
 
-/** One call by our client (default policy), with `services` (e.g. `Resilience.layer()`) provided. */
-export const ourCall = <E>(
-  server: HostileServer,
-  services?: Layer.Layer<CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget, E>
-): Effect.Effect<OurOutcome> =>
+/** One call by our client (default policy), on a fresh `Resilience.layer(resilience)` of its own. */
+export const ourCall = (server: HostileServer, resilience: Resilience.Options = {}): Effect.Effect<OurOutcome> =>
   Effect.gen(function*() {
     const before = server.requests.length
     const call = Effect.flatMap(Claude.Claude, (claude) => claude.messages.create(params)).pipe(
-      Effect.provide(ourClient(server.url))
+      Effect.provide(ourClient(server.url, {}, resilience))
     )
-    const exit = yield* Effect.exit(runVirtual(services === undefined ? call : Effect.provide(call, services)))
+    const exit = yield* Effect.exit(runVirtual(call))
     const outcome = Exit.match(exit, {
       onSuccess: () => "ok",
       onFailure: (cause) =>

@@ -12,21 +12,14 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as TestServices from "effect/TestServices"
-import { Claude } from "../../src/index.js"
-import type * as Messages from "../../src/Messages.js"
+import { Claude, Resilience } from "../../src/index.js"
 import type { HostileServer } from "./hostileServer.js"
 
 /** The key every hardening client carries; no error, log line or span may show it. */
 export const key = "sk-ant-api03-hardening-5ecr3t-k3y-0123456789"
 
-export const params: Messages.MessageCreateParams = {
-  model: "claude-sonnet-5-5",
-  max_tokens: 256,
-  messages: [{ role: "user", content: "Hello" }]
-}
-
-/** The same prompt for `countTokens`, which takes no `max_tokens`. */
-export const countParams: Messages.CountTokensParams = { model: params.model, messages: params.messages }
+/** A short request and its Token Counting prompt (see test/support/messages.ts). */
+export { countParams, params } from "./messages.js"
 
 /** The platform clients the issue names. */
 export const platforms: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
@@ -38,8 +31,8 @@ export const platforms: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.H
 /**
  * A client on `url`, over the given platform client (default
  * `NodeHttpClient.layer`), built in the current scope: closing the scope
- * closes the platform client's pool. No breaker opens (each test counts its
- * own requests).
+ * closes the platform client's pool. No breaker opens and the budget never
+ * runs dry (each test counts its own requests).
  */
 export const clientOn = (
   url: string,
@@ -47,14 +40,18 @@ export const clientOn = (
   http: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layer
 ): Effect.Effect<Claude.Service, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const context = yield* Layer.build(http)
-    return yield* Claude.make({
-      apiKey: Redacted.make(key),
-      baseUrl: url,
-      breaker: { minimumCalls: 1_000_000 },
-      ...options
-    }).pipe(Effect.provide(context), Effect.orDie)
+    const context = yield* Layer.build(Layer.mergeAll(http, resilience)).pipe(Effect.orDie)
+    return yield* Claude.make({ apiKey: Redacted.make(key), baseUrl: url, ...options }).pipe(
+      Effect.provide(context),
+      Effect.orDie
+    )
   })
+
+/** A breaker that never opens and a budget that never runs dry: the policy alone decides. */
+export const resilience = Resilience.layer({
+  breaker: { minimumCalls: 1_000_000 },
+  budget: { percent: 1000, minRetriesPerSecond: 100_000 }
+})
 
 /** The service of a built context, for a test that builds a Layer itself. */
 export const claudeOf = (context: Context.Context<Claude.Claude>) => Context.get(context, Claude.Claude)

@@ -7,12 +7,13 @@
 import { expect } from "@effect/vitest"
 import { Cause, Chunk, Clock, Duration, Effect, Exit, Fiber, Option, Ref, TestClock } from "effect"
 import { ApiError } from "../../src/index.js"
+import { canonicalBody } from "../../src/internal/statusTable.js"
 
 export type Headers = Record<string, string>
 
 /** A decoded error response, exactly as the client would see it. */
 export const response = (status: number, headers: Headers = {}, body?: string) =>
-  ApiError.fromResponse({ status, headers, body: body ?? ApiError.canonicalBody(status), now: 0 })
+  ApiError.fromResponse({ status, headers, body: body ?? canonicalBody(status), now: 0 })
 
 /** A decoded error response that must be Retryable (the test fails if it is not). */
 export const retryable = (status: number, headers: Headers = {}): ApiError.Retryable => {

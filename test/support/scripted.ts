@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { Claude } from "../../src/index.js"
+import { Claude, Resilience } from "../../src/index.js"
 import type * as Messages from "../../src/Messages.js"
 import { type HostileServer, httpServer } from "./hostileServer.js"
 
@@ -70,6 +70,15 @@ export const scriptedServer = (
     })
   })
 
-/** Our client against `url`, with the given client options (and whatever services the caller provides). */
-export const ourClient = (url: string, options: Omit<Claude.Options, "apiKey" | "baseUrl"> = {}) =>
-  Claude.layer({ ...options, apiKey: Redacted.make(apiKey), baseUrl: url }).pipe(Layer.provide(NodeHttpClient.layer))
+/**
+ * Our client against `url`, with the given client options, on a breaker and
+ * a budget of its own (the defaults, or `resilience`).
+ */
+export const ourClient = (
+  url: string,
+  options: Omit<Claude.Options, "apiKey" | "baseUrl"> = {},
+  resilience: Resilience.Options = {}
+) =>
+  Claude.layer({ ...options, apiKey: Redacted.make(apiKey), baseUrl: url }).pipe(
+    Layer.provide(Layer.mergeAll(NodeHttpClient.layer, Resilience.layer(resilience)))
+  )

@@ -18,12 +18,15 @@ export const message = (text: string, id = "msg_1") => ({
 
 export type SseEvent = readonly [event: string, data: unknown]
 
+/** A stream's `message_start`: the message with no content and no stop reason yet. */
+export const messageStart = (id = "msg_1") => ({
+  type: "message_start",
+  message: { ...message("", id), content: [], stop_reason: null, usage: { input_tokens: 5, output_tokens: 1 } }
+})
+
 /** The events of a message with one text block: start, ping, the block in one delta, its stop, delta, stop. */
 export const textEvents = (text: string, id = "msg_1"): ReadonlyArray<SseEvent> => [
-  ["message_start", {
-    type: "message_start",
-    message: { ...message("", id), content: [], stop_reason: null, usage: { input_tokens: 5, output_tokens: 1 } }
-  }],
+  ["message_start", messageStart(id)],
   ["ping", { type: "ping" }],
   ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
   ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } }],

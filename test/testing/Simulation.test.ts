@@ -98,7 +98,7 @@ describe("Simulation: the outage scenario's amplification", () => {
 })
 
 describe("Simulation: the brooker scenario (contention, base 5 ms, cap 2 s)", () => {
-  it.effect("total work over 4 seeds, 50 clients: no backoff > exponential without jitter > any jitter; equal ≈ full", () =>
+  it.effect("total work over 4 seed values, 50 clients: no backoff > exponential without jitter > any jitter; equal ≈ full", () =>
     Effect.gen(function*() {
       const scenario = Either.getOrThrow(Simulation.brooker({ clients: 50 }))
       const work: Record<string, number> = {}

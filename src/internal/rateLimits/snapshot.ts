@@ -10,6 +10,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { utcMillis } from "../dates.js"
 import * as Headers from "../headers.js"
 
 /**
@@ -88,11 +89,6 @@ const rfc3339 =
 const parseCount = (value: string): Option.Option<number> =>
   count.test(value) ? Option.some(Number(value)) : Option.none()
 
-const isLeapYear = (year: number) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
-
-const daysInMonth = (year: number, month: number) =>
-  month === 2 ? (isLeapYear(year) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
-
 // Built from the fields, not with the platform's date parser: that one rolls
 // impossible dates over (31 Nov ⇒ 1 Dec, 24:00 ⇒ the next day), refuses the
 // lowercase "z" RFC 3339 allows, and reads years below 100 as 19xx when the
@@ -101,21 +97,23 @@ const parseReset = (value: string): Option.Option<DateTime.Utc> => {
   const m = rfc3339.exec(value)
   if (m === null) return Option.none()
   const field = (group: number) => Number(m[group])
-  const [year, month, day, hour, minute, second] = [field(1), field(2), field(3), field(4), field(5), field(6)]
   const offsetHours = m[8] === undefined ? 0 : Number(m[9])
   const offsetMinutes = m[8] === undefined ? 0 : Number(m[10])
-  if (
-    month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) ||
-    hour > 23 || minute > 59 || second > 60 || offsetHours > 23 || offsetMinutes > 59
-  ) {
-    return Option.none()
-  }
-  const date = new Date(0)
-  date.setUTCFullYear(year, month - 1, day)
-  // a leap second (:60) reads as the second before it; the fraction is kept to the millisecond
-  date.setUTCHours(hour, minute, Math.min(second, 59), Number((m[7] ?? "").padEnd(3, "0").slice(0, 3)))
+  if (offsetHours > 23 || offsetMinutes > 59) return Option.none()
   const offset = (m[8] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000
-  return DateTime.make(date.getTime() - offset).pipe(Option.map(DateTime.toUtc))
+  return utcMillis({
+    year: field(1),
+    month: field(2),
+    day: field(3),
+    hour: field(4),
+    minute: field(5),
+    second: field(6),
+    // the fraction is kept to the millisecond
+    millis: Number((m[7] ?? "").padEnd(3, "0").slice(0, 3))
+  }).pipe(
+    Option.flatMap((millis) => DateTime.make(millis - offset)),
+    Option.map(DateTime.toUtc)
+  )
 }
 
 const quota = (headers: Headers.HeadersInput, prefix: string): Quota => {

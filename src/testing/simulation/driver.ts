@@ -11,7 +11,7 @@
  * of a thousand clients runs an hour of virtual time in seconds. Timers due
  * at the same instant fire in the order they were set, and tasks run in the
  * order they were queued, so a run is a pure function of the program and its
- * `Random` seeds: the same on every machine.
+ * `Random` seed values: the same on every machine.
  *
  * Only for programs that do no real I/O: a fiber waiting on a socket looks
  * like one waiting forever.

@@ -39,6 +39,7 @@ const cases: ReadonlyArray<readonly [string, unknown, string]> = [
   ["model", "   ", "model must name a model"],
   ["temprature", 0.5, "\"temprature\" is not a param of MessageCreateParams (did you mean temperature?)"],
   ["sytem", "Be brief.", "\"sytem\" is not a param of MessageCreateParams (did you mean system?)"],
+  ["systme", "Be brief.", "\"systme\" is not a param of MessageCreateParams (did you mean system?)"],
   ["extraParams", { max_tokens: NaN }, "\"max_tokens\" is a named param of MessageCreateParams: set it directly"]
 ]
 

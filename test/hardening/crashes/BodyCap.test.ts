@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -14,22 +15,13 @@ import type * as Http from "node:http"
 import { Claude } from "../../../src/index.js"
 import { controlCase, makeCapture } from "../../support/capture.js"
 import { httpServer } from "../../support/hostileServer.js"
-import { clientOn, countParams, key, params, settled } from "../../support/hardening.js"
+import { clientOn, countParams, key, params, resilience, settled } from "../../support/hardening.js"
 import { oneFailure, virtual } from "../../e2e/support.js"
+import { message as wireMessage } from "../../support/wire.js"
 
 const MiB = 1024 * 1024
 
-const message = (text: string) =>
-  JSON.stringify({
-    id: "msg_1",
-    type: "message",
-    role: "assistant",
-    model: "claude-sonnet-5-5",
-    content: [{ type: "text", text }],
-    stop_reason: "end_turn",
-    stop_sequence: null,
-    usage: { input_tokens: 1, output_tokens: 1 }
-  })
+const message = (text: string) => JSON.stringify(wireMessage(text))
 
 /** Writes `total` bytes of a JSON string in 64 KiB chunks (honouring backpressure); records how much went out. */
 const hugeBody = (total: number, written: { bytes: number; closed: boolean }) => (res: Http.ServerResponse) => {
@@ -157,10 +149,12 @@ describe("hardening: a 2xx body larger than maxResponseBytes", () => {
     Effect.gen(function*() {
       for (const bad of [0, -1, 1.5, Number.NaN, 256 * MiB + 1]) {
         const error = yield* Effect.flip(
-          Claude.make({ apiKey: Redacted.make(key), maxResponseBytes: bad }).pipe(Effect.provide(NodeHttpClient.layer))
+          Claude.make({ apiKey: Redacted.make(key), maxResponseBytes: bad }).pipe(
+            Effect.provide(Layer.merge(NodeHttpClient.layer, resilience))
+          )
         )
-        expect(error._tag).toBe("InvalidClientOptionsError")
-        expect(error._tag === "InvalidClientOptionsError" && error.option).toBe("maxResponseBytes")
+        expect(error._tag).toBe("InvalidOptionsError")
+        expect(error.problems.map((p) => p.path)).toEqual(["maxResponseBytes"])
       }
     }))
 })

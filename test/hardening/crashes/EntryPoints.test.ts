@@ -12,7 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { ApiError, Claude } from "../../../src/index.js"
+import { ApiError, Claude, Options, Resilience } from "../../../src/index.js"
 import { Emulator } from "../../../src/testing/index.js"
 import { consume, failureOf, oneFailure, params, withClaude } from "../../e2e/support.js"
 
@@ -186,8 +186,11 @@ describe("every entry point fails typed on out-of-type input, with nothing sent"
 describe("an apiKey of the wrong type is a typed layer error", () => {
   const build = (apiKey: unknown) =>
     Effect.exit(
-      Layer.build(Claude.layer({ apiKey: apiKey as Redacted.Redacted<string> }).pipe(Layer.provide(NodeHttpClient.layer)))
-        .pipe(Effect.scoped)
+      Layer.build(
+        Claude.layer({ apiKey: apiKey as Redacted.Redacted<string> }).pipe(
+          Layer.provide(Layer.merge(NodeHttpClient.layer, Resilience.layer()))
+        )
+      ).pipe(Effect.scoped)
     )
 
   const secret = "sk-ant-plain-string-s3cr3t"
@@ -200,12 +203,12 @@ describe("an apiKey of the wrong type is a typed layer error", () => {
     ["a Redacted number", Redacted.make(42), "non-empty visible ASCII"]
   ]
   for (const [label, apiKey, says] of cases) {
-    it.effect(`${label} ⇒ InvalidClientOptionsError (apiKey), the key never printed`, () =>
+    it.effect(`${label} ⇒ InvalidOptionsError at apiKey, the key never printed`, () =>
       Effect.gen(function*() {
         const error = oneFailure(yield* build(apiKey))
-        expect(error).toBeInstanceOf(Claude.InvalidClientOptionsError)
-        const invalid = error as Claude.InvalidClientOptionsError
-        expect(invalid.option).toBe("apiKey")
+        expect(error).toBeInstanceOf(Options.InvalidOptionsError)
+        const invalid = error as Options.InvalidOptionsError
+        expect(invalid.problems.map((p) => p.path)).toEqual(["apiKey"])
         expect(invalid.message).toContain(says)
         expect(JSON.stringify(invalid) + invalid.message + String(invalid)).not.toContain(secret)
       }))

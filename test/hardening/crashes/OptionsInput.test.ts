@@ -7,8 +7,8 @@
  * `Options.InvalidOptionsError`, whose problems carry the option's path.)
  */
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Either, Exit, FastCheck as fc, Option } from "effect"
-import { Options, Resilience, RetryBudget, RetryPolicy } from "../../../src/index.js"
+import { Cause, Duration, Effect, Either, Exit, FastCheck as fc, Option, Redacted } from "effect"
+import { Claude, Options, Resilience, RetryBudget, RetryPolicy } from "../../../src/index.js"
 
 const untyped = <A>(value: unknown): A => value as A
 
@@ -30,7 +30,7 @@ const throwing = (name: string) => {
   return options
 }
 
-const atMostAnHour = `must be a duration of zero or more of at most 1h, such as "2 seconds" or a number of milliseconds`
+const atMostAnHour = `must be a duration from zero to 1h, such as "2 seconds" or a number of milliseconds`
 
 describe("RetryPolicy.make: options that are not an object, or that throw", () => {
   it.each([
@@ -96,7 +96,7 @@ describe("RetryPolicy.make: options that are not an object, or that throw", () =
   })
 })
 
-const aboveZeroAtMostAnHour = `must be a duration above zero of at most 1h, such as "2 seconds" or a number of milliseconds`
+const ttlRange = `must be a duration from 100ms to 1h, in whole milliseconds, such as "2 seconds" or a number of milliseconds`
 
 describe("RetryBudget: options of the wrong type fail typed, never throw", () => {
   it.each([
@@ -135,8 +135,8 @@ describe("RetryBudget: options of the wrong type fail typed, never throw", () =>
     ["percent", 1001, "must be a number from 0 to 1000, got 1001"],
     ["minRetriesPerSecond", 1e308, "must be a number from 0 to 100000, got 1e+308"],
     ["minRetriesPerSecond", "10", "must be a number from 0 to 100000, got \"10\""],
-    ["ttl", 1e308, `${aboveZeroAtMostAnHour}; got 1e+308`],
-    ["ttl", "2 hours", `${aboveZeroAtMostAnHour}; got "2 hours"`]
+    ["ttl", 1e308, `${ttlRange}; got 1e+308`],
+    ["ttl", "2 hours", `${ttlRange}; got "2 hours"`]
   ] as const)("%s: %s is out of range", (option, value, message) => {
     const error = Either.getLeft(RetryBudget.settings({ [option]: value })).pipe(Option.getOrThrow)
     expect(error.problems).toEqual([{ path: option, message }])
@@ -202,6 +202,99 @@ describe("properties: option validation is total", () => {
           }))
           assert.isTrue(Number.isFinite(balance.total), JSON.stringify(balance))
           assert.isTrue(balance.total >= 0)
+        }
+      ),
+      { numRuns: 3_000 }
+    )
+  })
+})
+
+describe("Claude: options of the wrong type fail typed, never throw, never print the key", () => {
+  const secret = "sk-ant-options-s3cr3t-0123"
+  const apiKey = Redacted.make(secret)
+  const problemsOf = (options: unknown) => {
+    const result = Claude.settings(untyped(options))
+    assert.isTrue(Either.isLeft(result))
+    const error = Either.getLeft(result).pipe(Option.getOrThrow)
+    assert.instanceOf(error, Options.InvalidOptionsError)
+    expect(error.module).toBe("Claude")
+    expect(JSON.stringify(error) + String(error)).not.toContain(secret)
+    return error.problems
+  }
+
+  it.each([
+    ["null", null],
+    ["a number", 3],
+    ["an array", [apiKey]],
+    ["the key as a string", secret]
+  ] as const)("%s as the options ⇒ one problem at the path \"\"", (_name, options) => {
+    expect(problemsOf(options).map((p) => p.path)).toEqual([""])
+  })
+
+  it("a Proxy whose every trap throws is a problem, not a throw", () => {
+    const hostile = new Proxy({}, {
+      get: () => {
+        throw new Error("get")
+      },
+      ownKeys: () => {
+        throw new Error("ownKeys")
+      },
+      getPrototypeOf: () => {
+        throw new Error("getPrototypeOf")
+      },
+      has: () => {
+        throw new Error("has")
+      }
+    })
+    expect(problemsOf(hostile).map((p) => p.path)).toEqual([""])
+    // a hostile key is a problem at its path; a hostile part that the
+    // options model cannot even inspect is one about the options as a whole
+    expect(problemsOf({ apiKey: hostile }).map((p) => p.path)).toEqual(["apiKey"])
+    expect(problemsOf({ apiKey, retry: hostile }).map((p) => p.path)).toEqual([""])
+  })
+
+  it("a getter that throws is a problem at its path, nested ones too", () => {
+    // (the key, unread, is also reported missing: both problems are at apiKey)
+    const key = problemsOf(throwing("apiKey"))
+    expect(key).toContainEqual({ path: "apiKey", message: "could not be read (its getter threw)" })
+    expect(new Set(key.map((p) => p.path))).toEqual(new Set(["apiKey"]))
+    expect(problemsOf({ apiKey, retry: throwing("maxRetries") })).toEqual([
+      { path: "retry.maxRetries", message: "could not be read (its getter threw)" }
+    ])
+  })
+
+  it("Claude.settings never throws, and never prints the key (3 000 runs)", () => {
+    const anything = fc.anything({ withBigInt: true, withDate: true, withNullPrototype: true, withBoxedValues: true })
+    const field = fc.oneof(anything, fc.double(), fc.integer(), fc.string(), fc.constantFrom(1e308, -0, Number.NaN))
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          anything,
+          fc.record({
+            apiKey: fc.oneof(fc.constant(apiKey), fc.constant(secret), field),
+            baseUrl: fc.oneof(field, fc.webUrl(), fc.constant(`https://u:${secret}@h.example`)),
+            apiVersion: field,
+            beta: fc.oneof(field, fc.array(fc.string())),
+            retry: fc.oneof(field, fc.record({ maxRetries: field, base: field }, { requiredKeys: [] })),
+            requestTimeout: field,
+            streamIdleTimeout: field,
+            longRequests: fc.oneof(field, fc.constantFrom("stream", "fail", "strem")),
+            maxEventSize: field,
+            maxResponseBytes: field,
+            transformClient: fc.oneof(field, fc.func(anything))
+          }, { requiredKeys: [] })
+        ),
+        (options) => {
+          const result = Claude.settings(untyped(options))
+          if (Either.isLeft(result)) {
+            assert.isAbove(result.left.problems.length, 0)
+            assert.notInclude(JSON.stringify(result.left) + String(result.left), secret)
+            return
+          }
+          assert.isTrue(Duration.isFinite(result.right.requestTimeout))
+          assert.isTrue(result.right.maxResponseBytes <= 256 * 1024 * 1024)
+          assert.isTrue(RetryPolicy.isRetryPolicy(result.right.retry))
+          assert.notInclude(result.right.baseUrl, secret)
         }
       ),
       { numRuns: 3_000 }

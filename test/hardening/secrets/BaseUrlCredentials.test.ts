@@ -8,13 +8,17 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Inspectable from "effect/Inspectable"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { Claude } from "../../../src/index.js"
 import { controlCase, makeCapture } from "../../support/capture.js"
 import { httpServer } from "../../support/hostileServer.js"
-import { clientOn, key, params, platforms, settled } from "../../support/hardening.js"
+import { clientOn, key, params, platforms, resilience, settled } from "../../support/hardening.js"
 import { oneFailure, virtual } from "../../e2e/support.js"
 
 const user = "gateway-user"
@@ -86,12 +90,24 @@ describe("hardening: credentials in baseUrl", () => {
       const error = yield* Effect.flip(Claude.make({
         apiKey: Redacted.make(key),
         baseUrl: `http://${user}:${password}@[not a host`
-      }).pipe(Effect.provide(NodeHttpClient.layer)))
-      expect(error._tag).toBe("InvalidClientOptionsError")
+      }).pipe(Effect.provide(Layer.merge(NodeHttpClient.layer, resilience))))
+      expect(error._tag).toBe("InvalidOptionsError")
+      expect(error.problems.map((p) => p.path)).toEqual(["baseUrl"])
       expect(error.message).toContain("[redacted]@")
       expect(error.message).not.toContain(password)
       expect(error.message).not.toContain(user)
     }))
+
+  it("the settings keep the credentials out of baseUrl, the password Redacted: printing them shows neither", () => {
+    const settings = Either.getOrThrow(Claude.settings({ apiKey: Redacted.make(key), baseUrl: withCredentials("http://127.0.0.1:9") }))
+    expect(settings.baseUrl).toBe("http://127.0.0.1:9")
+    const basic = Option.getOrThrow(settings.basicAuth)
+    expect(basic.user).toBe(user)
+    expect(Redacted.value(basic.password)).toBe(password)
+    const printed = JSON.stringify(settings) + String(settings.basicAuth) + Inspectable.format(settings)
+    expect(printed).not.toContain(password)
+    expect(printed).not.toContain(key)
+  })
 
   it.scoped("a base URL without credentials sends no authorization header", () =>
     Effect.gen(function*() {

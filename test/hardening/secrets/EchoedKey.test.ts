@@ -16,6 +16,7 @@ import { controlCase, makeCapture } from "../../support/capture.js"
 import { httpServer } from "../../support/hostileServer.js"
 import { clientOn, countParams, key, params, settled } from "../../support/hardening.js"
 import { oneFailure, virtual } from "../../e2e/support.js"
+import { messageStart, sse } from "../../support/wire.js"
 
 const echoHeaders = {
   "request-id": `req_${key}`,
@@ -25,23 +26,6 @@ const echoHeaders = {
 
 const errorBody = (type: string) =>
   JSON.stringify({ type: "error", error: { type, message: `invalid x-api-key: ${key}` }, request_id: `req_${key}` })
-
-const events = (list: ReadonlyArray<readonly [string, unknown]>) =>
-  list.map(([event, data]) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`).join("")
-
-const messageStart = {
-  type: "message_start",
-  message: {
-    id: "msg_1",
-    type: "message",
-    role: "assistant",
-    model: "m",
-    content: [],
-    stop_reason: null,
-    stop_sequence: null,
-    usage: { input_tokens: 1, output_tokens: 0 }
-  }
-}
 
 describe("hardening: a key echoed from the wire is scrubbed everywhere", () => {
   it.scoped("error bodies, request ids, headers, malformed bodies, SSE error events, batch errors: no key in errors, logs or spans", () => {
@@ -67,8 +51,8 @@ describe("hardening: a key echoed from the wire is scrubbed everywhere", () => {
             return res.end(`${key} is not JSON`)
           case "sse":
             res.writeHead(200, { "content-type": "text/event-stream", ...echoHeaders })
-            return res.end(events([
-              ["message_start", messageStart],
+            return res.end(sse([
+              ["message_start", messageStart()],
               ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
               ["error", { type: "error", error: { type: "overloaded_error", message: `overloaded for ${key}` } }]
             ]))

@@ -16,6 +16,7 @@ import { controlCase, makeCapture } from "../../support/capture.js"
 import { rawServer } from "../../support/hostileServer.js"
 import { clientOn, key, params, settled } from "../../support/hardening.js"
 import { oneFailure, types, virtual } from "../../e2e/support.js"
+import { messageStart } from "../../support/wire.js"
 
 const parse = (chunks: ReadonlyArray<string>, maxEventSize = 16 * 1024 * 1024) =>
   Stream.runCollect(Stream.fromIterable(chunks).pipe(Sse.events(maxEventSize))).pipe(
@@ -153,19 +154,7 @@ describe("hardening: SSE framing", () => {
 describe("hardening: SSE over a hostile server", () => {
   const head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
   const data = (value: unknown) => JSON.stringify(value)
-  const start = data({
-    type: "message_start",
-    message: {
-      id: "msg_1",
-      type: "message",
-      role: "assistant",
-      model: "m",
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: { input_tokens: 1, output_tokens: 0 }
-    }
-  })
+  const start = data(messageStart())
 
   it.scoped("a stream whose events mix CRLF and LF endings reaches the consumer whole", () =>
     Effect.gen(function*() {
