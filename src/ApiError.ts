@@ -16,8 +16,8 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Response from "./internal/errorResponse.js"
 import * as Headers from "./internal/headers.js"
+import * as RateLimits from "./internal/rateLimits/snapshot.js"
 import { hasTagIn } from "./internal/tags.js"
-import * as RateLimits from "./RateLimits.js"
 import * as RetryAfter from "./RetryAfter.js"
 
 // ---------------------------------------------------------------------------

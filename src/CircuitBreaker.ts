@@ -59,7 +59,10 @@ import {
   State,
   type Transition
 } from "./internal/circuitBreaker/machine.js"
-import type { InvalidOptionsError } from "./Options.js"
+import { makeBreakerStore } from "./internal/redis/breakerStore.js"
+import { decodeRedisOptions, type RedisStoreOptions } from "./internal/redis/shared.js"
+import { InvalidOptionsError } from "./Options.js"
+import * as Redis from "./Redis.js"
 
 // the pure state machine (states, window, events, admission, transitions)
 export {
@@ -824,6 +827,113 @@ const needsLock: unique symbol = Symbol("claude-resilience/CircuitBreaker/needsL
  */
 export const layer = (options?: Options): Layer.Layer<CircuitBreaker, InvalidOptionsError> =>
   Layer.scoped(CircuitBreaker, make(options))
+
+/**
+ * What {@link layerRedis} takes: the breaker's {@link Options} (but
+ * `store`), the `namespace` its state is kept under in Redis (every process
+ * with the same namespace shares one breaker; two namespaces never touch),
+ * and `probeLease`: how long a probe slot taken by a process that then
+ * died (or lost Redis) keeps the fleet from sending another probe, whole
+ * milliseconds above 0, at most 1 hour, default 10 seconds. A live process
+ * renews its leases every third of that while its probes run.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "claude-resilience"
+ *
+ * const options: CircuitBreaker.RedisOptions = { namespace: "acme-prod", halfOpenProbes: 2, probeLease: "5 seconds" }
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export type RedisOptions =
+  & RedisStoreOptions
+  & Omit<Options, "store">
+  & { readonly probeLease?: Duration.DurationInput | undefined }
+
+const ProbeLease = Schema.Struct({
+  probeLease: withDefault(
+    duration({ positive: true, wholeMillis: true, max: Duration.hours(1) }),
+    () => Duration.seconds(10)
+  )
+})
+const decodeProbeLease = decodeOptions("CircuitBreaker", ProbeLease)
+
+const decodeBreakerRedisOptions = decodeRedisOptions("CircuitBreaker", (rest) => {
+  const { probeLease, ...others } = rest as { probeLease?: unknown }
+  const lease = decodeProbeLease(probeLease === undefined ? {} : { probeLease })
+  const breaker = settings(others as Options)
+  if (Either.isRight(lease) && Either.isRight(breaker)) {
+    return Either.right({ settings: breaker.right, probeLease: lease.right.probeLease })
+  }
+  return Either.left(InvalidOptionsError.of("CircuitBreaker", [
+    ...(Either.isLeft(breaker) ? breaker.left.problems : []),
+    ...(Either.isLeft(lease) ? lease.left.problems : [])
+  ]))
+}, ["store"])
+
+/**
+ * Builds a breaker whose state is kept in Redis (see {@link layerRedis}).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker, Redis } from "claude-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const breaker = yield* CircuitBreaker.makeRedis({ namespace: "acme-prod" })
+ *   return yield* breaker.protect(Effect.succeed("sent"))
+ * }).pipe(Effect.scoped, Effect.provide(Redis.layer({ url: "redis://127.0.0.1:6379" })))
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeRedis = (
+  options: RedisOptions
+): Effect.Effect<Service, InvalidOptionsError, Redis.Redis | Scope.Scope> =>
+  Effect.gen(function*() {
+    const { namespace, settings: decoded } = yield* decodeBreakerRedisOptions(options)
+    const redis = yield* Redis.Redis
+    const store = yield* makeBreakerStore({
+      connection: redis.connection,
+      key: redis.connection.key(namespace, "breaker"),
+      settings: decoded.settings,
+      probeLease: decoded.probeLease
+    })
+    return yield* make({ ...decoded.settings, store })
+  })
+
+/**
+ * A breaker shared by a fleet of processes through Redis (the
+ * {@link Redis.Redis} connection in the context, see `Redis.layer`): its
+ * window, its state and its probes are kept under `namespace`, so the
+ * fleet opens as one (failures seen by any process count), fails fast as
+ * one (a process sends nothing while another opened it), and half-opens as
+ * one: `halfOpenProbes` probes for the whole fleet, each slot leased (see
+ * {@link RedisOptions}). Every update is one atomic compare-and-set of one
+ * key, which expires when unused; every instant comes from the caller's
+ * `Clock`. Transitions are published (`changes`, `subscribe`) by the
+ * process that made them. While Redis cannot be reached the breaker goes
+ * on from this process's copy of the state, and goes back to Redis when it
+ * is back.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { CircuitBreaker, Redis } from "claude-resilience"
+ *
+ * const BreakerLive = CircuitBreaker.layerRedis({ namespace: "acme-prod", openDuration: "5 seconds" }).pipe(
+ *   Layer.provide(Redis.layer({ url: "redis://127.0.0.1:6379" }))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerRedis = (options: RedisOptions): Layer.Layer<CircuitBreaker, InvalidOptionsError, Redis.Redis> =>
+  Layer.scoped(CircuitBreaker, makeRedis(options))
 
 /**
  * Runs `effect` through the {@link CircuitBreaker} in the context. A plain

@@ -72,6 +72,7 @@ import * as MessageBatches from "./MessageBatches.js"
 import * as MessageStream from "./MessageStream.js"
 import { InvalidOptionsError, type Problem } from "./Options.js"
 import * as Preflight from "./Preflight.js"
+import * as RateLimits from "./RateLimits.js"
 import type * as RetryBudget from "./RetryBudget.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
@@ -718,18 +719,26 @@ export const make = (
     const streams = Streams.make(transport, resilient)
     const { create: createEndpoint } = endpoints
 
-    /** The body of a stream request: the params with `stream: true`, checked and sized. */
+    /**
+     * The body of a stream request: the params with `stream: true`, checked
+     * and sized, and the call's cost for the rate limiter (estimated from
+     * the params, see `RateLimits.estimate`).
+     */
     const streamBody = (params: Messages.MessageCreateParams, operation: string) => {
       const site = calls.site(createEndpoint, operation)
       return Effect.flatMap(
         calls.encode(createEndpoint, params, site),
-        (wire) => calls.body(createEndpoint, { ...wire, stream: true }, site)
+        (wire) =>
+          Effect.map(
+            calls.body(createEndpoint, { ...wire, stream: true }, site),
+            (body) => ({ body, cost: RateLimits.estimate(wire) })
+          )
       )
     }
 
     /** A stream the client consumes whole, retried as one attempt. */
-    const whole = (body: string) =>
-      streams.whole("messages.stream", createEndpoint.path, body, streams.events(false))
+    const whole = ({ body, cost }: { readonly body: string; readonly cost: RateLimits.Cost }) =>
+      streams.whole("messages.stream", createEndpoint.path, body, streams.events(false), cost)
 
     const create = (
       params: Messages.MessageCreateParams
@@ -741,10 +750,16 @@ export const make = (
         if (Preflight.isLongRequest(maxTokens)) {
           return checked.longRequests === "fail"
             ? yield* Effect.fail(Preflight.longRequestError(maxTokens))
-            : yield* Effect.flatMap(calls.body(createEndpoint, { ...wire, stream: true }, site), whole)
+            : yield* Effect.flatMap(
+              calls.body(createEndpoint, { ...wire, stream: true }, site),
+              (body) => whole({ body, cost: RateLimits.estimate(wire) })
+            )
         }
         const { stream: _stream, ...rest } = wire
-        return yield* calls.call(createEndpoint, { body: yield* calls.body(createEndpoint, rest, site) })
+        return yield* calls.call(createEndpoint, {
+          body: yield* calls.body(createEndpoint, rest, site),
+          cost: RateLimits.estimate(rest)
+        })
       })
 
     /** A batch id goes into the URL path: it must be a plain id, never `..` or empty. */
@@ -776,8 +791,15 @@ export const make = (
         stream: (params) =>
           Stream.unwrap(Effect.map(
             streamBody(params, "messages.stream"),
-            (body) =>
-              streams.resilient("messages.stream", "POST", createEndpoint.path, Option.some(body), streams.events(true))
+            ({ body, cost }) =>
+              streams.resilient(
+                "messages.stream",
+                "POST",
+                createEndpoint.path,
+                Option.some(body),
+                streams.events(true),
+                cost
+              )
           )),
         finalMessage: (params) => Effect.flatMap(streamBody(params, "messages.finalMessage"), whole),
         countTokens: (params) => calls.run(endpoints.countTokens, params)

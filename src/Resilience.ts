@@ -63,9 +63,11 @@ import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as AdapterErrors from "./internal/adapters/errors.js"
 import * as FetchAdapter from "./internal/adapters/fetch.js"
 import * as TransformClientAdapter from "./internal/adapters/transformClient.js"
-import { decodeOptions, optional } from "./internal/options.js"
+import { decodeDuration, decodeOptions, describeValue, isPlainObject, optional } from "./internal/options.js"
 import * as internal from "./internal/retry.js"
-import type { InvalidOptionsError } from "./Options.js"
+import { InvalidOptionsError } from "./Options.js"
+import * as RateLimits from "./RateLimits.js"
+import * as Redis from "./Redis.js"
 import * as RetryBudget from "./RetryBudget.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
@@ -153,6 +155,174 @@ export const layer = (
       // settings are valid options of their module: each builds from its own part
       ({ breaker, budget }) => Layer.merge(CircuitBreaker.layer(breaker), RetryBudget.layer(budget))
     )
+  ))
+
+/**
+ * What {@link layerRedis} takes: the Redis `url` and the `namespace` (one
+ * per organisation, or per organisation and model, as you choose: every
+ * process with the same namespace shares one breaker, one retry budget and
+ * one rate limiter; two namespaces never touch), and optionally each
+ * part's own options: `breaker` (`CircuitBreaker.RedisOptions` without the
+ * namespace: the breaker's options and `probeLease`), `budget`
+ * (`RetryBudget.Options`), `limiter` (`RateLimits.Options` but `store`) and
+ * `redis` (`Redis.Options` but `url`: the timeouts and the key prefix).
+ *
+ * @example
+ * ```ts
+ * import { Resilience } from "claude-resilience"
+ *
+ * const options: Resilience.RedisOptions = {
+ *   url: "redis://127.0.0.1:6379",
+ *   namespace: "acme-prod",
+ *   breaker: { halfOpenProbes: 2 },
+ *   redis: { commandTimeout: "200 millis" }
+ * }
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export interface RedisOptions {
+  readonly url: string
+  readonly namespace: string
+  readonly breaker?: Omit<CircuitBreaker.RedisOptions, "namespace"> | undefined
+  readonly budget?: RetryBudget.Options | undefined
+  readonly limiter?: Omit<RateLimits.Options, "store"> | undefined
+  readonly redis?: Omit<Redis.Options, "url"> | undefined
+}
+
+const redisKeys = ["url", "namespace", "breaker", "budget", "limiter", "redis"]
+
+// every problem of every part, at its nested path, before anything is built
+const checkRedisOptions = (options: unknown): Either.Either<RedisOptions, InvalidOptionsError> => {
+  if (!isPlainObject(options)) {
+    return Either.left(
+      InvalidOptionsError.of("Resilience", [{ path: "", message: `options must be an object, got ${describeValue(options)}` }])
+    )
+  }
+  const problems: Array<{ path: string; message: string }> = []
+  const read = (key: string): unknown => {
+    try {
+      return options[key]
+    } catch {
+      problems.push({ path: key, message: "could not be read (its getter threw)" })
+      return undefined
+    }
+  }
+  let keys: ReadonlyArray<string> = []
+  try {
+    keys = Object.keys(options)
+  } catch {
+    problems.push({ path: "", message: "could not be read (its keys threw)" })
+  }
+  for (const key of keys) {
+    if (!redisKeys.includes(key) && read(key) !== undefined) {
+      problems.push({ path: key, message: `is not an option; the options are ${redisKeys.join(", ")}` })
+    }
+  }
+  const part = (key: string): Record<string, unknown> | undefined => {
+    const value = read(key)
+    if (value === undefined) return {}
+    if (isPlainObject(value)) return value
+    problems.push({ path: key, message: `must be an object, got ${describeValue(value)}` })
+    return undefined
+  }
+  const collect = (prefix: string, result: Either.Either<unknown, InvalidOptionsError>) => {
+    if (Either.isLeft(result)) {
+      for (const p of result.left.problems) problems.push({ path: p.path === "" ? prefix : `${prefix}.${p.path}`, message: p.message })
+    }
+  }
+  const namespace = read("namespace")
+  const redis = part("redis")
+  if (redis !== undefined) {
+    const { url: _url, ...rest } = redis
+    if (_url !== undefined) problems.push({ path: "redis.url", message: "is not an option here: give url at the top" })
+    const checked = Redis.settings({ ...rest, url: read("url") } as Redis.Options)
+    if (Either.isLeft(checked)) {
+      for (const p of checked.left.problems) problems.push({ path: p.path === "url" ? "url" : `redis.${p.path}`, message: p.message })
+    }
+  }
+  const breaker = part("breaker")
+  if (breaker !== undefined) {
+    const { namespace: _ns, probeLease, ...rest } = breaker
+    if (_ns !== undefined) problems.push({ path: "breaker.namespace", message: "is not an option here: give namespace at the top" })
+    if ("store" in rest) problems.push({ path: "breaker.store", message: "is not an option here: the state is kept in Redis" })
+    const { store: _store, ...others } = rest
+    collect("breaker", CircuitBreaker.settings(others as CircuitBreaker.Options))
+    if (probeLease !== undefined) {
+      const lease = decodeDuration(probeLease)
+      const millis = Option.isSome(lease) ? Duration.toMillis(lease.value) : NaN
+      if (!(millis > 0 && millis <= 3_600_000 && Number.isSafeInteger(millis))) {
+        problems.push({
+          path: "breaker.probeLease",
+          message: `must be a duration above zero of at most 1h in whole milliseconds, got ${describeValue(probeLease)}`
+        })
+      }
+    }
+  }
+  const budget = part("budget")
+  if (budget !== undefined) collect("budget", RetryBudget.settings(budget as RetryBudget.Options))
+  const limiter = part("limiter")
+  if (limiter !== undefined) {
+    if ("store" in limiter) problems.push({ path: "limiter.store", message: "is not an option here: the state is kept in Redis" })
+    const { store: _store, ...others } = limiter
+    collect("limiter", RateLimits.settings(others as RateLimits.Options))
+  }
+  if (!(typeof namespace === "string" && namespace.length > 0 && namespace.length <= 200 && !/[{}]/.test(namespace))) {
+    problems.push({
+      path: "namespace",
+      message: `must be a non-empty string of at most 200 characters without { or }, got ${describeValue(namespace)}`
+    })
+  }
+  return problems.length > 0
+    ? Either.left(InvalidOptionsError.of("Resilience", problems))
+    : Either.right(options as unknown as RedisOptions)
+}
+
+/**
+ * The breaker, the retry budget and the rate limiter of a fleet of
+ * processes, kept in Redis under `namespace` (see
+ * `CircuitBreaker.layerRedis`, `RetryBudget.layerRedis`,
+ * `RateLimits.layerRedis`), over one connection (`Redis.layer`, provided
+ * too, so that its `events` can be watched). Two processes with the same
+ * namespace share all three; two namespaces never touch. If Redis cannot
+ * be reached, at start or later, each process goes on at once with its
+ * local state (a warning logged, `Redis.fallbacks` counted, a `Fallback`
+ * event), and goes back to Redis when it is back.
+ *
+ * Its options are checked in full before anything is built: every problem
+ * of every part, at its nested path (`breaker.window`, `redis.commandTimeout`),
+ * in one `Options.InvalidOptionsError` (module `"Resilience"`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { type ApiError, Resilience } from "claude-resilience"
+ *
+ * declare const call: Effect.Effect<string, ApiError.ApiError>
+ *
+ * const program = call.pipe(
+ *   Resilience.protect(),
+ *   Effect.provide(Resilience.layerRedis({ url: "redis://127.0.0.1:6379", namespace: "acme-prod" }))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerRedis = (
+  options: RedisOptions
+): Layer.Layer<
+  CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget | RateLimits.Limiter | Redis.Redis,
+  InvalidOptionsError | Redis.RedisClientError
+> =>
+  Layer.unwrapEffect(Effect.suspend(() =>
+    Either.map(checkRedisOptions(options), ({ breaker, budget, limiter, namespace, redis, url }) =>
+      Layer.mergeAll(
+        CircuitBreaker.layerRedis({ ...breaker, namespace }),
+        RetryBudget.layerRedis({ ...budget, namespace }),
+        RateLimits.layerRedis({ ...limiter, namespace })
+      ).pipe(Layer.provideMerge(Redis.layer({ ...redis, url }))))
   ))
 
 const isCircuitOpen = (u: unknown): boolean => Predicate.isTagged(u, "CircuitOpenError")

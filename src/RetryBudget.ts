@@ -35,14 +35,18 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import { decodeOptions, duration, type Input, number, withDefault } from "./internal/options.js"
+import { decodeRedisOptions, jsonCodec, type RedisStoreOptions, sharedStore } from "./internal/redis/shared.js"
 import type { InvalidOptionsError } from "./Options.js"
+import * as Redis from "./Redis.js"
 
 // ---------------------------------------------------------------------------
 // options
@@ -209,6 +213,16 @@ interface Bucket {
   readonly reserveCapUnits: number
 }
 
+/** A budget's state as plain data, as a shared store keeps it. */
+const Plain = Schema.Struct({
+  oldest: Schema.Number,
+  slots: Schema.Array(Schema.Number),
+  deposited: Schema.Number,
+  reserveEmptyAt: Schema.Number,
+  lastNow: Schema.Number
+})
+type Plain = typeof Plain.Type
+
 /**
  * The mutable state of one budget. Deposits made in `[k·w, (k+1)·w)` (`w` the
  * bucket width) are summed in bucket `k`, held in slot `k mod 100`; bucket
@@ -225,6 +239,33 @@ class State {
   reserveEmptyAt: number
   /** The latest instant seen: a clock that steps back is read as this. */
   lastNow: number
+
+  /** The state as plain JSON data: the live buckets oldest first, and the reserve. */
+  toPlain(): Plain {
+    const live: Array<number> = []
+    for (let k = this.oldest; k <= this.newest; k++) live.push(this.slots[k % BUCKETS]!)
+    return {
+      oldest: this.oldest,
+      slots: live,
+      deposited: this.deposited,
+      reserveEmptyAt: this.reserveEmptyAt,
+      lastNow: this.lastNow
+    }
+  }
+
+  /** A state from its plain form (see {@link toPlain}); `undefined` for one that does not fit this bucket. */
+  static fromPlain(bucket: Bucket, plain: Plain): State | undefined {
+    if (plain.slots.length > BUCKETS) return undefined
+    const state = new State(bucket, plain.lastNow)
+    state.oldest = plain.oldest
+    state.newest = plain.oldest + plain.slots.length - 1
+    plain.slots.forEach((units, i) => {
+      state.slots[(plain.oldest + i) % BUCKETS] = units
+    })
+    state.deposited = plain.deposited
+    state.reserveEmptyAt = plain.reserveEmptyAt
+    return state
+  }
 
   constructor(readonly bucket: Bucket, start: number) {
     this.lastNow = start
@@ -396,35 +437,56 @@ export interface Service {
  */
 export class RetryBudget extends Context.Tag("claude-resilience/RetryBudget")<RetryBudget, Service>() {}
 
-const fromSettings = (s: Settings): Effect.Effect<Service> =>
+const bucketOf = (s: Settings): Bucket => {
+  const ttlMillis = Duration.toMillis(s.ttl)
+  return {
+    depositUnits: Math.round(s.percent * UNIT),
+    ttlMillis,
+    bucketMillis: ttlMillis / BUCKETS,
+    reservePerMilli: (s.minRetriesPerSecond * UNIT) / 1000,
+    reserveCapUnits: Math.floor(s.minRetriesPerSecond * Duration.toSeconds(s.ttl) * UNIT)
+  }
+}
+
+/**
+ * Where a budget's state lives: `update(f)` runs `f` on the state (which
+ * it may change) as one atomic step. The memory store runs it on one
+ * object in one synchronous step; a shared store runs it on a copy read
+ * from Redis, as a compare-and-set (so `f` may run more than once, each
+ * time on a fresh copy).
+ */
+interface BucketStore {
+  readonly update: <A>(f: (state: State, now: number) => A) => Effect.Effect<A>
+}
+
+const memoryStore = (bucket: Bucket): Effect.Effect<BucketStore> =>
   Effect.clockWith((clock) =>
     Effect.sync(() => {
-      const ttlMillis = Duration.toMillis(s.ttl)
-      const state = new State({
-        depositUnits: Math.round(s.percent * UNIT),
-        ttlMillis,
-        bucketMillis: ttlMillis / BUCKETS,
-        reservePerMilli: (s.minRetriesPerSecond * UNIT) / 1000,
-        reserveCapUnits: Math.floor(s.minRetriesPerSecond * Duration.toSeconds(s.ttl) * UNIT)
-      }, clock.unsafeCurrentTimeMillis())
+      const state = new State(bucket, clock.unsafeCurrentTimeMillis())
       // each operation reads the clock and updates the state in one
       // synchronous step: no fiber can interleave with it
-      const withNow = <A>(f: (now: number) => A): Effect.Effect<A> =>
-        Effect.clockWith((clock) => Effect.sync(() => f(clock.unsafeCurrentTimeMillis())))
       return {
-        settings: s,
-        deposit: withNow((now) => state.deposit(now)),
-        tryWithdraw: withNow((now) => state.withdraw(now, 0)),
-        tryWithdrawFor: (wait) =>
-          withNow((now) => {
-            const millis = Duration.toMillis(wait)
-            // a wait from untyped code that is no finite, non-negative number pays as of now
-            return state.withdraw(now, Number.isFinite(millis) && millis > 0 ? millis : 0)
-          }),
-        balance: withNow((now) => state.balance(now))
+        update: <A>(f: (state: State, now: number) => A) =>
+          Effect.clockWith((clock) => Effect.sync(() => f(state, clock.unsafeCurrentTimeMillis())))
       }
     })
   )
+
+const fromStore = (s: Settings, store: BucketStore): Service => ({
+  settings: s,
+  deposit: store.update((state, now) => state.deposit(now)),
+  tryWithdraw: store.update((state, now) => state.withdraw(now, 0)),
+  tryWithdrawFor: (wait) =>
+    store.update((state, now) => {
+      const millis = Duration.toMillis(wait)
+      // a wait from untyped code that is no finite, non-negative number pays as of now
+      return state.withdraw(now, Number.isFinite(millis) && millis > 0 ? millis : 0)
+    }),
+  balance: store.update((state, now) => state.balance(now))
+})
+
+const fromSettings = (s: Settings): Effect.Effect<Service> =>
+  Effect.map(memoryStore(bucketOf(s)), (store) => fromStore(s, store))
 
 /**
  * Makes a budget. Its reserve starts full (`minRetriesPerSecond × ttl`
@@ -473,3 +535,98 @@ export const make = (options?: Options): Effect.Effect<Service, InvalidOptionsEr
  */
 export const layer = (options?: Options): Layer.Layer<RetryBudget, InvalidOptionsError> =>
   Layer.effect(RetryBudget, make(options))
+
+/**
+ * What {@link layerRedis} takes: the budget's {@link Options} and the
+ * `namespace` its bucket is kept under in Redis (every process with the
+ * same namespace shares one budget; two namespaces never touch).
+ *
+ * @example
+ * ```ts
+ * import { RetryBudget } from "claude-resilience"
+ *
+ * const options: RetryBudget.RedisOptions = { namespace: "acme-prod", percent: 0.1 }
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export type RedisOptions = RedisStoreOptions & Options
+
+const decodeBudgetRedisOptions = decodeRedisOptions("RetryBudget", (rest) => decodeSettings(rest))
+
+/**
+ * Builds a budget shared through Redis (see {@link layerRedis}).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Redis, RetryBudget } from "claude-resilience"
+ *
+ * const program = Effect.gen(function*() {
+ *   const budget = yield* RetryBudget.makeRedis({ namespace: "acme-prod" })
+ *   return yield* budget.balance
+ * }).pipe(Effect.provide(Redis.layer({ url: "redis://127.0.0.1:6379" })), Effect.scoped)
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeRedis = (options: RedisOptions): Effect.Effect<Service, InvalidOptionsError, Redis.Redis> =>
+  Effect.gen(function*() {
+    const { namespace, settings: s } = yield* decodeBudgetRedisOptions(options)
+    const redis = yield* Redis.Redis
+    const bucket = bucketOf(s)
+    const start = yield* Clock.currentTimeMillis
+    const fresh = new State(bucket, start).toPlain()
+    const local = yield* Ref.make<Plain>(fresh)
+    const shared = sharedStore<Plain>({
+      connection: redis.connection,
+      key: redis.connection.key(namespace, "budget"),
+      codec: jsonCodec(Plain),
+      initial: fresh,
+      local,
+      // after one ttl of quiet every deposit has expired and the reserve is full: a missing key is the same
+      ttl: () => bucket.ttlMillis + 60_000
+    })
+    const store: BucketStore = {
+      update: (f) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          shared.modify((plain) => {
+            // a state made with other settings (another ttl) starts again
+            const state = State.fromPlain(bucket, plain) ?? new State(bucket, now)
+            const result = f(state, now)
+            const next = state.toPlain()
+            return [result, JSON.stringify(next) === JSON.stringify(plain) ? plain : next] as const
+          }))
+    }
+    return fromStore(s, store)
+  })
+
+/**
+ * One budget shared by a fleet of processes through Redis (the
+ * {@link Redis.Redis} connection in the context, see `Redis.layer`): every
+ * process's first attempts deposit into it and every retry of any of them
+ * withdraws from it, so that the fleet's retries stay within
+ * `percent × first attempts + minRetriesPerSecond × T + reserve`, as one
+ * process's do. Each operation is one atomic compare-and-set of one key,
+ * which expires after a `ttl` of quiet (a missing key is a full reserve and
+ * no deposit, which is what a `ttl` of quiet leaves); every instant comes
+ * from the caller's `Clock`. While Redis cannot be reached the budget goes
+ * on from this process's copy, and goes back to Redis when it is back.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { Redis, RetryBudget } from "claude-resilience"
+ *
+ * const BudgetLive = RetryBudget.layerRedis({ namespace: "acme-prod", percent: 0.1 }).pipe(
+ *   Layer.provide(Redis.layer({ url: "redis://127.0.0.1:6379" }))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerRedis = (options: RedisOptions): Layer.Layer<RetryBudget, InvalidOptionsError, Redis.Redis> =>
+  Layer.effect(RetryBudget, makeRedis(options))

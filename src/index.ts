@@ -20,7 +20,9 @@ export * as Options from "./Options.js"
 export * as ApiError from "./ApiError.js"
 
 /**
- * The `anthropic-ratelimit-*` headers as a typed snapshot.
+ * The `anthropic-ratelimit-*` headers as a typed snapshot, and the limiter
+ * that acts on them (`RateLimits.Limiter`: in memory, or shared through
+ * Redis).
  *
  * @since 0.1.0
  */
@@ -136,3 +138,13 @@ export * as ToolInput from "./ToolInput.js"
  * @since 0.1.0
  */
 export * as Resilience from "./Resilience.js"
+
+/**
+ * One connection to Redis for the state a fleet of processes shares (the
+ * breaker, the retry budget, the rate limiter), with a fall-back to local
+ * state while Redis cannot be reached. Loads `ioredis` (an optional peer)
+ * only when its layer is built.
+ *
+ * @since 0.2.0
+ */
+export * as Redis from "./Redis.js"

@@ -10,14 +10,18 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Ref from "effect/Ref"
+import type * as ApiError from "../ApiError.js"
 import * as CircuitBreaker from "../CircuitBreaker.js"
+import * as RateLimits from "../RateLimits.js"
 import * as Resilience from "../Resilience.js"
 import type * as RetryBudget from "../RetryBudget.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
@@ -95,31 +99,68 @@ export const spanOf = (endpoint: string, method: string, path: string) =>
 
 /**
  * What a call is retried with: the policy, the breaker and the budget the
- * client was built with.
+ * client was built with, and the rate limiter when one was provided.
  *
  * @internal
  */
 export interface Resilient {
   readonly breaker: CircuitBreaker.Service
+  /** The `RateLimits.Limiter` of the context the client was built in, if any. */
+  readonly limiter: Option.Option<RateLimits.Service>
   /** `Resilience.retry` with the client's policy, breaker and budget. */
   readonly retry: <A, E, R>(attempt: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  /** {@link Resilient.retry} around the breaker: each attempt through `breaker.protect`. */
+  /**
+   * {@link Resilient.retry} around the breaker: each attempt through
+   * `breaker.protect`, after `admit` (the limiter's admission, see
+   * {@link Resilient.admission}) when there is one.
+   */
   readonly protect: <A, E, R>(
-    attempt: Effect.Effect<A, E, R>
-  ) => Effect.Effect<A, E | CircuitBreaker.CircuitOpenError, R>
+    attempt: Effect.Effect<A, E, R>,
+    admit?: Option.Option<Effect.Effect<void, ApiError.RateLimitError>>
+  ) => Effect.Effect<A, E | CircuitBreaker.CircuitOpenError | ApiError.RateLimitError, R>
+  /**
+   * The admission of each attempt of a call of `cost`, when the client has
+   * a limiter: it waits for the quota, and fails at once with the
+   * `RateLimitError` the attempt would have met when the wait would end
+   * after the call's wall-clock limit (the policy's `maxElapsed` from the
+   * call's start, read when this runs). `None` without a limiter.
+   */
+  readonly admission: (cost: RateLimits.Cost) => Effect.Effect<Option.Option<Effect.Effect<void, ApiError.RateLimitError>>>
 }
 
 /**
  * The {@link Resilient} of a client: the services its constructor required,
- * captured once, so that its calls need nothing from the caller's context.
+ * and the optional limiter, captured once, so that its calls need nothing
+ * from the caller's context.
  *
  * @internal
  */
 export const resilient = (
   policy: RetryPolicy.RetryPolicy
 ): Effect.Effect<Resilient, never, CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget> =>
-  Effect.map(Effect.context<CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget>(), (services) => ({
-    breaker: Context.get(services, CircuitBreaker.CircuitBreaker),
-    retry: (attempt) => Effect.provide(Resilience.retry(attempt, policy), services),
-    protect: (attempt) => Effect.provide(Resilience.protect(attempt, policy), services)
-  }))
+  Effect.gen(function*() {
+    const services = yield* Effect.context<CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget>()
+    const limiter = yield* Effect.serviceOption(RateLimits.Limiter)
+    const breaker = Context.get(services, CircuitBreaker.CircuitBreaker)
+    const maxElapsed = Duration.toMillis(policy.maxElapsed)
+    return {
+      breaker,
+      limiter,
+      retry: (attempt) => Effect.provide(Resilience.retry(attempt, policy), services),
+      protect: (attempt, admit = Option.none()) =>
+        Option.match(admit, {
+          onNone: () => Effect.provide(Resilience.protect(attempt, policy), services),
+          // the limiter before the breaker: a call waiting for the quota holds no probe slot
+          onSome: (admitted) =>
+            Effect.provide(Resilience.retry(Effect.zipRight(admitted, breaker.protect(attempt)), policy), services)
+        }),
+      admission: (cost) =>
+        Option.match(limiter, {
+          onNone: () => Effect.succeed(Option.none()),
+          onSome: (limiter) =>
+            Effect.map(Clock.currentTimeMillis, (start) =>
+              Option.some(Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                limiter.admit(cost, { maxWait: Math.max(0, start + maxElapsed - now) }))))
+        })
+    } satisfies Resilient
+  })

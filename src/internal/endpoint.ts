@@ -10,7 +10,10 @@
  *   the endpoint's limit before anything is sent;
  * - {@link Endpoints.call}: the request sent, each attempt bounded by
  *   `requestTimeout`, scrubbed and observed, through the breaker, retried
- *   under the policy, its reply decoded by the response Schema;
+ *   under the policy, its reply decoded by the response Schema; a call
+ *   given a `cost` (one against the Messages rate limits) is admitted by
+ *   the client's limiter, when it has one, before each attempt, and each
+ *   response feeds it;
  * - {@link Endpoints.run}: the three in a row.
  *
  * @internal
@@ -22,6 +25,7 @@ import type * as Schema from "effect/Schema"
 import * as ApiError from "../ApiError.js"
 import type { CallError } from "../Claude.js"
 import * as Preflight from "../Preflight.js"
+import type * as RateLimits from "../RateLimits.js"
 import * as Call from "./call.js"
 import type { Method, Transport } from "./transport.js"
 
@@ -66,7 +70,12 @@ export interface Endpoints {
   ) => Effect.Effect<string, ApiError.ClientRequestError | ApiError.RequestTooLargeError>
   readonly call: <A>(
     endpoint: Endpoint<A>,
-    options?: { readonly path?: string | undefined; readonly body?: string | undefined }
+    options?: {
+      readonly path?: string | undefined
+      readonly body?: string | undefined
+      /** For a call against the Messages rate limits: its cost, for the client's limiter (if any). */
+      readonly cost?: RateLimits.Cost | undefined
+    }
   ) => Effect.Effect<A, CallError>
   readonly run: <P, A>(endpoint: BodyEndpoint<P, any, A>, params: P) => Effect.Effect<A, CallError>
 }
@@ -98,9 +107,11 @@ export const endpoints = (transport: Transport, resilient: Call.Resilient): Endp
     const path = options.path ?? endpoint.path
     const request = transport.request(endpoint.method, path, Option.fromNullable(options.body))
     const decode = transport.readJson(endpoint.response)
+    const limiter = options.cost === undefined ? undefined : Option.getOrUndefined(resilient.limiter)
     return Effect.flatMap(Call.attempts(endpoint.name), (observed) =>
+      Effect.flatMap(limiter === undefined ? Effect.succeed(Option.none()) : resilient.admission(options.cost!), (admit) =>
       resilient.protect(
-        transport.send(request).pipe(
+        transport.send(request, limiter).pipe(
           Effect.flatMap(decode),
           Effect.timeoutFail({
             duration: settings.requestTimeout,
@@ -114,8 +125,9 @@ export const endpoints = (transport: Transport, resilient: Call.Resilient): Endp
           }),
           Effect.mapError(transport.scrub),
           observed
-        )
-      )).pipe(Effect.withSpan(...Call.spanOf(endpoint.name, endpoint.method, path)))
+        ),
+        admit
+      ))).pipe(Effect.withSpan(...Call.spanOf(endpoint.name, endpoint.method, path)))
   }
 
   return {

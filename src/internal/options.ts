@@ -226,7 +226,8 @@ export const optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWi
  */
 export type Input<O> = { readonly [K in keyof O]?: O[K] | undefined }
 
-const isPlainObject = (u: unknown): u is Record<string, unknown> => {
+/** A plain object (`{}` or `Object.create(null)`), never a throw. @internal */
+export const isPlainObject = (u: unknown): u is Record<string, unknown> => {
   try {
     if (typeof u !== "object" || u === null || Array.isArray(u)) return false
     const proto = Object.getPrototypeOf(u)

@@ -37,6 +37,7 @@ import * as MessageBatches from "../MessageBatches.js"
 import * as MessageStream from "../MessageStream.js"
 import * as Body from "./body.js"
 import * as Call from "./call.js"
+import type * as RateLimits from "../RateLimits.js"
 import * as Decode from "./decode.js"
 import * as Sse from "./sse.js"
 import { describeCause, type Method, type Transport } from "./transport.js"
@@ -52,13 +53,16 @@ export interface Streams {
     method: Method,
     path: string,
     body: Option.Option<string>,
-    open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<A, E>
+    open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<A, E>,
+    /** A call against the Messages rate limits: its cost, for the client's limiter (if any). */
+    cost?: RateLimits.Cost
   ) => Stream.Stream<A, E | CallError>
   readonly whole: (
     endpoint: string,
     path: string,
     body: string,
-    open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<MessageStream.MessageStreamEvent, StreamError>
+    open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<MessageStream.MessageStreamEvent, StreamError>,
+    cost?: RateLimits.Cost
   ) => Effect.Effect<Messages.Message, StreamError>
 }
 
@@ -219,8 +223,8 @@ export const make = (transport: Transport, resilient: Call.Resilient): Streams =
     })
 
   /** The request of a stream: its headers come at once, so waiting for them is bounded by the idle timeout. */
-  const send = (method: Method, path: string, body: Option.Option<string>) =>
-    transport.send(transport.request(method, path, body)).pipe(
+  const send = (method: Method, path: string, body: Option.Option<string>, limiter?: RateLimits.Service) =>
+    transport.send(transport.request(method, path, body), limiter).pipe(
       Effect.timeoutFail({
         duration: settings.streamIdleTimeout,
         onTimeout: () =>
@@ -246,11 +250,14 @@ export const make = (transport: Transport, resilient: Call.Resilient): Streams =
     method: Method,
     path: string,
     body: Option.Option<string>,
-    open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<A, E>
+    open: (response: HttpClientResponse.HttpClientResponse) => Stream.Stream<A, E>,
+    cost?: RateLimits.Cost
   ): Stream.Stream<A, E | CallError> =>
     Stream.unwrapScoped(
       Effect.gen(function*() {
         const observed = yield* Call.attempts(endpoint)
+        const limiter = cost === undefined ? undefined : Option.getOrUndefined(resilient.limiter)
+        const admit = limiter === undefined ? Option.none() : yield* resilient.admission(cost!)
         const bounded = idle(method, path)
         const outcome = yield* Ref.make<Exit.Exit<unknown, unknown>>(Exit.interrupt(Option.none() as never))
         // the first non-empty chunk, or an empty one when the stream ends first
@@ -272,10 +279,12 @@ export const make = (transport: Transport, resilient: Call.Resilient): Streams =
         // them owned by the stream's finalizer, never in between.
         const attempt = Effect.uninterruptibleMask((restore) =>
           Effect.gen(function*() {
+            // the limiter first (its wait interruptible): a stream waiting for the quota holds no probe slot
+            if (Option.isSome(admit)) yield* restore(admit.value)
             const permit = yield* resilient.breaker.permit
             const scope = yield* Scope.make()
             const opened = yield* restore(Effect.gen(function*() {
-              const response = yield* send(method, path, body)
+              const response = yield* send(method, path, body, limiter)
               const pull = yield* Stream.toPull(open(response)).pipe(Scope.extend(scope))
               return { first: yield* first(pull), pull }
             })).pipe(
@@ -319,10 +328,11 @@ export const make = (transport: Transport, resilient: Call.Resilient): Streams =
    * connection cut) retries the whole request under the policy, through
    * the breaker, like an HTTP 529 would be.
    */
-  const whole: Streams["whole"] = (endpoint, path, body, open) =>
+  const whole: Streams["whole"] = (endpoint, path, body, open, cost) =>
     Effect.flatMap(Call.attempts(endpoint), (observed) => {
       const bounded = idle("POST", path)
-      const attempt = send("POST", path, Option.some(body)).pipe(
+      const limiter = cost === undefined ? undefined : Option.getOrUndefined(resilient.limiter)
+      const attempt = send("POST", path, Option.some(body), limiter).pipe(
         Effect.flatMap((response) =>
           Stream.run(
             Stream.unwrapScoped(
@@ -334,7 +344,9 @@ export const make = (transport: Transport, resilient: Call.Resilient): Streams =
         Effect.mapError(transport.scrub),
         observed
       )
-      return resilient.protect(attempt)
+      return limiter === undefined
+        ? resilient.protect(attempt)
+        : Effect.flatMap(resilient.admission(cost!), (admit) => resilient.protect(attempt, admit))
     }).pipe(Effect.withSpan(...Call.spanOf(endpoint, "POST", path)))
 
   return { events, results, resilient: resilientStream, whole }

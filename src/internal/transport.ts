@@ -35,6 +35,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as ApiError from "../ApiError.js"
 import type { Settings } from "../Claude.js"
+import * as RateLimits from "../RateLimits.js"
 import * as Body from "./body.js"
 import { InvalidOptionsError } from "../Options.js"
 import * as Decode from "./decode.js"
@@ -182,9 +183,14 @@ export interface Transport {
   readonly url: (path: string) => string
   /** A request for `path`, with a JSON body or none. */
   readonly request: (method: Method, path: string, body: Option.Option<string>) => HttpClientRequest.HttpClientRequest
-  /** Sends one request; a non-2xx status becomes its typed error. */
+  /**
+   * Sends one request; a non-2xx status becomes its typed error. With a
+   * `limiter`, every response's rate-limit snapshot is fed to it, and a
+   * 429's `retry-after` blocks it (see `RateLimits.Service.record`).
+   */
   readonly send: (
-    request: HttpClientRequest.HttpClientRequest
+    request: HttpClientRequest.HttpClientRequest,
+    limiter?: RateLimits.Service | undefined
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError.ApiError | RedirectError>
   /** Reads a 2xx body under `maxResponseBytes` and decodes it with `schema`. */
   readonly readJson: <A, I>(
@@ -329,7 +335,7 @@ export const make = (
     // closes the connection (a redirect's body may be endless)
     Stream.runDrain(Stream.interruptWhen(response.stream, Effect.void)).pipe(Effect.ignore)
 
-  const send: Transport["send"] = (request) =>
+  const send: Transport["send"] = (request, limiter) =>
     execute(request).pipe(
       Effect.catchAll((error) =>
         isRefusedUpgrade(error) ? switchedProtocols(Headers.empty) : ApiError.fromHttpClientError(error)
@@ -346,7 +352,12 @@ export const make = (
             switchedProtocols(response.headers)
           )
           : ApiError.fromHttpResponse(response)
-      )
+      ),
+      (sent) =>
+        limiter === undefined ? sent : sent.pipe(
+          Effect.tap((response) => limiter.observe(RateLimits.parse(response.headers))),
+          Effect.tapError((error) => limiter.record(error))
+        )
     )
 
   const malformed: Transport["malformed"] = (response, detail) =>

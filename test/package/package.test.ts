@@ -16,6 +16,7 @@ import * as Path from "node:path"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { readmeExample, root } from "../docs/markdown.js"
+import { startRedis } from "../support/redis.js"
 
 const run = promisify(execFile)
 
@@ -242,8 +243,10 @@ describe("npm pack", () => {
     visit(Path.join(dist, "index.js"))
     expect(reached.size).toBeGreaterThan(5)
     expect([...external].filter((specifier) => specifier.startsWith("@effect/platform-node"))).toEqual([])
-    // nor the CLI's optional peers, nor the adapters' (the SDK, @effect/ai)
-    expect([...external].filter((specifier) => /^(@effect\/cli|echarts)(\/|$)/.test(specifier))).toEqual([])
+    // nor the CLI's optional peers, nor the adapters' (the SDK, @effect/ai), nor ioredis (imported
+    // dynamically, by the Redis layers only)
+    expect([...external].filter((specifier) => /^(@effect\/cli|echarts|ioredis)(\/|$)/.test(specifier))).toEqual([])
+    expect([...reached].some((file) => file.endsWith(Path.join("internal", "redis", "ioredis.js")))).toBe(false)
     expect([...external].filter((specifier) => /^(@anthropic-ai\/sdk|@effect\/ai(-anthropic)?)(\/|$)/.test(specifier)))
       .toEqual([])
     for (const pkg of adapterPeers) expect(manifest.peerDependenciesMeta[pkg]?.optional).toBe(true)
@@ -259,6 +262,33 @@ describe("npm pack", () => {
     const { stdout } = await exec(process.execPath, ["adapters.mjs"], project.dir)
     // each adapter: a 529, then a 200 after one retry (2 requests each)
     expect(stdout.trim().split("\n")).toEqual(["fetch 200 ok 2", "transformClient 200 ok 4"])
+  })
+
+  it("the Redis layers load ioredis from the installed package: one process shares a breaker with another through a real redis-server", async () => {
+    const project = await projects.locked
+    const redis = await startRedis()
+    try {
+      const script = [
+        `import { Effect, Layer } from "effect"`,
+        `import { CircuitBreaker, Redis, Resilience } from "claude-resilience"`,
+        `const open = Effect.gen(function*() {`,
+        `  const breaker = yield* CircuitBreaker.CircuitBreaker`,
+        `  for (let i = 0; i < 10; i++) yield* Effect.ignore(breaker.protect(Effect.fail({ _tag: "OverloadedError" })))`,
+        `  const redis = yield* Redis.Redis`,
+        `  return [(yield* breaker.state)._tag, yield* redis.status].join(" ")`,
+        `})`,
+        `const other = Effect.map(CircuitBreaker.state, (state) => state._tag)`,
+        `const live = () => Resilience.layerRedis({ url: process.argv[2], namespace: "package-test" })`,
+        `const first = await Effect.runPromise(open.pipe(Effect.provide(live())))`,
+        `const second = await Effect.runPromise(other.pipe(Effect.provide(live())))`,
+        `console.log(first, second)`
+      ].join("\n")
+      writeFileSync(Path.join(project.dir, "redis.mjs"), script)
+      const { stdout } = await exec(process.execPath, ["redis.mjs", redis.url], project.dir)
+      expect(stdout.trim()).toBe("Open Shared Open")
+    } finally {
+      await redis.stop()
+    }
   })
 
   it("the installed bin runs the lab: a small brooker run writes summary.json and report.html", async () => {
