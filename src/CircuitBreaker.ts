@@ -33,7 +33,6 @@ import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as PubSub from "effect/PubSub"
 import type * as Queue from "effect/Queue"
-import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -48,6 +47,7 @@ import {
   satisfying,
   withDefault
 } from "./internal/options.js"
+import { makeMemory, type Store as StoreOf } from "./internal/store.js"
 import {
   admitsAt,
   decideAdvanced,
@@ -483,10 +483,7 @@ export const isCircuitOpenError = (u: unknown): u is CircuitOpenError => u insta
  * @since 0.1.0
  * @category models
  */
-export interface Store {
-  readonly get: Effect.Effect<State>
-  readonly modify: <B>(f: (state: State) => readonly [B, State]) => Effect.Effect<B>
-}
+export interface Store extends StoreOf<State> {}
 
 /**
  * A store in this process's memory, backed by a `Ref`.
@@ -508,11 +505,7 @@ export interface Store {
  * @since 0.1.0
  * @category constructors
  */
-export const makeMemoryStore = (initial: State = initialState): Effect.Effect<Store> =>
-  Effect.map(Ref.make(initial), (ref): Store => ({
-    get: Ref.get(ref),
-    modify: (f) => Ref.modify(ref, f)
-  }))
+export const makeMemoryStore = (initial: State = initialState): Effect.Effect<Store> => makeMemory(initial)
 
 // ---------------------------------------------------------------------------
 // metrics

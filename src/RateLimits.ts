@@ -74,6 +74,7 @@ import {
   satisfying,
   withDefault
 } from "./internal/options.js"
+import { makeMemory, type Store as StoreOf } from "./internal/store.js"
 import * as machine from "./internal/rateLimits/machine.js"
 import type { Snapshot } from "./internal/rateLimits/snapshot.js"
 import { decodeRedisOptions, jsonCodec, type RedisStoreOptions, sharedStore } from "./internal/redis/shared.js"
@@ -239,10 +240,7 @@ export const initialState: State = machine.initialState
  * @since 0.2.0
  * @category models
  */
-export interface Store {
-  readonly get: Effect.Effect<State>
-  readonly modify: <B>(f: (state: State) => readonly [B, State]) => Effect.Effect<B>
-}
+export interface Store extends StoreOf<State> {}
 
 /**
  * A {@link Store} in this process's memory, backed by a `Ref`.
@@ -262,11 +260,7 @@ export interface Store {
  * @since 0.2.0
  * @category constructors
  */
-export const makeMemoryStore = (initial: State = initialState): Effect.Effect<Store> =>
-  Effect.map(Ref.make(initial), (ref): Store => ({
-    get: Ref.get(ref),
-    modify: (f) => Ref.modify(ref, f)
-  }))
+export const makeMemoryStore = (initial: State = initialState): Effect.Effect<Store> => makeMemory(initial)
 
 const isStore = (u: unknown): u is Store =>
   Predicate.isObject(u) && Effect.isEffect((u as Store).get) && typeof (u as Store).modify === "function"
