@@ -562,8 +562,8 @@ const stateCode = (state: State): number => state._tag === "Closed" ? 0 : state.
  * - `protect(effect)`: runs `effect` if the breaker admits it, and records
  *   how it ended; otherwise fails at once with {@link CircuitOpenError}
  *   without running it. A success, a typed error the classifier does not
- *   count (by default anything but a server-side error) and a defect count
- *   as calls; an interruption counts as nothing and frees its probe slot.
+ *   count (by default anything but a server-side error) count as calls; an
+ *   interruption or a defect counts as nothing and frees its probe slot.
  * - `permit`: the admission half of `protect`, for a call that is not one
  *   effect (a stream): fails with {@link CircuitOpenError} or returns a
  *   {@link Permit} whose `complete(exit)` records the outcome.
@@ -663,8 +663,12 @@ export class CircuitBreaker extends Context.Tag("claude-resilience/CircuitBreake
 
 const outcome = (generation: number, exit: Exit.Exit<unknown, unknown>, isFailure: (error: unknown) => boolean) => {
   if (Exit.isSuccess(exit)) return Event.Success({ generation })
-  if (Cause.isInterruptedOnly(exit.cause)) return Event.Cancel({ generation })
-  const failed = Option.match(Cause.failureOption(exit.cause), {
+  // an interruption or a defect says nothing about the upstream: it counts as
+  // nothing (a defect counted as a success would let a probe that died of a
+  // bug close the breaker)
+  const failure = Cause.failureOption(exit.cause)
+  if (Option.isNone(failure)) return Event.Cancel({ generation })
+  const failed = Option.match(failure, {
     onNone: () => false,
     onSome: (error) => {
       try {

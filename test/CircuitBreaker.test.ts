@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -144,16 +145,21 @@ describe("CircuitBreaker: opening", () => {
       )
     }))
 
-  it.scoped("429, 4xx, a non-ApiError failure and a defect count as calls, not failures", () =>
+  it.scoped("429, 4xx and a non-ApiError failure count as calls, not failures", () =>
     Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make()
       yield* runCalls(breaker, 3, fail(overloaded))
       yield* runCalls(breaker, 4, fail(rateLimited))
       yield* runCalls(breaker, 1, fail(badRequest))
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 8, failures: 3 })
+      // a defect counts as nothing
+      yield* runCalls(breaker, 3, Effect.die("boom"))
+      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 8, failures: 3 })
+      expectTag(yield* breaker.state, "Closed")
+      // two failures that are not ApiErrors bring the window to 10 calls: 3 / 10 = 30 %
       yield* runCalls(breaker, 1, fail("not an ApiError"))
-      expect(CircuitBreaker.windowCounts(yield* breaker.state)).toEqual({ calls: 9, failures: 3 })
-      // the 10th call, a defect, brings the window to 10 calls: 3 / 10 = 30 %
-      yield* runCalls(breaker, 1, Effect.die("boom"))
+      expectTag(yield* breaker.state, "Closed")
+      yield* runCalls(breaker, 1, fail("not an ApiError"))
       expectTag(yield* breaker.state, "Open")
     }))
 
@@ -416,6 +422,18 @@ describe("CircuitBreaker: half-open", () => {
       yield* Deferred.succeed(gate, "ok")
       yield* Fiber.join(Fiber.all([probes[1]!, probes[2]!, replacement[0]!]))
       expectTag(yield* breaker.state, "Closed")
+    }))
+
+  it.scoped("a probe that dies (a defect) frees its slot and does not close the breaker", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make()
+      yield* openNow(breaker)
+      yield* TestClock.adjust("2 seconds")
+      const died = yield* Effect.exit(breaker.protect(Effect.die("bug")))
+      expect(Exit.isFailure(died) && Cause.isDie(died.cause)).toBe(true)
+      expect(yield* breaker.state).toEqual(
+        CircuitBreaker.State.HalfOpen({ generation: 2, openedAt: 0, halfOpenAt: 2_000, inFlight: 0, succeeded: 0 })
+      )
     }))
 
   it.scoped("a slow call admitted while closed neither counts as a probe nor reopens the breaker", () =>
