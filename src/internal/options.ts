@@ -1,6 +1,7 @@
 /**
- * Option validation shared by the modules that take options (`RetryPolicy`,
- * `RetryBudget`, `CircuitBreaker`, `Claude`, `Continuation`): how a
+ * Option validation shared by every module that takes options (the policy
+ * modules, `RateLimits`, the Redis layers, `Claude`, `Continuation`, the
+ * adapters, `Simulation`): how a
  * `Duration.DurationInput` given by a user is decoded without letting a
  * negative or NaN input slip through as zero, and the options model.
  *
