@@ -44,8 +44,9 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { decodeOptions, duration, type Input, satisfying, withDefault } from "./internal/options.js"
+import { decodeOptions, describeValue, duration, type Input, satisfying, withDefault } from "./internal/options.js"
 import type { Connection, RawClient, Unavailable } from "./internal/redis/shared.js"
+import { describeUrl } from "./internal/text.js"
 import type { InvalidOptionsError } from "./Options.js"
 
 // ---------------------------------------------------------------------------
@@ -87,7 +88,12 @@ const isRedisUrl = (u: unknown): u is string => {
  * @category options
  */
 export const Options = Schema.Struct({
-  url: satisfying("a redis:// or rediss:// URL", isRedisUrl),
+  // a URL's user info (its password) is never quoted back
+  url: satisfying(
+    "a redis:// or rediss:// URL",
+    isRedisUrl,
+    (u) => typeof u === "string" ? describeUrl(u) : describeValue(u)
+  ),
   connectTimeout: withDefault(
     duration({ positive: true, wholeMillis: true, max: Duration.minutes(1) }),
     () => Duration.seconds(1)

@@ -436,4 +436,22 @@ describe("options", () => {
         "url"
       ])
     }))
+
+  it.effect("a URL refused by any layer never quotes its password", () =>
+    Effect.gen(function*() {
+      const url = "http://worker:s3cret-pw@redis.internal:6379"
+      const messageOf = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
+        Effect.gen(function*() {
+          const exit = yield* Effect.exit(Layer.build(layer as Layer.Layer<A, E, never>).pipe(Effect.scoped))
+          assert(Exit.isFailure(exit))
+          return String(Option.getOrThrow(Exit.causeOption(exit).pipe(Option.flatMap((c) => Option.fromNullable(c._tag === "Fail" ? c.error : undefined)))))
+        })
+      for (const layer of [Redis.layer({ url }), Resilience.layerRedis({ url, namespace: "n" })]) {
+        const message = yield* messageOf(layer)
+        expect(message).toContain("url: must be a redis:// or rediss:// URL")
+        expect(message).toContain("[redacted]@redis.internal:6379")
+        expect(message).not.toContain("s3cret-pw")
+        expect(message).not.toContain("worker")
+      }
+    }))
 })

@@ -17,6 +17,7 @@ import * as Schema from "effect/Schema"
 import type { BasicAuth } from "../Claude.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import { describeValue } from "./options.js"
+import { describeUrl } from "./text.js"
 
 /** @internal */
 export const defaultBaseUrl = "https://api.anthropic.com"
@@ -69,11 +70,6 @@ export const ApiKey = Schema.declare(
         : `must be a Redacted value, got ${kindOfKey(issue.actual)}: ${wrapTheKey}`
   }
 )
-
-/** A URL that did not parse, for a message: anything before an `@` (user info) hidden, clipped. */
-const describeUrl = (raw: string): string =>
-  // up to the last "@": a password may hold "/", "?" or "#" unescaped
-  JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, "$1[redacted]@").slice(0, 200))
 
 /** A base URL split: the URL without user info, and the user info. @internal */
 export interface BaseUrl {

@@ -183,10 +183,14 @@ export const literals = <const L extends ReadonlyArray<string>>(...values: L): S
  *
  * @internal
  */
-export const satisfying = <A>(expected: string, is: (u: unknown) => u is A): Schema.Schema<A> =>
+export const satisfying = <A>(
+  expected: string,
+  is: (u: unknown) => u is A,
+  describe: (u: unknown) => string = describeValue
+): Schema.Schema<A> =>
   Schema.declare((u: unknown): u is A => safely(is, u), {
     identifier: expected,
-    message: (issue) => `must be ${expected}, got ${describeValue(issue.actual)}`
+    message: (issue) => `must be ${expected}, got ${describe(issue.actual)}`
   })
 
 /**

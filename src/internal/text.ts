@@ -11,6 +11,17 @@ import * as Duration from "effect/Duration"
 const maxDescription = 80
 
 /**
+ * A URL for an error message: anything before its last `@` (the user info,
+ * where a password is) replaced by `[redacted]`, JSON-quoted, at most 200
+ * characters. For a URL that may not parse, so it is cut as text.
+ *
+ * @internal
+ */
+export const describeUrl = (raw: string): string =>
+  // up to the last "@": a password may hold "/", "?" or "#" unescaped
+  JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, "$1[redacted]@").slice(0, 200))
+
+/**
  * A short, readable rendering of a value for an error message: strings
  * JSON-quoted, numbers and booleans as written, a bigint as `5n`, a
  * `Duration` formatted (`"1s 500ms"`, `"Infinity"`), arrays item by item,
