@@ -276,8 +276,10 @@ const isStore = (u: unknown): u is Store =>
  *   minute). Each call admitted moves a pending reset later by its share,
  *   `cost × period / limit`, since the responses that will say so may
  *   come back after it; and a quota spent before any response said when
- *   it refills waits one period after the last call. Above 0, at most
- *   1 day. Default 1 minute.
+ *   it refills waits one period after the last call. One response holds
+ *   calls back for twice the period (at least two minutes) at the most,
+ *   whatever reset or `retry-after` it gives. Above 0, at most 1 day.
+ *   Default 1 minute.
  * - `store`: where the state lives. Default: a new in-memory store.
  *
  * @example

@@ -134,6 +134,33 @@ describe("RateLimits.Limiter", () => {
       expect(yield* Ref.get(sent)).toEqual([8_000, 8_000, 8_000])
     }).pipe(Effect.provide(withLimiter)))
 
+  it.effect("a reset a year away (a clock far off, a hostile proxy) holds the calls for two periods, not a year", () =>
+    Effect.gen(function*() {
+      const limiter = yield* RateLimits.Limiter
+      const sent = yield* Ref.make<ReadonlyArray<number>>([])
+      yield* TestClock.setTime(1_000_000)
+      yield* limiter.observe(requests(0, 1_000_000 + 365 * 86_400_000))
+      const call = yield* Effect.fork(sendAt(sent))
+      yield* TestClock.adjust(119_999)
+      expect(yield* Ref.get(sent)).toEqual([])
+      yield* TestClock.adjust(1)
+      yield* Fiber.join(call)
+      expect(yield* Ref.get(sent)).toEqual([1_120_000])
+    }).pipe(Effect.provide(withLimiter)))
+
+  it.effect("a 429's retry-after of a day blocks the organisation for two periods (the retry policy decides for its own call)", () =>
+    Effect.gen(function*() {
+      const limiter = yield* RateLimits.Limiter
+      const sent = yield* Ref.make<ReadonlyArray<number>>([])
+      yield* limiter.block("1 day")
+      const call = yield* Effect.fork(sendAt(sent))
+      yield* TestClock.adjust(119_999)
+      expect(yield* Ref.get(sent)).toEqual([])
+      yield* TestClock.adjust(1)
+      yield* Fiber.join(call)
+      expect(yield* Ref.get(sent)).toEqual([120_000])
+    }).pipe(Effect.provide(withLimiter)))
+
   it.effect("a wait longer than maxWait fails at once with the RateLimitError the call would have met; nothing is sent or counted", () =>
     Effect.gen(function*() {
       const limiter = yield* RateLimits.Limiter

@@ -94,6 +94,16 @@ const advanceQuota = (q: QuotaState, now: number, periodMillis: number): QuotaSt
     ? { limit: q.limit, remaining: null, resetAt: null, spent: 0, lastSpendAt: q.lastSpendAt }
     : q
 
+/**
+ * The longest one response can hold the calls back: twice the period, and at
+ * least two minutes. The API's quotas refill within their period (a minute);
+ * the slack covers a reset moved later by calls still in flight and a clock a
+ * little off. A reset or a `retry-after` further away (a clock far off, a
+ * proxy that lies) is taken as this far: otherwise one response could stop
+ * every call, and shared through Redis the whole fleet's, for a year.
+ */
+const longestHold = (periodMillis: number): number => 2 * Math.max(periodMillis, 60_000)
+
 /** What is left of a quota: `Infinity` when nothing is known of it. */
 const available = (q: QuotaState, limit: number | null = q.limit): number =>
   q.remaining !== null ? q.remaining : limit !== null ? limit - q.spent : Infinity
@@ -199,12 +209,14 @@ const millisOf = (reset: Option.Option<DateTime.Utc>): number | null =>
  * its reset is taken no earlier than the limiter's own bound, one share of
  * the period per unit spent since the last admission (the calls of a burst
  * whose responses are still on their way). A snapshot whose reset is not
- * after `now` says the quota is full: it changes nothing but the limit.
+ * after `now` says the quota is full: it changes nothing but the limit. A
+ * reset further away than {@link longestHold} is taken as that far.
  */
 const observeQuota = (q: QuotaState, quota: Quota, now: number, periodMillis: number): QuotaState => {
   const limit = Option.getOrElse(quota.limit, () => q.limit)
   const remaining = Option.getOrNull(quota.remaining)
-  const resetAt = millisOf(quota.reset)
+  const said = millisOf(quota.reset)
+  const resetAt = said === null ? null : Math.min(said, now + longestHold(periodMillis))
   if (remaining === null || resetAt === null || resetAt <= now) {
     return limit === q.limit ? q : { ...q, limit }
   }
@@ -244,7 +256,9 @@ export const observe = (state: State, snapshot: Snapshot, now: number, settings:
  */
 export const block = (state: State, until: number, now: number, settings: Millis): State => {
   const current = advance(state, now, settings)
-  return until > current.blockedUntil ? { ...current, blockedUntil: until } : current
+  // a longer retry-after is the retry policy's to honour for its own call
+  const bounded = Math.min(until, now + longestHold(settings.periodMillis))
+  return bounded > current.blockedUntil ? { ...current, blockedUntil: bounded } : current
 }
 
 const quotaOf = (q: QuotaState): Quota => {
