@@ -136,3 +136,13 @@ export * as ToolInput from "./ToolInput.js"
  * @since 0.1.0
  */
 export * as Resilience from "./Resilience.js"
+
+/**
+ * The upstream's status page (Statuspage v2 JSON), read when a retry of a
+ * 529 or a 503 is decided: a `major` or `critical` incident stops the
+ * retries at once (`StatusPage.layer`; a `Context.Reference` whose default
+ * reads `unknown` and changes nothing).
+ *
+ * @since 0.2.0
+ */
+export * as StatusPage from "./StatusPage.js"
