@@ -146,3 +146,13 @@ export * as Resilience from "./Resilience.js"
  * @since 0.2.0
  */
 export * as StatusPage from "./StatusPage.js"
+
+/**
+ * A typed fallback chain for `messages.create` and `messages.stream`:
+ * another model, or a cached or degraded answer, when the primary is red
+ * (its breaker open, its retries ended on a 529 or a 503, or stopped by the
+ * status page); a breaker and a retry budget per model.
+ *
+ * @since 0.2.0
+ */
+export * as Fallback from "./Fallback.js"
