@@ -156,3 +156,12 @@ export * as StatusPage from "./StatusPage.js"
  * @since 0.2.0
  */
 export * as Fallback from "./Fallback.js"
+
+/**
+ * When to wake a human: a pure classifier over call outcomes and the status
+ * page's changes (`page`, `ticket` or `none`, each with its reason, one page
+ * per condition until it clears), and its live `Stream`/`Sink` adapters.
+ *
+ * @since 0.2.0
+ */
+export * as Alerts from "./Alerts.js"
