@@ -14,7 +14,7 @@ import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { Alerts, ApiError, Options } from "../src/index.js"
+import { Alerts, ApiError, Options, StatusPage } from "../src/index.js"
 import { makeCapture } from "./support/capture.js"
 
 const error = (status: number, type: string, id = "req_1") =>
@@ -293,6 +293,26 @@ describe("Alerts: the live adapters under TestClock", () => {
       const cleared = (yield* Ref.get(seen)).filter((d) => d.reason.startsWith("cleared"))
       // the failure at 0, gap 1 minute: the ticks at 30 s and 60 s are within it, 90 s is past it
       expect(cleared.map((d) => d.at)).toEqual([90 * S])
+    }))
+
+  it.effect("statusChanges: one event per change of the page's indicator, read every minute", () =>
+    Effect.gen(function*() {
+      // the page: none until 2 minutes, major until 4, none after
+      const indicator = Effect.map(TestClock.currentTimeMillis, (t): StatusPage.Indicator =>
+        t < 2 * M ? "none" : t < 4 * M ? "major" : "none")
+      const page: StatusPage.Service = {
+        indicator,
+        status: Effect.flatMap(StatusPage.unconfigured.status, (s) => Effect.map(indicator, (i) => ({ ...s, indicator: i })))
+      }
+      const fiber = yield* Alerts.statusChanges("1 minute").pipe(
+        Stream.take(3),
+        Stream.runCollect,
+        Effect.provideService(StatusPage.StatusPage, page),
+        Effect.fork
+      )
+      yield* TestClock.adjust("5 minutes")
+      const events = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      expect(events).toEqual([Alerts.status(0, "none"), Alerts.status(2 * M, "major"), Alerts.status(4 * M, "none")])
     }))
 
   it.effect("invalid options fail the stream before any event is read", () =>

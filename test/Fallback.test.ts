@@ -210,6 +210,30 @@ describe("Fallback: a breaker and a budget per model", () => {
       expect(haikuBreaker.settings.name).toBe(`claude/${haiku}`)
     }).pipe(withEmulator({ script: byModel({ [primary]: Reply.Error({ status: 529 }) }) })))
 
+  it.effect("the primary's retries spend its own budget: the fallback still has a retry for its own 529", () => {
+    let haikuRequests = 0
+    return Effect.gen(function*() {
+      const chain = yield* Fallback.make({
+        client: client({ maxRetries: 1 }),
+        alternatives: [Fallback.model(haiku)],
+        // one retry token in reserve, refilled at 1 a second; no deposits
+        resilience: { budget: { percent: 0, minRetriesPerSecond: 1, ttl: "1 second" } }
+      })
+      const answered = yield* virtual(chain.create(params))
+      expect(answered.path).toEqual({ _tag: "Model", index: 0, model: haiku })
+      // the primary's retry at 500 took its token; the fallback's retry at 1000 takes its own
+      // (a shared reserve would hold half a token at 1000, and the chain would fail)
+      expect(yield* arrivalsByModel).toEqual({ [primary]: [0, 500], [haiku]: [500, 1000] })
+    }).pipe(withEmulator({
+      script: (request) =>
+        modelOf(request) === primary
+          ? Reply.Error({ status: 529 })
+          : ++haikuRequests === 1
+          ? Reply.Error({ status: 529 })
+          : Reply.Ok({})
+    }))
+  })
+
   it.effect("control: one breaker shared by both models (one client) is opened by the primary and refuses the fallback", () =>
     Effect.gen(function*() {
       const claude = yield* Claude.Claude
@@ -276,6 +300,19 @@ describe("Fallback.make: stream", () => {
       const folded = MessageAccumulator.fromEvents(events)
       expect(Either.getOrThrow(folded)).toEqual(canned)
     }).pipe(withEmulator({ script: () => Reply.Error({ status: 529 }) })))
+})
+
+describe("Fallback.layer", () => {
+  it.effect("provides the chain as the Fallback service", () =>
+    Effect.gen(function*() {
+      const chain = yield* Fallback.Fallback
+      const answered = yield* virtual(chain.create(params))
+      expect(answered.path).toEqual({ _tag: "Model", index: 0, model: haiku })
+      expect(yield* arrivalsByModel).toEqual({ [primary]: [0], [haiku]: [0] })
+    }).pipe(
+      Effect.provide(Fallback.layer({ client: client({ maxRetries: 0 }), alternatives: [Fallback.model(haiku)] })),
+      withEmulator({ script: byModel({ [primary]: Reply.Error({ status: 529 }) }) })
+    ))
 })
 
 describe("Fallback: options", () => {
