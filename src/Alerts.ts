@@ -46,6 +46,7 @@ import * as Schema from "effect/Schema"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import * as Cause from "effect/Cause"
+import * as Fallback from "./Fallback.js"
 import { decodeOptions, duration, number, satisfying, withDefault } from "./internal/options.js"
 import type { InvalidOptionsError } from "./Options.js"
 import * as StatusPage from "./StatusPage.js"
@@ -670,11 +671,38 @@ export const sink = <E, R>(
       )
     }).pipe(Sink.map((): void => undefined))))
 
+/** The failures a fallback chain carries (its answer's, or its `FallbackError`'s), when `u` is one. */
+const chainFailures = (u: unknown): Option.Option<ReadonlyArray<unknown>> =>
+  Fallback.isFallbackError(u) ||
+    (Predicate.hasProperty(u, "path") && Predicate.hasProperty(u, "value") && Predicate.hasProperty(u, "failures"))
+    ? Option.some(Array.isArray(u.failures) ? u.failures.map((f: unknown) => Predicate.hasProperty(f, "error") ? f.error : f) : [])
+    : Option.none()
+
+/** The events of one call's exit at `at`: a chain's paths one by one, any other call as one event. */
+const outcomeEvents = (at: number, exit: Exit.Exit<unknown, unknown>): ReadonlyArray<Event> => {
+  if (Exit.isSuccess(exit)) {
+    return [...Option.getOrElse(chainFailures(exit.value), () => []).map((error) => failure(at, error)), success(at)]
+  }
+  return Option.match(Cause.failureOption(exit.cause), {
+    onNone: () => [{ _tag: "Failure", at, tag: "Defect", requestId: Option.none() }],
+    onSome: (error) =>
+      Option.match(chainFailures(error), {
+        onNone: () => [failure(at, error)],
+        onSome: (errors) => errors.map((e) => failure(at, e))
+      })
+  })
+}
+
 /**
  * Records the outcome of `self` as an {@link Event} (its time read from
  * `Clock` when it ends) with `record` (a queue's `offer`), and returns
  * `self`'s result unchanged. An interruption records nothing; a defect
  * records a `Failure` tagged `"Defect"`.
+ *
+ * Around a `Fallback` chain's call it records each path's outcome, not the
+ * chain's: every failure of its `failures` (of the answer, or of the
+ * `FallbackError`), then a `Success` when a path answered. A primary that
+ * is down behind a fallback that answers is still an outage to the rules.
  *
  * @example
  * ```ts
@@ -708,15 +736,10 @@ export const tap: {
     record: (event: Event) => Effect.Effect<unknown, never, R2>
   ): Effect.Effect<A, E, R | R2> =>
     Effect.onExit(self, (exit) =>
-      Exit.isSuccess(exit)
-        ? Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.asVoid(record(success(at))))
-        : Cause.isInterruptedOnly(exit.cause)
+      Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
         ? Effect.void
         : Effect.flatMap(Clock.currentTimeMillis, (at) =>
-          Effect.asVoid(record(Option.match(Cause.failureOption(exit.cause), {
-            onNone: () => ({ _tag: "Failure", at, tag: "Defect", requestId: Option.none() }) as Event,
-            onSome: (error) => failure(at, error)
-          })))))
+          Effect.forEach(outcomeEvents(at, exit), (event) => record(event), { discard: true })))
 )
 
 /**

@@ -14,7 +14,7 @@ import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { Alerts, ApiError, Options, StatusPage } from "../src/index.js"
+import { Alerts, ApiError, Fallback, Options, StatusPage } from "../src/index.js"
 import { makeCapture } from "./support/capture.js"
 
 const error = (status: number, type: string, id = "req_1") =>
@@ -274,6 +274,33 @@ describe("Alerts: the live adapters under TestClock", () => {
       expect(ticket).toContain("level=INFO")
     }).pipe(capture.provide)
   })
+
+  it.effect("tap around a fallback chain records each path: a primary down behind a working fallback still pages", () =>
+    Effect.gen(function*() {
+      const queue = yield* Queue.unbounded<Alerts.Event>()
+      const primary: Fallback.Path = { _tag: "Primary", model: "claude-sonnet-5-5" }
+      const fallback: Fallback.Path = { _tag: "Model", index: 0, model: "claude-haiku-5-5" }
+      // a chain answered by its fallback after the primary's 529, every 10 s for 6 minutes
+      const answered = Effect.succeed<Fallback.Answered<string, unknown>>({
+        value: "hi",
+        path: fallback,
+        failures: [{ path: primary, error: overloaded }]
+      })
+      for (let i = 0; i <= 36; i++) {
+        yield* answered.pipe(Alerts.tap((event) => Queue.offer(queue, event)))
+        yield* TestClock.adjust("10 seconds")
+      }
+      // then a chain whose every path failed
+      yield* Effect.ignore(
+        Effect.fail(Fallback.FallbackError({ failures: [{ path: primary, error: auth }, { path: fallback, error: auth }], exhausted: true })).pipe(
+          Alerts.tap((event) => Queue.offer(queue, event))
+        )
+      )
+      const events = Chunk.toReadonlyArray(yield* Queue.takeAll(queue))
+      expect(events.slice(0, 2)).toEqual([Alerts.failure(0, overloaded), Alerts.success(0)])
+      expect(events.slice(-2).map((e) => e._tag === "Failure" ? e.tag : e._tag)).toEqual(["AuthenticationError", "AuthenticationError"])
+      expect(actionable(events)).toEqual([["page", "serverErrors", 5 * M], ["page", "fatal:AuthenticationError", 370 * S]])
+    }))
 
   it.effect("ticks: an episode clears with no call made, at the first tick past the gap", () =>
     Effect.gen(function*() {
