@@ -619,6 +619,10 @@ export interface Service<E, R> {
   readonly breaker: (model: string) => Effect.Effect<Option.Option<CircuitBreaker.Service>>
 }
 
+/** The request's model, read safely: untyped code may pass anything as params (the client then refuses them, typed). */
+const modelOf = (params: unknown): string =>
+  Predicate.isRecord(params) && typeof params.model === "string" ? params.model : "(no model)"
+
 interface Step<A> {
   readonly path: Path
   readonly isAnswer: boolean
@@ -715,9 +719,9 @@ export const make = <
     ) =>
     (failures: ReadonlyArray<Failure<unknown>>): ReadonlyArray<Step<A>> => {
       const primary: Step<A> = {
-        path: { _tag: "Primary", model: String(params.model) },
+        path: { _tag: "Primary", model: modelOf(params) },
         isAnswer: false,
-        run: Effect.flatMap(builtFor(String(params.model)), (built) => onModel(built.client, params))
+        run: Effect.flatMap(builtFor(modelOf(params)), (built) => onModel(built.client, params))
       }
       const rest = alternatives.map((alternative, index): Step<A> =>
         alternative._tag === "Model"
@@ -784,7 +788,7 @@ export const make = <
         })
       }
       return loop(0, []).pipe(
-        Effect.withSpan("claude.fallback", { attributes: { "fallback.primary_model": String(params.model) } })
+        Effect.withSpan("claude.fallback", { attributes: { "fallback.primary_model": modelOf(params) } })
       ) as Effect.Effect<Answered<A, E>, FallbackError<E>, R>
     }
 

@@ -174,6 +174,21 @@ describe("Fallback.make: create", () => {
       expect(seen).toEqual([`primary (${primary})`, `alternative 0 (${haiku})`])
     }).pipe(withEmulator({ script: () => Reply.Error({ status: 529 }) })))
 
+  it.effect("params that are not an object (untyped code): a typed failure of every path, nothing thrown, nothing sent", () =>
+    Effect.gen(function*() {
+      const chain = yield* Fallback.make({
+        client: client({ maxRetries: 0 }),
+        alternatives: [Fallback.model(haiku)],
+        on: ["ClientRequestError", "InvalidRequestError"]
+      })
+      for (const bad of [null, undefined, 42, "hello"]) {
+        const error = yield* failureOf(chain.create(bad as never))
+        expect(error._tag).toBe("FallbackError")
+        expect(error.failures[0]!.path).toEqual({ _tag: "Primary", model: "(no model)" })
+      }
+      expect(yield* (yield* Emulator.Emulator).requestCount).toBe(0)
+    }).pipe(withEmulator({ script: Emulator.healthy })))
+
   it.effect("an alternative's params: rewritten, its model forced", () =>
     Effect.gen(function*() {
       const chain = yield* Fallback.make({
