@@ -74,7 +74,7 @@ import * as internal from "./internal/fallback.js"
 import { decodeOptions, optional, satisfying } from "./internal/options.js"
 import type * as Messages from "./Messages.js"
 import type * as MessageStream from "./MessageStream.js"
-import type { InvalidOptionsError } from "./Options.js"
+import { InvalidOptionsError } from "./Options.js"
 import type * as Preflight from "./Preflight.js"
 import * as Resilience from "./Resilience.js"
 import * as RetryBudget from "./RetryBudget.js"
@@ -465,7 +465,8 @@ const isTag = (u: unknown): u is string => typeof u === "string" && /^[A-Za-z]\w
  *   {@link defaultTags} (a fatal one only when named here).
  * - `resilience`: the options of each model's breaker and budget
  *   (`Resilience.Options`); the breaker's `name` (default `"default"`)
- *   becomes `<name>/<model>`.
+ *   becomes `<name>/<model>`. A breaker `store` is refused: one store is
+ *   one breaker's state, which every model would share.
  *
  * @example
  * ```ts
@@ -669,6 +670,14 @@ export const make = <
     type E = CallError | CE | AlternativeError<Alts[number]>
     type R = AlternativeContext<Alts[number]>
     const config = yield* decodeSettings(options)
+    if (config.resilience?.breaker?.store !== undefined) {
+      // one store is one state: every model's breaker would be the same breaker
+      return yield* Effect.fail(InvalidOptionsError.of("Fallback", [{
+        path: "resilience.breaker.store",
+        message:
+          "is not an option of a fallback chain: a store holds one breaker's state, and every model's breaker would share it (an overloaded primary would open the fallback's); leave it out"
+      }]))
+    }
     const client = options.client
     const alternatives = config.alternatives
     const fallsBack = new Set<string>([...defaultTags, ...(config.on ?? [])])

@@ -345,6 +345,12 @@ describe("Fallback: options", () => {
       expect(invalid.problems.map((p) => p.path).sort()).toEqual(
         ["alternatives.1", "client", "on.0", "resilience.breaker.window"]
       )
+      const shared = yield* Effect.flip(Fallback.make({
+        client: client(),
+        alternatives: [Fallback.model(haiku)],
+        resilience: { breaker: { store: yield* CircuitBreaker.makeMemoryStore() } }
+      }))
+      expect(shared).toMatchObject({ module: "Fallback", problems: [{ path: "resilience.breaker.store" }] })
       expect(yield* Effect.flip(Fallback.make({ client: client(), alternatives: [] } as never)))
         .toMatchObject({ problems: [{ path: "alternatives", message: "must list at least one alternative" }] })
     }).pipe(withEmulator({})))
