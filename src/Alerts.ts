@@ -33,19 +33,20 @@
  *
  * @since 0.2.0
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
-import * as Cause from "effect/Cause"
 import * as Fallback from "./Fallback.js"
 import { decodeOptions, duration, number, satisfying, withDefault } from "./internal/options.js"
 import type { InvalidOptionsError } from "./Options.js"
@@ -568,9 +569,31 @@ export const classify = (
 // ---------------------------------------------------------------------------
 
 /**
+ * The page and ticket decisions of the live adapters
+ * (`claude_resilience_alerts_total`, tags `kind`: `page` or `ticket`, and
+ * `condition`: `fatal:<Tag>`, `badRequests`, `serverErrors`).
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { Alerts } from "claude-resilience"
+ *
+ * const pages = Metric.value(Metric.tagged(Metric.tagged(Alerts.decisionsTotal, "kind", "page"), "condition", "serverErrors"))
+ * ```
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const decisionsTotal = Metric.counter("claude_resilience_alerts_total", {
+  description: "Page and ticket decisions of the alert rules, by kind and condition",
+  incremental: true
+})
+
+/**
  * A decision in the log: a page at `Warning`, a ticket at `Info`, a `none`
  * at `Debug`; annotated with its condition and request id (never anything
- * else of the call).
+ * else of the call). The live adapters log each of theirs with it, and
+ * count it in {@link decisionsTotal}.
  *
  * @example
  * ```ts
@@ -600,9 +623,19 @@ export const log = (decision: Decision): Effect.Effect<void> => {
   )
 }
 
+/** A decision of a live adapter: logged and counted. */
+const report = (decision: Decision): Effect.Effect<void> =>
+  Effect.zipRight(
+    log(decision),
+    Metric.increment(
+      Metric.tagged(Metric.tagged(decisionsTotal, "kind", decision.kind), "condition", decision.condition)
+    )
+  )
+
 /**
  * The live classifier: the `page` and `ticket` decisions of a stream of
- * events, each logged (see {@link log}). Invalid options fail the stream
+ * events, each logged (see {@link log}) and counted in
+ * {@link decisionsTotal}. Invalid options fail the stream
  * with `Options.InvalidOptionsError` before any event is read.
  *
  * @example
@@ -631,7 +664,7 @@ export const stream: {
         Stream.mapAccum(initial, (state, event) => step(rules, state, event)),
         Stream.flattenIterables,
         Stream.filter((decision) => decision.kind !== "none"),
-        Stream.tap(log)
+        Stream.tap(report)
       )))
 )
 
@@ -664,7 +697,7 @@ export const sink = <E, R>(
       return Effect.as(
         Effect.forEach(
           decisions.filter((d) => d.kind !== "none"),
-          (d) => Effect.zipRight(log(d), handle(d)),
+          (d) => Effect.zipRight(report(d), handle(d)),
           { discard: true }
         ),
         next

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as fc from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
@@ -241,6 +242,10 @@ describe("Alerts: the live adapters under TestClock", () => {
       yield* Fiber.join(fiber)
       const got = yield* Ref.get(decisions)
       expect(got.map((d) => [d.kind, d.condition, d.at])).toEqual([["page", "serverErrors", 5 * M]])
+      const counted = yield* Metric.value(
+        Metric.tagged(Metric.tagged(Alerts.decisionsTotal, "kind", "page"), "condition", "serverErrors")
+      )
+      expect(counted.count).toBe(1)
       const line = capture.logged.lines.find((l) => l.includes("alert page"))!
       expect(line).toContain("level=WARN")
       expect(line).toContain("request.id=req_529")
