@@ -848,9 +848,9 @@ export const layer = <const Alts extends ReadonlyArray<Alternative<any, never>>,
   Layer.scoped(Fallback, make(options) as Effect.Effect<Service<unknown, never>, InvalidOptionsError | CE, Exclude<CR, CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget> | Scope.Scope>)
 
 /**
- * A fallback chain as a service: errors of its paths typed `unknown` (the
- * chain's own types are those of {@link make}; use it when the answer
- * functions' errors matter).
+ * A fallback chain as a service, provided by {@link layer}: the errors of
+ * its paths typed `unknown`. Use {@link make} directly to keep them typed
+ * (and for answer functions that need services).
  *
  * @example
  * ```ts
