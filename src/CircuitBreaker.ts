@@ -720,14 +720,18 @@ export const make = (
 
     type Update<B> = (state: State, now: number) => readonly [B, State, ReadonlyArray<Transition>]
 
-    const publish = (transitions: ReadonlyArray<Transition>): Effect.Effect<void> =>
+    const publish = (transitions: ReadonlyArray<Transition>, exit?: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
       Effect.forEach(
         transitions,
-        (change) => Effect.zipRight(PubSub.publish(hub, change), Metric.set(gauge, stateCode(change.to))),
+        (change) =>
+          Effect.zipRight(
+            Effect.zipRight(PubSub.publish(hub, change), Metric.set(gauge, stateCode(change.to))),
+            logTransition(name, change, exit)
+          ),
         { discard: true }
       )
 
-    const locked = <B>(f: Update<B>): Effect.Effect<B> =>
+    const locked = <B>(f: Update<B>, exit?: Exit.Exit<unknown, unknown>): Effect.Effect<B> =>
       lock.withPermits(1)(
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Effect.flatMap(
@@ -735,13 +739,13 @@ export const make = (
               const [result, next, transitions] = f(state, now)
               return [[result, transitions] as const, next] as const
             }),
-            ([result, transitions]) => Effect.as(publish(transitions), result)
+            ([result, transitions]) => Effect.as(publish(transitions, exit), result)
           ))
       )
 
     // one atomic update of the store; only when `f` would make a transition is
     // the state left as it was and the update made again under the lock
-    const update = <B>(f: Update<B>): Effect.Effect<B> =>
+    const update = <B>(f: Update<B>, exit?: Exit.Exit<unknown, unknown>): Effect.Effect<B> =>
       Effect.uninterruptible(
         Effect.clockWith((clock) => {
           const now = clock.unsafeCurrentTimeMillis()
@@ -750,16 +754,16 @@ export const make = (
               const [result, next, transitions] = f(state, now)
               return transitions.length === 0 ? [result, next] : [needsLock, state]
             }),
-            (result) => result === needsLock ? locked(f) : Effect.succeed(result as B)
+            (result) => result === needsLock ? locked(f, exit) : Effect.succeed(result as B)
           )
         })
       )
 
-    const run = (event: Event) =>
+    const run = (event: Event, exit?: Exit.Exit<unknown, unknown>) =>
       update((state, now) => {
         const [, next, transitions] = evolve(state, event, now, millis)
         return [next, next, transitions] as const
-      })
+      }, exit)
 
     const request = Event.Request()
     const admit = update((state, now) => {
@@ -773,7 +777,7 @@ export const make = (
       decision._tag === "Reject"
         ? Effect.zipRight(Metric.increment(rejections), Effect.fail(CircuitOpenError.fromRejection(decision)))
         : Effect.succeed<Permit>({
-          complete: (exit) => run(outcome(decision.generation, exit, isFailure))
+          complete: (exit) => run(outcome(decision.generation, exit, isFailure), exit)
         })))
 
     const protect = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
@@ -803,6 +807,40 @@ export const make = (
       subscribe: PubSub.subscribe(hub)
     } satisfies Service
   })
+
+/** The request id of the outcome that made a transition, when it has one (never a header, never the key). */
+const requestIdOf = (exit: Exit.Exit<unknown, unknown> | undefined): Option.Option<string> =>
+  exit === undefined || Exit.isSuccess(exit)
+    ? Option.none()
+    : Option.flatMap(Cause.failureOption(exit.cause), (error) =>
+      Predicate.hasProperty(error, "requestId") && Option.isOption(error.requestId)
+        ? Option.filter(error.requestId as Option.Option<unknown>, Predicate.isString)
+        : Option.none())
+
+/**
+ * A transition in the log: opening at `Warning`, closing at `Info`,
+ * half-opening at `Debug`, annotated with the breaker's name, the states
+ * and the request id of the outcome that made it, when it has one.
+ */
+const logTransition = (name: string, change: Transition, exit: Exit.Exit<unknown, unknown> | undefined) => {
+  const { from, to } = change
+  const annotations = {
+    "circuit_breaker.name": name,
+    "circuit_breaker.from": from._tag,
+    "circuit_breaker.to": to._tag,
+    ...Option.match(requestIdOf(exit), { onNone: () => ({}), onSome: (id) => ({ "request.id": id }) })
+  }
+  if (to._tag === "Open") {
+    const why = from._tag === "Closed" ? "the rate of server-side failures reached its threshold" : "a probe failed"
+    return Effect.logWarning(
+      `circuit breaker ${name} opened: ${why}; calls fail fast until ${DateTime.formatIso(DateTime.unsafeMake(to.halfOpenAt))}`
+    ).pipe(Effect.annotateLogs(annotations))
+  }
+  if (to._tag === "Closed") {
+    return Effect.logInfo(`circuit breaker ${name} closed: its probes succeeded`).pipe(Effect.annotateLogs(annotations))
+  }
+  return Effect.logDebug(`circuit breaker ${name} half-open: probes may pass`).pipe(Effect.annotateLogs(annotations))
+}
 
 // the answer of an optimistic update that would make a transition
 const needsLock: unique symbol = Symbol("claude-resilience/CircuitBreaker/needsLock")

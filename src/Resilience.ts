@@ -30,7 +30,12 @@
  * - the last real error: a call that sent requests ends with the last error
  *   one of them got, even when a later attempt was refused by the breaker
  *   (it opened during the wait); `CircuitOpenError` is kept for a call that
- *   sent nothing.
+ *   sent nothing;
+ * - the status page, when a `StatusPage.layer` is provided (it is a
+ *   `Context.Reference`, so it is not in `R`): a 529 or a 503 while the page
+ *   shows a `major` or `critical` incident ends the call at once with that
+ *   error (give-up reason `StatusPageIncident`), before the breaker and the
+ *   budget are asked.
  *
  * {@link protect} is {@link retry} around `CircuitBreaker.protect`, so that
  * each attempt passes through the breaker.
@@ -70,6 +75,7 @@ import * as RateLimits from "./RateLimits.js"
 import * as Redis from "./Redis.js"
 import * as RetryBudget from "./RetryBudget.js"
 import * as RetryPolicy from "./RetryPolicy.js"
+import * as StatusPage from "./StatusPage.js"
 
 /**
  * The options of {@link layer}, as a Schema: the breaker's and the
@@ -341,6 +347,27 @@ const gate = (breaker: CircuitBreaker.Service, budget: RetryBudget.Service): int
       )
       : Effect.succeed(Option.some("CircuitOpen" as const)))
 
+/** The errors whose retries a status page incident stops: an overload (529) and an unavailability (503). */
+const incidentErrors: ReadonlySet<string> = new Set(["OverloadedError", "ServiceUnavailableError"])
+
+/**
+ * The status page before the breaker and the budget: a retry of a 529 or a
+ * 503 while the page shows a `major` or `critical` incident is not taken
+ * (nor paid for). Any other error, and any other indicator (`unknown`
+ * included), goes on to `next`; the page is read only for those two errors.
+ */
+const statusPageGate = (page: StatusPage.Service, next: internal.Gate<never>): internal.Gate<never> =>
+(decision, now) =>
+  incidentErrors.has(decision.error)
+    ? Effect.flatMap(page.indicator, (indicator) =>
+      StatusPage.isIncident(indicator)
+        ? Effect.as(
+          Effect.annotateCurrentSpan("status_page.indicator", indicator),
+          Option.some("StatusPageIncident" as const)
+        )
+        : next(decision, now))
+    : next(decision, now)
+
 /**
  * Retries `self` under the policy, the retry budget and the breaker's
  * look-ahead (see the module's description): `RetryPolicy.retry` (errors
@@ -355,7 +382,13 @@ const gate = (breaker: CircuitBreaker.Service, budget: RetryBudget.Service): int
  *   refuse is not waited for, and the call ends at once with its last error;
  * - the last real error: a `CircuitOpenError` that ends a call which had
  *   sent requests (the breaker opened during the wait) is replaced by the
- *   last error one of them got; a call that sent nothing ends with it.
+ *   last error one of them got; a call that sent nothing ends with it;
+ * - the `StatusPage.StatusPage` in the context (a `Context.Reference`:
+ *   `unknown` unless `StatusPage.layer` is provided): before the retry of an
+ *   `OverloadedError` or a `ServiceUnavailableError`, its indicator is read
+ *   (waiting at most its `timeout`); `major` or `critical` ends the call at
+ *   once with that error (`StatusPageIncident`, logged at `Info`, on the
+ *   span as `retry.give_up` and `status_page.indicator`).
  *
  * Its type adds exactly `CircuitBreaker | RetryBudget` to `R`; provide
  * {@link layer} once. Pass nothing for `RetryPolicy.defaults`, or a policy
@@ -399,6 +432,8 @@ export const retry: {
       : Effect.gen(function*() {
         const breaker = yield* CircuitBreaker.CircuitBreaker
         const budget = yield* RetryBudget.RetryBudget
+        // a Context.Reference: "unknown" (nothing changes) unless StatusPage.layer is provided
+        const page = yield* StatusPage.StatusPage
         // the last Retryable error of this call: the error a real request got
         const lastRetryable = yield* Ref.make(Option.none<E>())
         const attempt = Effect.tapError(
@@ -407,7 +442,11 @@ export const retry: {
         )
         yield* budget.deposit
         // the policy alone, as in RetryPolicy.retry, with the breaker and the budget at its gate
-        const retried = internal.retrying(attempt, RetryPolicy.schedule(policy), gate(breaker, budget))
+        const retried = internal.retrying(
+          attempt,
+          RetryPolicy.schedule(policy),
+          page === StatusPage.unconfigured ? gate(breaker, budget) : statusPageGate(page, gate(breaker, budget))
+        )
         return yield* Effect.catchIf(
           retried,
           isCircuitOpen,

@@ -319,7 +319,12 @@ export const make = (options?: Options): Either.Either<RetryPolicy, InvalidOptio
  *   instant it would be sent (only from `Resilience.retry`, which asks the
  *   breaker's `admitsAt`);
  * - `"RetryBudgetEmpty"`: the process-wide retry budget refused the retry
- *   (only from `Resilience.retry`).
+ *   (only from `Resilience.retry`);
+ * - `"StatusPageIncident"`: an `OverloadedError` (529) or a
+ *   `ServiceUnavailableError` (503) while the status page shows a `major`
+ *   or `critical` incident (only from `Resilience.retry`, with a
+ *   `StatusPage.layer` provided): the retries would only compete with every
+ *   other client's, so the call ends at once and can go to its fallback.
  *
  * @example
  * ```ts
@@ -340,6 +345,7 @@ export type GiveUpReason =
   | "MaxElapsed"
   | "CircuitOpen"
   | "RetryBudgetEmpty"
+  | "StatusPageIncident"
 
 /**
  * The schedule decided to retry.

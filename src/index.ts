@@ -148,3 +148,32 @@ export * as Resilience from "./Resilience.js"
  * @since 0.2.0
  */
 export * as Redis from "./Redis.js"
+
+/**
+ * The upstream's status page (Statuspage v2 JSON), read when a retry of a
+ * 529 or a 503 is decided: a `major` or `critical` incident stops the
+ * retries at once (`StatusPage.layer`; a `Context.Reference` whose default
+ * reads `unknown` and changes nothing).
+ *
+ * @since 0.2.0
+ */
+export * as StatusPage from "./StatusPage.js"
+
+/**
+ * A typed fallback chain for `messages.create` and `messages.stream`:
+ * another model, or a cached or degraded answer, when the primary is red
+ * (its breaker open, its retries ended on a 529 or a 503, or stopped by the
+ * status page); a breaker and a retry budget per model.
+ *
+ * @since 0.2.0
+ */
+export * as Fallback from "./Fallback.js"
+
+/**
+ * When to wake a human: a pure classifier over call outcomes and the status
+ * page's changes (`page`, `ticket` or `none`, each with its reason, one page
+ * per condition until it clears), and its live `Stream`/`Sink` adapters.
+ *
+ * @since 0.2.0
+ */
+export * as Alerts from "./Alerts.js"

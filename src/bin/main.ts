@@ -139,9 +139,15 @@ const emulate = Command.make(
       Options.withDescription(
         `the fault script: ${scriptNames.map((name) => `${name} (${scripts[name]!.description})`).join("; ")}`
       )
+    ),
+    status: Options.choice("status", ["none", "minor", "major", "critical"] as const).pipe(
+      Options.withDefault("none" as const),
+      Options.withDescription(
+        "what the status page (/api/v2/status.json, /api/v2/components.json) shows: none (operational), minor, major or critical"
+      )
     )
   },
-  ({ port, script }) =>
+  ({ port, script, status }) =>
     Effect.gen(function*() {
       if (port < 0 || port > 65535) {
         return yield* Effect.fail(new CliError(`--port must be from 0 to 65535, got ${port}`))
@@ -154,12 +160,15 @@ const emulate = Command.make(
           }`
         )
       yield* Effect.scoped(Effect.gen(function*() {
-        const emulator = yield* Emulator.make({ script: scripts[script]!.script, port, onRequest }).pipe(
+        const emulator = yield* Emulator.make({ script: scripts[script]!.script, port, onRequest, status }).pipe(
           Effect.mapError((error) => new CliError(`cannot listen on port ${port}: ${String(error.cause ?? error)}`))
         )
         yield* Effect.addFinalizer(() => Console.log("emulator stopped"))
         yield* Console.log(
           `emulator listening on ${emulator.url} (script: ${script}); set ANTHROPIC_BASE_URL=${emulator.url}, any API key is accepted; Ctrl-C to stop`
+        )
+        yield* Console.log(
+          `status page at ${emulator.statusPageUrl}/api/v2/status.json (indicator: ${status}); StatusPage.layer({ url: "${emulator.statusPageUrl}" })`
         )
         return yield* Effect.never
       }))
@@ -179,7 +188,7 @@ const cli = Command.run(root, { name: "claude-resilience", version: "0.2.0" })
 
 /** Options given more than once: the last one wins (so `npm start -- --seed 7` overrides the default flags). */
 const lastWins = (args: ReadonlyArray<string>): ReadonlyArray<string> => {
-  const valued = new Set(["--scenario", "--clients", "--seed", "--out", "--port", "--script"])
+  const valued = new Set(["--scenario", "--clients", "--seed", "--out", "--port", "--script", "--status"])
   const out: Array<string> = []
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!

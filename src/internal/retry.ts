@@ -57,7 +57,10 @@ const report = (decision: RetryDecision, error: ApiError.Retryable): Effect.Effe
   return Effect.zipRight(
     Effect.annotateCurrentSpan(annotations),
     Effect.zipRight(
-      Effect.logDebug(message).pipe(Effect.annotateLogs(annotations)),
+      // a stop the status page decided is news for whoever watches the logs
+      (decision._tag === "GiveUp" && decision.reason === "StatusPageIncident" ? Effect.logInfo : Effect.logDebug)(
+        message
+      ).pipe(Effect.annotateLogs(annotations)),
       decision._tag === "Retry" ? Metric.update(retryWaitMillis, Duration.toMillis(decision.wait)) : Effect.void
     )
   )

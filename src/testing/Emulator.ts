@@ -18,6 +18,11 @@
  *    `not_found_error`;
  * 5. the endpoint is served.
  *
+ * It also serves a status page, as Statuspage v2 JSON: `GET
+ * /api/v2/status.json` and `/api/v2/components.json` (no key needed, not
+ * counted among `requests`), showing the indicator the `status` option (or
+ * `setStatus`) sets, for `StatusPage.layer({ url: emulator.statusPageUrl })`.
+ *
  * @since 0.1.0
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -49,11 +54,13 @@ import type * as CircuitBreaker from "../CircuitBreaker.js"
 import * as Claude from "../Claude.js"
 import { parseJson } from "../internal/decode.js"
 import * as Replies from "../internal/emulator/replies.js"
+import * as StatusPageReplies from "../internal/emulator/statusPage.js"
 import * as Validation from "../internal/emulator/validation.js"
 import * as StatusTable from "../internal/statusTable.js"
 import type { InvalidOptionsError } from "../Options.js"
 import * as Resilience from "../Resilience.js"
 import type * as RetryBudget from "../RetryBudget.js"
+import * as StatusPage from "../StatusPage.js"
 
 // ---------------------------------------------------------------------------
 // the fault script
@@ -201,6 +208,38 @@ export const sequence = (replies: ReadonlyArray<Reply>, otherwise: Reply = Reply
   replies[request.attempt - 1] ?? otherwise
 
 /**
+ * What the emulated status page shows: the page's `status.indicator`, and
+ * the API's component (`Claude API (api.anthropic.com)`) as `operational`,
+ * `degraded_performance`, `partial_outage` or `major_outage`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type PageIndicator = StatusPageReplies.PageIndicator
+
+/**
+ * Decides each reply of the status page (`/api/v2/status.json`,
+ * `/api/v2/components.json`) from the request (its `receivedAt`, its
+ * `path`; `attempt` counts the status page's requests): an indicator to
+ * serve, or any {@link Reply} (a `Stall` for a page that never answers, a
+ * `Raw` for one that sends something else, an `Error` for one that is
+ * down).
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "claude-resilience/testing"
+ *
+ * // a major incident from the 10th second to the 70th
+ * const incident: Emulator.StatusScript = (request) =>
+ *   request.receivedAt >= 10_000 && request.receivedAt < 70_000 ? "major" : "none"
+ * ```
+ *
+ * @since 0.2.0
+ * @category scripts
+ */
+export type StatusScript = (request: RecordedRequest) => PageIndicator | Reply
+
+/**
  * The edge's HTML page for a 413.
  *
  * @since 0.1.0
@@ -270,6 +309,11 @@ export interface Options {
   readonly port?: number | undefined
   /** Called with each request as it is received, before it is answered (the CLI's `emulate` prints them). */
   readonly onRequest?: ((request: RecordedRequest) => Effect.Effect<void>) | undefined
+  /**
+   * What the status page shows (default `"none"`): an indicator, or a
+   * {@link StatusScript} that decides each of its replies.
+   */
+  readonly status?: PageIndicator | StatusScript | undefined
 }
 
 /**
@@ -290,6 +334,12 @@ export interface EmulatorShape {
   readonly setScript: (script: Script) => Effect.Effect<void>
   /** Forgets the recorded requests, the arrival counter and the batches. */
   readonly reset: Effect.Effect<void>
+  /** `http://127.0.0.1:PORT` too: the status page's URL, for `StatusPage.layer({ url })`. */
+  readonly statusPageUrl: string
+  /** Replaces what the status page shows: an indicator or a {@link StatusScript}. */
+  readonly setStatus: (status: PageIndicator | StatusScript) => Effect.Effect<void>
+  /** The requests the status page received, in order (never among {@link EmulatorShape.requests}). */
+  readonly statusPageRequests: Effect.Effect<ReadonlyArray<RecordedRequest>>
 }
 
 /**
@@ -426,6 +476,8 @@ const batchPath = /^\/v1\/messages\/batches\/([^/]+)(\/cancel|\/results)?$/
 export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpServerError.ServeError, Scope.Scope> =>
   Effect.gen(function*() {
     const script = yield* Ref.make<Script>(options.script ?? healthy)
+    const statusScript = yield* Ref.make<PageIndicator | StatusScript>(options.status ?? "none")
+    const statusRequests = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
     const state = yield* Ref.make<State>(emptyState)
     const requestsPerMinute = options.requestsPerMinute ?? 50
     const tokensPerMinute = options.tokensPerMinute ?? 100_000
@@ -742,12 +794,49 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
       })
     }
 
+    /** The status page: public (no key), its requests kept apart from the API's. */
+    const serveStatusPage = (
+      raw: HttpServerRequest.HttpServerRequest,
+      path: string,
+      query: string,
+      now: number
+    ): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+      Effect.gen(function*() {
+        const request = yield* Ref.modify(statusRequests, (all): readonly [RecordedRequest, ReadonlyArray<RecordedRequest>] => {
+          const recorded: RecordedRequest = {
+            attempt: all.length + 1,
+            method: raw.method,
+            path,
+            query,
+            headers: recordedHeaders(raw.headers),
+            body: "",
+            json: Option.none(),
+            receivedAt: now
+          }
+          return [recorded, [...all, recorded]]
+        })
+        const current = yield* Ref.get(statusScript)
+        const decided = typeof current === "function" ? current(request) : current
+        const headers = { "cache-control": "max-age=0" }
+        if (typeof decided !== "string") return yield* respond(raw, request, decided, headers, now)
+        const known = path === "/api/v2/status.json" || path === "/api/v2/components.json"
+        if (raw.method !== "GET" || !known) {
+          return HttpServerResponse.text(`{"error":"Not found"}`, { status: 404, contentType: "application/json" })
+        }
+        const indicator = StatusPageReplies.isPageIndicator(decided) ? decided : "none"
+        const text = path === "/api/v2/status.json"
+          ? StatusPageReplies.statusJson(indicator, url, now)
+          : StatusPageReplies.componentsJson(indicator, url, now)
+        return HttpServerResponse.text(text, { status: 200, contentType: "application/json", headers: Headers.fromInput(headers) })
+      })
+
     const app = Effect.gen(function*() {
       const raw = yield* HttpServerRequest.HttpServerRequest
-      const body = yield* raw.text.pipe(Effect.option)
-      const now = yield* Clock.currentTimeMillis
       const [path = raw.url, ...rest] = raw.url.split("?")
       const query = rest.join("?")
+      if (path.startsWith("/api/v2/")) return yield* serveStatusPage(raw, path, query, yield* Clock.currentTimeMillis)
+      const body = yield* raw.text.pipe(Effect.option)
+      const now = yield* Clock.currentTimeMillis
       const recorded = yield* Ref.modify(state, (s): readonly [RecordedRequest, State] => {
         const request: RecordedRequest = {
           attempt: Chunk.size(s.requests) + 1,
@@ -800,7 +889,10 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, HttpSe
       requests: Effect.map(Ref.get(state), (s) => Chunk.toReadonlyArray(s.requests)),
       requestCount: Effect.map(Ref.get(state), (s) => Chunk.size(s.requests)),
       setScript: (next) => Ref.set(script, next),
-      reset: Ref.set(state, emptyState)
+      reset: Ref.set(state, emptyState),
+      statusPageUrl: url,
+      setStatus: (next) => Ref.set(statusScript, next),
+      statusPageRequests: Ref.get(statusRequests)
     } satisfies EmulatorShape
   })
 
@@ -839,7 +931,9 @@ export const testApiKey = "sk-ant-emulator-0123456789abcdef"
  * `resilience` the options of the `Resilience.layer` the client runs on (a
  * breaker and a retry budget of the test's own, both in the Layer's output,
  * so that a test can read them: `CircuitBreaker.state`, the budget's
- * `balance`).
+ * `balance`); `statusPage`, when given, the options (but the URL) of a
+ * `StatusPage.layer` over the emulator's own status page, under the client
+ * (the `status` option sets what that page shows).
  *
  * @example
  * ```ts
@@ -867,16 +961,22 @@ export const layerClaude = (
   options: Options & {
     readonly client?: Omit<Claude.Options, "apiKey" | "baseUrl"> | undefined
     readonly resilience?: Resilience.Options | undefined
+    readonly statusPage?: Omit<StatusPage.Options, "url"> | undefined
   } = {}
 ): Layer.Layer<
   Emulator | Claude.Claude | CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget,
   HttpServerError.ServeError | InvalidOptionsError
 > => {
-  const { client: clientOptions, resilience, ...emulatorOptions } = options
+  const { client: clientOptions, resilience, statusPage, ...emulatorOptions } = options
   const emulator = layer({ apiKey: testApiKey, ...emulatorOptions })
   const client = Layer.unwrapEffect(
-    Effect.map(Emulator, (running) =>
-      Claude.layer({ ...clientOptions, apiKey: Redacted.make(testApiKey), baseUrl: running.url }))
+    Effect.map(Emulator, (running) => {
+      const built = Claude.layer({ ...clientOptions, apiKey: Redacted.make(testApiKey), baseUrl: running.url })
+      // the client captures the status page it is built over
+      return statusPage === undefined
+        ? built
+        : Layer.provide(built, StatusPage.layer({ ...statusPage, url: running.statusPageUrl }))
+    })
   ).pipe(Layer.provide(NodeHttpClient.layer))
   return Layer.provideMerge(client, Layer.merge(emulator, Resilience.layer(resilience)))
 }

@@ -37,6 +37,7 @@ describe("claude-resilience: bad flags and values", () => {
     [["lab", "--scenario", "storm"], /outage, rate-limit, brooker, all/],
     [["emulate", "--script", "nope"], /healthy/],
     [["emulate", "--port", "70000"], /--port must be from 0 to 65535/],
+    [["emulate", "--status", "red"], /none|minor|major|critical/],
     [["frobnicate"], /lab|emulate/]
   ] as const)("%j: one line on stderr, exit 1, no stack trace", async (args, pattern) => {
     const { code, stderr, stdout } = await cli(args)
@@ -104,13 +105,45 @@ describe("claude-resilience emulate", () => {
     expect(await response.text()).toContain("503 Service Unavailable")
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(stdout).toMatch(/#1 \+\d+\.\d\ds POST \/v1\/messages/)
+    const page = await fetch(`${url}/api/v2/status.json`)
+    expect(page.status).toBe(200)
+    expect(await page.json()).toMatchObject({ status: { indicator: "none" } })
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
     child.kill("SIGINT")
     expect(await exited).toBe(0)
     expect(stdout).toContain("emulator stopped")
+    // the status page: its URL printed, operational by default, no key needed, not among the requests printed
+    expect(stdout).toContain(`status page at ${url}/api/v2/status.json (indicator: none)`)
     expect(stderr).toBe("")
     // the port is free again
     await expect(fetch(url)).rejects.toThrow()
+  }, 60_000)
+
+  it("--status major: the status page shows a partial outage of the API's component", async () => {
+    const child = spawn(process.execPath, ["--import", tsx, cliPath, "emulate", "--status", "major"], { cwd: scratch })
+    let stdout = ""
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no status page URL printed: ${stdout}`)), 30_000)
+      child.stdout.on("data", (chunk) => {
+        stdout += String(chunk)
+        const match = /status page at (http:\/\/127\.0\.0\.1:\d+)\/api\/v2\/status\.json \(indicator: major\)/.exec(stdout)
+        if (match !== null) {
+          clearTimeout(timer)
+          resolve(match[1]!)
+        }
+      })
+    })
+    const status = await (await fetch(`${url}/api/v2/status.json`)).json()
+    const components = await (await fetch(`${url}/api/v2/components.json`)).json()
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    child.kill("SIGINT")
+    expect(await exited).toBe(0)
+    expect(status).toMatchObject({ status: { indicator: "major" } })
+    expect(components.components).toContainEqual(
+      expect.objectContaining({ name: "Claude API (api.anthropic.com)", status: "partial_outage" })
+    )
+    // status page requests are not printed as API requests
+    expect(stdout).not.toMatch(/#1 .*\/api\/v2/)
   }, 60_000)
 })
 
