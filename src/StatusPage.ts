@@ -60,8 +60,8 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Body from "./internal/body.js"
 import { parseJson } from "./internal/decode.js"
-import { decodeOptions, duration, type Input, satisfying, withDefault } from "./internal/options.js"
-import { clip, scrub } from "./internal/text.js"
+import { decodeOptions, describeValue, duration, type Input, satisfying, withDefault } from "./internal/options.js"
+import { clip, describeUrl, scrub } from "./internal/text.js"
 import type { InvalidOptionsError } from "./Options.js"
 
 // ---------------------------------------------------------------------------
@@ -426,7 +426,12 @@ const isHttpUrl = (u: unknown): u is string => {
  */
 export const Options = Schema.Struct({
   url: Schema.propertySignature(
-    satisfying("an http(s) URL without credentials, such as \"https://status.claude.com\"", isHttpUrl)
+    // a refused URL's user info (a password) is never quoted back
+    satisfying(
+      "an http(s) URL without credentials, such as \"https://status.claude.com\"",
+      isHttpUrl,
+      (u) => typeof u === "string" ? describeUrl(u) : describeValue(u)
+    )
   ).annotations({
     missingMessage: () => "is required: the status page's URL, such as \"https://status.claude.com\""
   }),

@@ -123,7 +123,12 @@ describe("StatusPage.settings", () => {
   })
 
   it("refuses a URL with credentials, and a missing one, and fills in the defaults", () => {
-    expect(Either.isLeft(StatusPage.settings({ url: "https://me:pw@status.example" }))).toBe(true)
+    const withCredentials = StatusPage.settings({ url: "https://me:s3cret-pw@status.example" })
+    expect(Either.isLeft(withCredentials)).toBe(true)
+    // the refused URL is quoted without its user info
+    const message = Either.getLeft(withCredentials).pipe(Option.map((e) => e.message), Option.getOrElse(() => ""))
+    expect(message).toContain('"https://[redacted]@status.example"')
+    expect(message).not.toContain("s3cret-pw")
     const missing = StatusPage.settings({} as StatusPage.Options)
     expect(Either.getLeft(missing).pipe(Option.map((e) => e.problems[0]!.path))).toEqual(Option.some("url"))
     const ok = Either.getOrThrow(StatusPage.settings({ url: "https://status.example//" }))
