@@ -34,6 +34,8 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Random from "effect/Random"
@@ -825,7 +827,9 @@ const runPolicy = (
     const program = scenario._tag === "Fleet"
       ? fleetProgram(scenario, policy, seed, recorder)
       : contentionProgram(scenario, policy, seed, recorder)
-    const fiber = driver.fork(program)
+    // the virtual clients' logs (a breaker opening in each of a thousand
+    // clients) say nothing the figures do not, and would drown the output
+    const fiber = driver.fork(Logger.withMinimumLogLevel(program, LogLevel.None))
     const stretch = scenario._tag === "Fleet" ? 60_000 : 1_000
     const loop: Effect.Effect<PolicyRun> = Effect.suspend(() => {
       const exit = driver.advance(fiber, driver.time + stretch)
@@ -846,7 +850,8 @@ const runPolicy = (
 /**
  * Runs every policy of `scenario`, one after the other, each in a virtual
  * world of its own seeded from `seed`. Deterministic: the same scenario and
- * seed give the same {@link Result}, on any machine.
+ * seed give the same {@link Result}, on any machine. The virtual clients'
+ * logs are dropped: the figures are the output.
  *
  * @example
  * ```ts

@@ -76,6 +76,15 @@ describe("claude-resilience lab", () => {
     expect(html.match(/<figure data-chart=/g)).toHaveLength(3)
     expect(html).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org)/)
   }, 120_000)
+
+  it("an outage, whose virtual clients' breakers open and close, prints its table and no log lines", async () => {
+    const ran = await cli(["lab", "--scenario", "outage", "--clients", "10", "--seed", "1", "--out", "quiet"])
+    expect(ran.code).toBe(0)
+    expect(ran.stdout).toMatch(/\noutage\s+ours\s+\d+\s/)
+    expect(JSON.parse(readFileSync(Path.join(scratch, "quiet", "summary.json"), "utf8")).scenarios[0].policies.length).toBe(6)
+    expect(ran.stdout).not.toMatch(/level=/)
+    expect(ran.stderr.trim()).toBe("running outage: 10 clients, 6 policies")
+  }, 120_000)
 })
 
 describe("claude-resilience emulate", () => {
