@@ -18,6 +18,7 @@
  *
  * @since 0.2.0
  */
+import type * as Chunk from "effect/Chunk"
 import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
@@ -499,6 +500,73 @@ export const finish = (self: Accumulator): Either.Either<Message, AccumulateErro
 }
 
 /**
+ * The fold of a whole stream, for {@link fromEvents} and {@link sink}: the
+ * same states as {@link accumulate}, with the common case made cheap. A
+ * text delta to a text block, or an input JSON delta to a tool's block, only
+ * appends to that block: those appends are gathered per block and applied
+ * at once, when any other event arrives or the stream ends, instead of a
+ * new state (and a new block) per delta. Every other event goes through
+ * {@link accumulate} itself.
+ */
+class Folding {
+  private state: Accumulator = initial
+  /** Deltas gathered since `state`. */
+  private gathered = 0
+  /** Per block index, the text (or JSON) gathered since `state`. */
+  private appended: Array<string | undefined> = []
+
+  get failed(): boolean {
+    return Option.isSome(this.state.failure)
+  }
+
+  add(event: MessageStreamEvent): void {
+    if (event.type === "content_block_delta" && this.gather(event.index, event.delta)) return
+    this.state = step(this.current(), event)
+  }
+
+  private gather(index: number, delta: ContentBlockDelta): boolean {
+    const state = this.state
+    if (Option.isSome(state.failure) || Option.isSome(state.streamError) || state.stopped) return false
+    const partial = state.blocks[index]
+    if (partial === undefined || partial.stopped) return false
+    const type = partial.block.type
+    let text: string
+    if (delta.type === "text_delta" && type === "text") text = delta.text
+    else if (
+      delta.type === "input_json_delta" && (type === "tool_use" || type === "server_tool_use" || type === "unknown")
+    ) text = delta.partial_json
+    else return false
+    const before = this.appended[index]
+    this.appended[index] = before === undefined ? text : before + text
+    this.gathered++
+    return true
+  }
+
+  /** The state with the gathered deltas applied, as `accumulate` would have made it, one delta at a time. */
+  current(): Accumulator {
+    if (this.gathered === 0) return this.state
+    const state = this.state
+    const blocks = state.blocks.slice()
+    this.appended.forEach((text, index) => {
+      const partial = blocks[index]!
+      const block = partial.block
+      blocks[index] = block.type === "text"
+        ? { ...partial, block: { ...block, text: block.text + text } }
+        : { ...partial, json: partial.json + text }
+    })
+    this.state = {
+      ...state,
+      events: state.events + this.gathered,
+      lastEventType: Option.some("content_block_delta"),
+      blocks
+    }
+    this.gathered = 0
+    this.appended = []
+    return this.state
+  }
+}
+
+/**
  * Folds a whole sequence of events: `finish` of every `accumulate`.
  *
  * @example
@@ -513,17 +581,20 @@ export const finish = (self: Accumulator): Either.Either<Message, AccumulateErro
  * @category accumulator
  */
 export const fromEvents = (events: Iterable<MessageStreamEvent>): Either.Either<Message, AccumulateError> => {
-  let state = initial
+  const folding = new Folding()
   for (const event of events) {
-    state = step(state, event)
-    if (Option.isSome(state.failure)) break
+    folding.add(event)
+    if (folding.failed) break
   }
-  return finish(state)
+  return finish(folding.current())
 }
 
 /**
  * The fold as a `Sink`: consumes events until the end of the stream (or the
- * first failure) and gives the final `Message`.
+ * first failure) and gives the final `Message`. Each chunk of events is
+ * folded in one pass; text and input JSON deltas are appended in place (see
+ * {@link fromEvents}), so that the work and the memory per event stay small
+ * and constant, however long the stream.
  *
  * @example
  * ```ts
@@ -537,9 +608,16 @@ export const fromEvents = (events: Iterable<MessageStreamEvent>): Either.Either<
  * @since 0.1.0
  * @category accumulator
  */
-export const sink: Sink.Sink<Message, MessageStreamEvent, MessageStreamEvent, AccumulateError> = Sink.fold(
-  initial,
-  (state: Accumulator) => Option.isNone(state.failure),
-  step
-).pipe(Sink.mapEffect(finish))
-
+export const sink: Sink.Sink<Message, MessageStreamEvent, MessageStreamEvent, AccumulateError> = Sink.suspend(() =>
+  Sink.foldChunks(
+    new Folding(),
+    (folding) => !folding.failed,
+    (folding, events: Chunk.Chunk<MessageStreamEvent>) => {
+      for (const event of events) {
+        folding.add(event)
+        if (folding.failed) break
+      }
+      return folding
+    }
+  ).pipe(Sink.mapEffect((folding) => finish(folding.current())))
+)

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc, Option, pipe, Stream } from "effect"
-import { MessageAccumulator, type Messages } from "../src/index.js"
+import { MessageAccumulator, type Messages, type MessageStream } from "../src/index.js"
+
+type MessageStreamEvent = MessageStream.MessageStreamEvent
 import { citation, deltaEvent, sse, startBody, toolUse } from "./support/messages.js"
 
 /** A realistic stream: thinking, then text with a citation, then a tool call whose input is split. */
@@ -271,4 +273,76 @@ describe("properties", () => {
       { numRuns: 1000 }
     )
   })
+})
+
+describe("fromEvents and sink fold deltas in place", () => {
+  // the fold one accumulate at a time, stopping at the first failure: what
+  // fromEvents and sink must give, whatever they do inside
+  const reference = (events: ReadonlyArray<MessageStreamEvent>) => {
+    let state = MessageAccumulator.initial
+    for (const event of events) {
+      state = MessageAccumulator.accumulate(state, event)
+      if (Option.isSome(state.failure)) break
+    }
+    return MessageAccumulator.finish(state)
+  }
+  const index = fc.nat(3)
+  const text = fc.string({ maxLength: 6 })
+  const event = fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(index, text).map(([i, t]) => deltaEvent(i, { type: "text_delta", text: t })) },
+    { weight: 4, arbitrary: fc.tuple(index, text).map(([i, t]) => deltaEvent(i, { type: "input_json_delta", partial_json: t })) },
+    { weight: 1, arbitrary: fc.tuple(index, text).map(([i, t]) => deltaEvent(i, { type: "thinking_delta", thinking: t })) },
+    { weight: 1, arbitrary: fc.tuple(index, text).map(([i, t]) => deltaEvent(i, { type: "signature_delta", signature: t })) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(
+        index,
+        fc.constantFrom(
+          { type: "text", text: "" },
+          { type: "thinking", thinking: "", signature: "" },
+          { type: "tool_use", id: "toolu_1", name: "t", input: {} },
+          { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: {} },
+          { type: "compaction", content: "" }
+        )
+      ).map(([i, block]) => ({ type: "content_block_start", index: i, content_block: block }))
+    },
+    { weight: 2, arbitrary: index.map((i) => ({ type: "content_block_stop", index: i })) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        startBody,
+        { type: "ping" },
+        { type: "message_stop" },
+        { type: "a_future_event" },
+        { type: "error", error: { type: "overloaded_error", message: "Overloaded" } },
+        { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 3 } }
+      )
+    }
+  ).map(sse)
+  // most runs start like a real stream, so that the deltas apply
+  const events = fc.tuple(fc.boolean(), fc.array(event, { maxLength: 40 })).map(([started, rest]) =>
+    started ? [sse(startBody), sse({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }), ...rest] : rest
+  )
+
+  it("property: fromEvents gives what accumulate, one event at a time, gives", () => {
+    fc.assert(
+      fc.property(events, (list) => {
+        expect(MessageAccumulator.fromEvents(list)).toEqual(reference(list))
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
+  it.effect("property: so does the sink, whatever the chunks", () =>
+    Effect.sync(() =>
+      fc.assert(
+        fc.property(events, fc.integer({ min: 1, max: 8 }), (list, size) => {
+          const result = Effect.runSync(Effect.either(
+            Stream.run(Stream.rechunk(Stream.fromIterable(list), size), MessageAccumulator.sink)
+          ))
+          expect(result).toEqual(reference(list))
+        }),
+        { numRuns: 1000 }
+      )
+    ))
 })

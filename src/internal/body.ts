@@ -28,12 +28,34 @@ const concat = (parts: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
   return bytes
 }
 
-const decode = (bytes: Uint8Array): string => new TextDecoder("utf-8", { fatal: false }).decode(bytes)
+// without `stream`, a TextDecoder keeps no state between calls: one will do
+const utf8 = new TextDecoder("utf-8", { fatal: false })
+
+const decode = (bytes: Uint8Array): string => utf8.decode(bytes)
+
+/**
+ * The size of the body when the response declares it and the bytes read
+ * are the bytes sent: a `content-length` of digits, and no
+ * `content-encoding` (a client that decompresses, as `fetch` does, would
+ * read more than the length says). `undefined` otherwise.
+ */
+const declaredLength = (response: HttpClientResponse.HttpClientResponse): number | undefined => {
+  const headers = response.headers
+  const encoding = headers["content-encoding"]
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") return undefined
+  const length = headers["content-length"]
+  return length !== undefined && /^\d{1,15}$/.test(length) ? Number(length) : undefined
+}
 
 /**
  * The whole body as text (UTF-8, a BOM dropped), failing with
  * {@link TooLarge} as soon as more than `maxBytes` bytes have arrived. A
  * response without a body reads as "".
+ *
+ * A body whose declared length (see `declaredLength`) is within the cap is
+ * read at once with `response.arrayBuffer` (the HTTP framing stops the read
+ * at that length); any other is read as a stream of chunks, counted as
+ * they arrive.
  *
  * @internal
  */
@@ -42,6 +64,13 @@ export const text = (
   maxBytes: number
 ): Effect.Effect<string, HttpClientError.ResponseError | TooLarge> =>
   Effect.suspend(() => {
+    const length = declaredLength(response)
+    if (length !== undefined && length <= maxBytes) {
+      return Effect.flatMap(response.arrayBuffer, (buffer) =>
+        buffer.byteLength > maxBytes
+          ? Effect.fail(new TooLarge(maxBytes, "body"))
+          : Effect.succeed(decode(new Uint8Array(buffer))))
+    }
     const parts: Array<Uint8Array> = []
     let size = 0
     return response.stream.pipe(

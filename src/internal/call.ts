@@ -18,7 +18,6 @@ import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import * as Ref from "effect/Ref"
 import type * as ApiError from "../ApiError.js"
 import * as CircuitBreaker from "../CircuitBreaker.js"
 import * as RateLimits from "../RateLimits.js"
@@ -65,6 +64,32 @@ const requestIdOf = (exit: Exit.Exit<unknown, unknown>): Option.Option<string> =
       : Option.none())
 
 /**
+ * `metric` tagged `endpoint` (and `outcome`), built once per tag value: a
+ * tagged metric is a new key, hashed again at each registry lookup.
+ */
+const taggedOnce = () => {
+  const cache = new Map<string, Metric.Metric.Counter<number>>()
+  return (metric: Metric.Metric.Counter<number>, tags: ReadonlyArray<readonly [string, string]>) => {
+    const id = tags.map(([key, value]) => `${key}=${value}`).join("\u0000")
+    let tagged = cache.get(id)
+    if (tagged === undefined) {
+      tagged = tags.reduce((m, [key, value]) => Metric.tagged(m, key, value), metric)
+      // the outcome is a tag from the wire (an error's _tag): bounded all the same
+      if (cache.size < 1024) cache.set(id, tagged)
+    }
+    return tagged
+  }
+}
+const attemptsOf = taggedOnce()
+const outcomesOf = taggedOnce()
+
+/**
+ * Spans of a call: no stack trace captured per span (Effect captures one
+ * per `withSpan` unless told not to, about 4 µs a span).
+ */
+const spanOptions = { captureStackTrace: false } as const
+
+/**
  * The attempts of one call, numbered: each runs in a `claude.attempt` span
  * (`claude.endpoint`, `claude.attempt`, `claude.outcome`,
  * `claude.request_id`) and counts in {@link attemptsTotal} and
@@ -73,29 +98,37 @@ const requestIdOf = (exit: Exit.Exit<unknown, unknown>): Option.Option<string> =
  * @internal
  */
 export const attempts = (endpoint: string) =>
-  Effect.map(Ref.make(0), (counter) =>
-  <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.flatMap(Ref.updateAndGet(counter, (n) => n + 1), (n) =>
-      Effect.zipRight(
-        Metric.increment(Metric.tagged(attemptsTotal, "endpoint", endpoint)),
-        attempt.pipe(
-          Effect.onExit((exit) => {
-            const tag = outcomeTag(exit)
-            return Effect.zipRight(
-              Effect.annotateCurrentSpan({
-                "claude.outcome": tag,
-                ...Option.match(requestIdOf(exit), { onNone: () => ({}), onSome: (id) => ({ "claude.request_id": id }) })
-              }),
-              Metric.increment(Metric.tagged(Metric.tagged(outcomesTotal, "endpoint", endpoint), "outcome", tag))
-            )
-          }),
-          Effect.withSpan("claude.attempt", { attributes: { "claude.endpoint": endpoint, "claude.attempt": n } })
+  Effect.sync(() => {
+    // the attempts of one call run one after the other
+    let count = 0
+    return <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.suspend(() => {
+        const n = ++count
+        return Effect.zipRight(
+          Metric.increment(attemptsOf(attemptsTotal, [["endpoint", endpoint]])),
+          attempt.pipe(
+            Effect.onExit((exit) => {
+              const tag = outcomeTag(exit)
+              return Effect.zipRight(
+                Effect.annotateCurrentSpan({
+                  "claude.outcome": tag,
+                  ...Option.match(requestIdOf(exit), { onNone: () => ({}), onSome: (id) => ({ "claude.request_id": id }) })
+                }),
+                Metric.increment(outcomesOf(outcomesTotal, [["endpoint", endpoint], ["outcome", tag]]))
+              )
+            }),
+            Effect.withSpan("claude.attempt", {
+              ...spanOptions,
+              attributes: { "claude.endpoint": endpoint, "claude.attempt": n }
+            })
+          )
         )
-      )))
+      })
+  })
 
 /** The attributes of a call's span. @internal */
 export const spanOf = (endpoint: string, method: string, path: string) =>
-  [`claude.${endpoint}`, { attributes: { "claude.method": method, "claude.path": path } }] as const
+  [`claude.${endpoint}`, { ...spanOptions, attributes: { "claude.method": method, "claude.path": path } }] as const
 
 /**
  * What a call is retried with: the policy, the breaker and the budget the

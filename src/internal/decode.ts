@@ -151,21 +151,34 @@ export const parseJson = (text: string): Either.Either<unknown, string> =>
   })
 
 /**
- * Parses JSON text and decodes it with the schema. Total: every failure,
- * thrown or not, is a `Left` with a bounded description.
+ * Decodes a value already parsed from JSON with the schema (the decoder
+ * built once). Total: every failure, thrown or not, is a `Left` with a
+ * bounded description.
  *
  * @internal
  */
-export const json = <A, I>(schema: Schema.Schema<A, I>) => {
+export const value = <A, I>(schema: Schema.Schema<A, I>) => {
   const decode = Schema.decodeUnknownEither(schema)
-  return (text: string): Either.Either<A, string> => {
-    const parsed = parseJson(text)
-    if (Either.isLeft(parsed)) return Either.left(`not JSON (${parsed.left})`)
-    const value = parsed.right
+  return (value: unknown): Either.Either<A, string> => {
     try {
       return Either.mapLeft(decode(value, { errors: "first" }), (error) => formatIssue(error.issue))
     } catch (error) {
       return Either.left(`could not be decoded (${error instanceof Error ? error.name : "an exception"})`)
     }
+  }
+}
+
+/**
+ * Parses JSON text and decodes it with the schema (the decoder built once).
+ * Total: every failure, thrown or not, is a `Left` with a bounded
+ * description.
+ *
+ * @internal
+ */
+export const json = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = value(schema)
+  return (text: string): Either.Either<A, string> => {
+    const parsed = parseJson(text)
+    return Either.isLeft(parsed) ? Either.left(`not JSON (${parsed.left})`) : decode(parsed.right)
   }
 }

@@ -115,11 +115,23 @@ export const make = (secrets: ReadonlyArray<string>): Scrubber => {
     event: (name, startTime, attrs) => span.event(string(name), startTime, attributes(attrs)),
     addLinks: (links) => span.addLinks(links)
   })
-  const tracer = (inner: Tracer.Tracer): Tracer.Tracer =>
-    list.length === 0 ? inner : Tracer.make({
-      span: (name, parent, context, links, startTime, kind, options) =>
-        wrapSpan(inner.span(name, parent, context, links, startTime, kind, options)),
-      context: (f, fiber) => inner.context(f, fiber)
-    })
+  // one scrubbing tracer per inner tracer, built on first use: a call asks
+  // for it each time it sends a request
+  const tracers = new WeakMap<Tracer.Tracer, Tracer.Tracer>()
+  const tracer = (inner: Tracer.Tracer): Tracer.Tracer => {
+    if (list.length === 0) return inner
+    let wrapped = tracers.get(inner)
+    if (wrapped === undefined) {
+      wrapped = Tracer.make({
+        span: (name, parent, context, links, startTime, kind, options) =>
+          wrapSpan(inner.span(name, parent, context, links, startTime, kind, options)),
+        // the fiber runs under this frame: every sample of the call's work
+        // shows it in a profile, which is not its cost (a call, no allocation)
+        context: (f, fiber) => inner.context(f, fiber)
+      })
+      tracers.set(inner, wrapped)
+    }
+    return wrapped
+  }
   return { test, string, value, error, tracer }
 }

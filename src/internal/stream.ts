@@ -19,6 +19,7 @@
  */
 import * as Headers from "@effect/platform/Headers"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -39,7 +40,7 @@ import * as Body from "./body.js"
 import * as Call from "./call.js"
 import type * as RateLimits from "../RateLimits.js"
 import * as Decode from "./decode.js"
-import * as Sse from "./sse.js"
+import * as Events from "./events.js"
 import { describeCause, type Method, type Transport } from "./transport.js"
 
 /** @internal */
@@ -68,8 +69,6 @@ export interface Streams {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
-const decodeEvent = Decode.json(MessageStream.MessageStreamEvent)
-
 const decodeResultLine = Decode.json(MessageBatches.MessageBatchIndividualResponse)
 
 /** @internal */
@@ -93,10 +92,6 @@ export const make = (transport: Transport, resilient: Call.Resilient): Streams =
    */
   const events: Streams["events"] = (hold) => (response) =>
     Stream.suspend((): Stream.Stream<MessageStream.MessageStreamEvent, StreamError> => {
-      let count = 0
-      let stopped = false
-      let lastType: string | undefined
-      let held: Array<MessageStream.MessageStreamEvent> | undefined = hold ? [] : undefined
       const contentType = Headers.get(response.headers, "content-type")
       if (Option.isSome(contentType) && !/^text\/event-stream\b/i.test(contentType.value)) {
         // a JSON (or HTML) 2xx to a stream request: the same request gets
@@ -109,62 +104,66 @@ export const make = (transport: Transport, resilient: Call.Resilient): Streams =
           ))
         ))
       }
-      return response.stream.pipe(
-        Stream.mapError((error) =>
-          cut(response, `the connection was cut mid-stream after ${plural(count, "event")}: ${describeCause(error)}`)
-        ),
-        Stream.decodeText(),
-        Sse.events(settings.maxEventSize),
-        Stream.mapError((error) =>
-          error instanceof Sse.EventTooLarge
-            ? transport.malformed(response, `an SSE event exceeded ${error.maxEventSize} characters`)
-            : error
-        ),
-        Stream.mapEffect((event) =>
-          Effect.gen(function*() {
-            const decoded = yield* Either.match(decodeEvent(event.data), {
-              onLeft: (detail) => Effect.fail(transport.malformed(response, `event ${count + 1}: ${detail}`)),
-              onRight: Effect.succeed
-            })
-            count++
-            lastType = MessageAccumulator.eventType(decoded)
-            if (decoded.type === "error") {
-              return yield* Effect.fail(ApiError.fromResponse({
+      const decoder = new Events.Decoder(hold, settings.maxEventSize)
+      type Decoding = Channel.Channel<
+        Chunk.Chunk<MessageStream.MessageStreamEvent>,
+        Chunk.Chunk<Uint8Array>,
+        StreamError,
+        ApiError.TransportError,
+        unknown,
+        unknown
+      >
+      const failWith = (failure: Events.Failure): Decoding => {
+        switch (failure._tag) {
+          case "Malformed":
+            return Channel.fail(transport.malformed(response, failure.detail))
+          case "TooLarge":
+            return Channel.fail(transport.malformed(response, `an SSE event exceeded ${settings.maxEventSize} characters`))
+          case "ErrorEvent":
+            return Channel.fromEffect(Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Effect.fail(ApiError.fromResponse({
                 status: response.status,
                 headers: response.headers,
-                body: event.data,
-                now: yield* Clock.currentTimeMillis
-              }))
-            }
-            if (decoded.type === "message_stop") stopped = true
-            return decoded
-          })
-        ),
-        Stream.takeUntil((event) => event.type === "message_stop"),
-        Stream.mapChunks((chunk) => {
-          if (held === undefined) return chunk
-          const out: Array<MessageStream.MessageStreamEvent> = []
-          for (const event of chunk) {
-            if (held === undefined) out.push(event)
-            else if (event.type === "message_start" || event.type === "ping") held.push(event)
-            else {
-              out.push(...held, event)
-              held = undefined
-            }
-          }
-          return Chunk.unsafeFromArray(out)
-        }),
-        Stream.concat(
-          Stream.suspend((): Stream.Stream<never, ApiError.TransportError | MessageAccumulator.IncompleteStreamError> =>
-            stopped
-              ? Stream.empty
-              : count === 0
-              // a body that closes before its first event delivered nothing:
-              // a transport failure, retried like a reset before headers
-              ? Stream.fail(cut(response, "the stream ended before its first event"))
-              : Stream.fail(MessageAccumulator.incompleteStreamError({ events: count, missing: "message_stop", lastEventType: lastType }))
+                body: failure.data,
+                now
+              }))))
+        }
+      }
+      const emit = (events: Array<MessageStream.MessageStreamEvent>, then: Decoding): Decoding =>
+        events.length === 0 ? then : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(events)), then)
+      // the end of the body: a clean end after message_stop, or the reason it is incomplete
+      const ended = (): Decoding =>
+        decoder.failure !== undefined
+          ? failWith(decoder.failure)
+          : decoder.stopped
+          ? Channel.void
+          : decoder.count === 0
+          // a body that closes before its first event delivered nothing:
+          // a transport failure, retried like a reset before headers
+          ? Channel.fail(cut(response, "the stream ended before its first event"))
+          : Channel.fail(MessageAccumulator.incompleteStreamError({
+            events: decoder.count,
+            missing: "message_stop",
+            lastEventType: decoder.lastType
+          }))
+      // each chunk of bytes decoded at once, its events written as one chunk;
+      // reading stops at message_stop or at the first failure
+      const decode: Decoding = Channel.readWithCause({
+        onInput: (bytes: Chunk.Chunk<Uint8Array>) => {
+          const events = decoder.push(bytes)
+          return emit(events, decoder.done ? ended() : Channel.suspend(() => decode))
+        },
+        onFailure: (cause) => Channel.failCause(cause),
+        onDone: () => emit(decoder.end(), ended())
+      })
+      return response.stream.pipe(
+        Stream.mapError((error) =>
+          cut(
+            response,
+            `the connection was cut mid-stream after ${plural(decoder.count, "event")}: ${describeCause(error)}`
           )
-        )
+        ),
+        Stream.pipeThroughChannel(decode)
       )
     })
 

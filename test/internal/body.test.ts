@@ -4,9 +4,12 @@
  * and a line over the cap fails as soon as it is over, after the lines
  * before it.
  */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Stream from "effect/Stream"
 import * as Body from "../../src/internal/body.js"
@@ -58,5 +61,66 @@ describe("internal/body lines", () => {
       expect(error).toBeInstanceOf(Body.TooLarge)
       expect(received).toEqual(["one", "two"])
       expect(pulled).toBe(5)
+    }))
+})
+
+describe("internal/body text", () => {
+  /** A response over `body` that counts how it is read: as a stream, or at once. */
+  const response = (body: Uint8Array, headers: Record<string, string>) => {
+    const inner = HttpClientResponse.fromWeb(
+      HttpClientRequest.post("http://localhost/v1/messages"),
+      new Response(body.slice().buffer, { status: 200, headers })
+    )
+    const reads = { stream: 0, whole: 0 }
+    const counted = Object.create(inner, {
+      stream: {
+        get: () => {
+          reads.stream++
+          return inner.stream
+        }
+      },
+      arrayBuffer: {
+        get: () => {
+          reads.whole++
+          return inner.arrayBuffer
+        }
+      }
+    }) as HttpClientResponse.HttpClientResponse
+    return { response: counted, reads }
+  }
+  const text = "\uFEFF{\"text\":\"héllo\"}"
+  const bytes = encoder.encode(text)
+
+  it.effect("a declared length within the cap: read at once, not chunk by chunk; the BOM dropped", () =>
+    Effect.gen(function*() {
+      const { reads, response: r } = response(bytes, { "content-length": String(bytes.length) })
+      expect(yield* Body.text(r, bytes.length)).toBe(text.slice(1))
+      expect(reads).toEqual({ stream: 0, whole: 1 })
+    }))
+
+  it.effect("no length, a length over the cap, or a content-encoding: read as a stream and counted", () =>
+    Effect.gen(function*() {
+      for (
+        const headers of [
+          {},
+          { "content-length": String(bytes.length + 1) },
+          { "content-length": "1e3" },
+          { "content-length": String(bytes.length), "content-encoding": "gzip" }
+        ]
+      ) {
+        const { reads, response: r } = response(bytes, headers)
+        // the cap one byte short: a read that trusted the headers would not see it
+        const result = yield* Effect.either(Body.text(r, bytes.length - 1))
+        expect(Either.isLeft(result) && result.left, JSON.stringify(headers)).toBeInstanceOf(Body.TooLarge)
+        expect(reads.stream, JSON.stringify(headers)).toBe(1)
+        expect(reads.whole).toBe(0)
+      }
+    }))
+
+  it.effect("a declared length that lies: more bytes than the cap still fail", () =>
+    Effect.gen(function*() {
+      const { response: r } = response(bytes, { "content-length": "3" })
+      const result = yield* Effect.either(Body.text(r, 5))
+      expect(Either.isLeft(result) && result.left).toBeInstanceOf(Body.TooLarge)
     }))
 })
