@@ -787,15 +787,15 @@ describe("RetryPolicy: jitter spreads a fleet's retries", () => {
     Effect.gen(function*() {
       const clients = 1000
       const capacity = 50
-      const seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+      const seedValues = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
       const run = (jitter: RetryPolicy.Jitter) =>
-        Effect.forEach(seeds, (seed) => simulateFleet({ clients, capacity, jitter, seed }))
+        Effect.forEach(seedValues, (seed) => simulateFleet({ clients, capacity, jitter, seed }))
       const none = yield* run("none")
       const equal = yield* run("equal")
       const full = yield* run("full")
       const decorrelated = yield* run("decorrelated")
       if (process.env.PRINT_FLEET_FIGURES) console.log(JSON.stringify({ none, equal, full, decorrelated }))
-      for (let i = 0; i < seeds.length; i++) {
+      for (let i = 0; i < seedValues.length; i++) {
         // without jitter the refused clients all come back in the same millisecond, five times:
         // 50 served at each of 0, 1, 3, 7 and 15 s
         expect(none[i]!.peak100ms).toBe(clients - capacity)
