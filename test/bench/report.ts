@@ -1,8 +1,8 @@
 /**
- * docs/benchmarks.md: a fixed introduction, then the section `npm run bench`
+ * docs/benchmarks.md: an introduction, then the section `npm run bench`
  * writes and the section `npm run bench:profile` writes. Each command
- * rewrites the whole file and keeps the other command's section as it was,
- * so the layout is the same after every run.
+ * rewrites its own section, between its markers, and keeps the rest of the
+ * page as it is.
  */
 import { execFileSync } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
@@ -26,7 +26,7 @@ page; the figures below are from the last run on the machine it names.
 
 \`\`\`sh
 npm run bench                # dist/ built, then the full run (6 to 9 minutes here)
-npm run bench -- --quick     # a short run, for a first look (about 2 minutes)
+npm run bench -- --quick     # a short run, for a first look, without the simulation (about 2 minutes)
 npm run bench:profile        # CPU profiles of two scenarios, top self-time functions
 \`\`\`
 
@@ -83,8 +83,20 @@ const readSections = (): Record<SectionName, string | undefined> => {
   return { results: read("results"), profile: read("profile") }
 }
 
-/** Rewrites docs/benchmarks.md with `content` as section `name`, the other section kept. */
+/**
+ * Writes `content` as section `name` of docs/benchmarks.md, between its
+ * markers: the rest of the page (the introduction, notes written by hand,
+ * the other sections) is kept as it is. A page without the markers is
+ * written anew: the introduction, then every section.
+ */
 export const writeSection = (name: SectionName, content: string): void => {
+  const current = existsSync(docPath) ? readFileSync(docPath, "utf8") : ""
+  const start = current.indexOf(marker(name, "start"))
+  const end = current.indexOf(marker(name, "end"))
+  if (start >= 0 && end > start) {
+    writeFileSync(docPath, `${current.slice(0, start)}${marker(name, "start")}\n${content.trim()}\n${current.slice(end)}`)
+    return
+  }
   const sections = { ...readSections(), [name]: content.trim() }
   const placeholder: Record<SectionName, string> = {
     results: "## Results\n\nNot run yet: `npm run bench`.",
@@ -93,7 +105,6 @@ export const writeSection = (name: SectionName, content: string): void => {
   const block = (section: SectionName) =>
     `${marker(section, "start")}\n${sections[section] ?? placeholder[section]}\n${marker(section, "end")}\n`
   // the simulation's section (test/bench/simulation.bench.ts writes it) is kept as it is
-  const current = existsSync(docPath) ? readFileSync(docPath, "utf8") : ""
   const simStart = current.indexOf("<!-- simulation:start -->")
   const simEnd = current.indexOf("<!-- simulation:end -->")
   const simulation = simStart >= 0 && simEnd > simStart
