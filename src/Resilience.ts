@@ -53,23 +53,21 @@
  *
  * @since 0.1.0
  */
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
-import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as ApiError from "./ApiError.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as AdapterErrors from "./internal/adapters/errors.js"
 import * as FetchAdapter from "./internal/adapters/fetch.js"
 import * as TransformClientAdapter from "./internal/adapters/transformClient.js"
 import { decodeDuration, decodeOptions, describeValue, isPlainObject, optional } from "./internal/options.js"
-import * as internal from "./internal/retry.js"
+import * as internalResilience from "./internal/resilience.js"
 import { InvalidOptionsError } from "./Options.js"
 import * as RateLimits from "./RateLimits.js"
 import * as Redis from "./Redis.js"
@@ -331,43 +329,6 @@ export const layerRedis = (
       ).pipe(Layer.provideMerge(Redis.layer({ ...redis, url }))))
   ))
 
-const isCircuitOpen = (u: unknown): boolean => Predicate.isTagged(u, "CircuitOpenError")
-
-/**
- * A `Retry` decision the breaker or the budget refuses before its wait:
- * the breaker first (a retry it would refuse must not spend a token), then
- * the budget, which pays for the retry as of its sending.
- */
-const gate = (breaker: CircuitBreaker.Service, budget: RetryBudget.Service): internal.Gate<never> => (decision, now) =>
-  Effect.flatMap(breaker.admitsAt(now + Duration.toMillis(decision.wait)), (admitted) =>
-    admitted
-      ? Effect.map(
-        budget.tryWithdrawFor(decision.wait),
-        (paid) => paid ? Option.none() : Option.some("RetryBudgetEmpty" as const)
-      )
-      : Effect.succeed(Option.some("CircuitOpen" as const)))
-
-/** The errors whose retries a status page incident stops: an overload (529) and an unavailability (503). */
-const incidentErrors: ReadonlySet<string> = new Set(["OverloadedError", "ServiceUnavailableError"])
-
-/**
- * The status page before the breaker and the budget: a retry of a 529 or a
- * 503 while the page shows a `major` or `critical` incident is not taken
- * (nor paid for). Any other error, and any other indicator (`unknown`
- * included), goes on to `next`; the page is read only for those two errors.
- */
-const statusPageGate = (page: StatusPage.Service, next: internal.Gate<never>): internal.Gate<never> =>
-(decision, now) =>
-  incidentErrors.has(decision.error)
-    ? Effect.flatMap(page.indicator, (indicator) =>
-      StatusPage.isIncident(indicator)
-        ? Effect.as(
-          Effect.annotateCurrentSpan("status_page.indicator", indicator),
-          Option.some("StatusPageIncident" as const)
-        )
-        : next(decision, now))
-    : next(decision, now)
-
 /**
  * Retries `self` under the policy, the retry budget and the breaker's
  * look-ahead (see the module's description): `RetryPolicy.retry` (errors
@@ -429,32 +390,17 @@ export const retry: {
     policy !== undefined && !RetryPolicy.isRetryPolicy(policy)
       // only untyped code gets here: RetryPolicy.retry refuses it, before any attempt
       ? RetryPolicy.retry(self, policy)
-      : Effect.gen(function*() {
-        const breaker = yield* CircuitBreaker.CircuitBreaker
-        const budget = yield* RetryBudget.RetryBudget
-        // a Context.Reference: "unknown" (nothing changes) unless StatusPage.layer is provided
-        const page = yield* StatusPage.StatusPage
-        // the last Retryable error of this call: the error a real request got
-        const lastRetryable = yield* Ref.make(Option.none<E>())
-        const attempt = Effect.tapError(
+      : Effect.contextWithEffect((context: Context.Context<CircuitBreaker.CircuitBreaker | RetryBudget.RetryBudget>) =>
+        internalResilience.retrier(
+          policy,
+          Context.get(context, CircuitBreaker.CircuitBreaker),
+          Context.get(context, RetryBudget.RetryBudget)
+        )(
           self,
-          (e) => ApiError.isRetryable(e) ? Ref.set(lastRetryable, Option.some(e)) : Effect.void
+          // a Context.Reference: "unknown" (nothing changes) unless StatusPage.layer is provided
+          Context.get(context, StatusPage.StatusPage)
         )
-        yield* budget.deposit
-        // the policy alone, as in RetryPolicy.retry, with the breaker and the budget at its gate
-        const retried = internal.retrying(
-          attempt,
-          RetryPolicy.schedule(policy),
-          page === StatusPage.unconfigured ? gate(breaker, budget) : statusPageGate(page, gate(breaker, budget))
-        )
-        return yield* Effect.catchIf(
-          retried,
-          isCircuitOpen,
-          // a retry the breaker refused sent nothing: a call that did send
-          // requests ends with the last error one of them got
-          (e) => Effect.flatMap(Ref.get(lastRetryable), (last) => Effect.fail(Option.getOrElse(last, () => e)))
-        )
-      })
+      )
 )
 
 /**

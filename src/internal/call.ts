@@ -21,9 +21,10 @@ import * as Predicate from "effect/Predicate"
 import type * as ApiError from "../ApiError.js"
 import * as CircuitBreaker from "../CircuitBreaker.js"
 import * as RateLimits from "../RateLimits.js"
-import * as Resilience from "../Resilience.js"
-import type * as RetryBudget from "../RetryBudget.js"
+import * as RetryBudget from "../RetryBudget.js"
 import type * as RetryPolicy from "../RetryPolicy.js"
+import * as StatusPage from "../StatusPage.js"
+import * as Retrying from "./resilience.js"
 
 /**
  * Attempts sent, by endpoint (`Claude.attemptsTotal`).
@@ -176,16 +177,26 @@ export const resilient = (
     const limiter = yield* Effect.serviceOption(RateLimits.Limiter)
     const breaker = Context.get(services, CircuitBreaker.CircuitBreaker)
     const maxElapsed = Duration.toMillis(policy.maxElapsed)
+    const run = Retrying.retrier(policy, breaker, Context.get(services, RetryBudget.RetryBudget))
+    // the status page of the context the client was built in, when it had
+    // one; the caller's otherwise (a Context.Reference: "unknown" unless provided)
+    const builtPage = services.unsafeMap.has(StatusPage.StatusPage.key)
+      ? Option.some(Context.get(services, StatusPage.StatusPage))
+      : Option.none()
+    // only the services captured: nothing else of the build context covers the caller's
+    const retry = <A, E, R>(attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Option.isSome(builtPage)
+        ? run(attempt, builtPage.value)
+        : Effect.flatMap(StatusPage.StatusPage, (page) => run(attempt, page))
     return {
       breaker,
       limiter,
-      retry: (attempt) => Effect.provide(Resilience.retry(attempt, policy), services),
+      retry,
       protect: (attempt, admit = Option.none()) =>
         Option.match(admit, {
-          onNone: () => Effect.provide(Resilience.protect(attempt, policy), services),
+          onNone: () => retry(breaker.protect(attempt)),
           // the limiter before the breaker: a call waiting for the quota holds no probe slot
-          onSome: (admitted) =>
-            Effect.provide(Resilience.retry(Effect.zipRight(admitted, breaker.protect(attempt)), policy), services)
+          onSome: (admitted) => retry(Effect.zipRight(admitted, breaker.protect(attempt)))
         }),
       admission: (cost) =>
         Option.match(limiter, {

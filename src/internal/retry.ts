@@ -9,10 +9,10 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ApiError from "../ApiError.js"
@@ -99,10 +99,17 @@ const reported = <R>(
     })
   )
 
+/** A predicate, not a refinement: the error type stays `E` on both sides. */
+const isRetryable: (e: unknown) => boolean = ApiError.isRetryable
+
 /**
  * Retries `self` under `schedule`: only `Retryable` failures reach it; any
- * other failure rides out in the success channel, so it is never retried,
- * and leaves unchanged. Defects and interruptions are not retried.
+ * other failure leaves unchanged, never retried. Defects and interruptions
+ * are not retried. The first attempt runs alone: the schedule's driver (and
+ * its reporting) is made only after a `Retryable` failure, so that a call
+ * whose first attempt succeeds pays nothing for its retries. From there it
+ * is `Effect.retry`'s loop: each failure is a step of the schedule, which
+ * waits before the next attempt or ends the call with that failure.
  *
  * @internal
  */
@@ -110,12 +117,15 @@ export const retrying = <A, E, R, R2>(
   self: Effect.Effect<A, E, R>,
   schedule: Schedule.Schedule<RetryDecision, ApiError.Retryable>,
   gate?: Gate<R2>
-): Effect.Effect<A, E, R | R2> => {
-  const attempt = Effect.matchEffect(self, {
-    onFailure: (e) => ApiError.isRetryable(e) ? Effect.fail(e) : Effect.succeed(Either.left(e) as Either.Either<A, E>),
-    onSuccess: (a) => Effect.succeed(Either.right(a) as Either.Either<A, E>)
-  })
-  return Effect.retry(attempt, reported(schedule, gate)).pipe(
-    Effect.flatMap(Either.match({ onLeft: (e) => Effect.fail(e), onRight: (a) => Effect.succeed(a) }))
-  )
-}
+): Effect.Effect<A, E, R | R2> =>
+  Effect.catchIf(self, isRetryable, (first) =>
+    Effect.flatMap(Schedule.driver(reported(schedule, gate)), (driver) => {
+      // as Effect.retry does: each attempt sees the schedule's iteration
+      const again = Effect.provideServiceEffect(self, Schedule.CurrentIterationMetadata, Ref.get(driver.iterationMeta))
+      const loop = (error: E): Effect.Effect<A, E, R | R2> =>
+        Effect.matchEffect(driver.next(error as ApiError.Retryable), {
+          onFailure: () => Effect.fail(error),
+          onSuccess: () => Effect.catchIf(again, isRetryable, loop)
+        })
+      return loop(first)
+    }))

@@ -1,12 +1,19 @@
 /**
  * One call's observation: its attempts numbered in their spans, each outcome
  * counted under its tags, and the spans made without a stack trace (Effect
- * captures one per span unless told not to, a cost per call).
+ * captures one per span unless told not to, a cost per call). A client's
+ * calls use the services it was built with, and nothing else of the context
+ * it was built in.
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
+import * as Redacted from "effect/Redacted"
+import * as Claude from "../../src/Claude.js"
 import * as Call from "../../src/internal/call.js"
+import * as Resilience from "../../src/Resilience.js"
 import { makeTracer } from "../support/capture.js"
 
 class Overloaded {
@@ -45,5 +52,46 @@ describe("internal/call attempts", () => {
       expect(yield* outcome("OverloadedError")).toBe(2)
       expect(yield* outcome("Success")).toBe(2)
     }).pipe(Effect.withTracer(traced.tracer))
+  })
+})
+
+describe("internal/call resilient", () => {
+  it.effect("a call's FetchHttpClient.RequestInit is the caller's, laid over the one the client was built with", () => {
+    const inits: Array<RequestInit | undefined> = []
+    const fetch: typeof globalThis.fetch = (_input, init) => {
+      inits.push(init)
+      return Promise.resolve(
+        new Response(
+          JSON.stringify({
+            id: "msg_1",
+            type: "message",
+            role: "assistant",
+            model: "claude-sonnet-5-5",
+            content: [{ type: "text", text: "hi" }],
+            stop_reason: "end_turn",
+            stop_sequence: null,
+            usage: { input_tokens: 1, output_tokens: 1 }
+          }),
+          { status: 200, headers: { "content-type": "application/json" } }
+        )
+      )
+    }
+    const built = Layer.succeed(FetchHttpClient.RequestInit, { cache: "no-store", keepalive: true })
+    const client = Claude.layer({ apiKey: Redacted.make("sk-ant-test"), baseUrl: "http://127.0.0.1:1" }).pipe(
+      Layer.provide(Layer.mergeAll(Resilience.layer(), built)),
+      Layer.provide(FetchHttpClient.layer),
+      Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch))
+    )
+    return Effect.gen(function*() {
+      const claude = yield* Claude.Claude
+      const params = { model: "claude-sonnet-5-5", max_tokens: 16, messages: [{ role: "user" as const, content: "hi" }] }
+      yield* claude.messages.create(params)
+      yield* claude.messages.create(params).pipe(Effect.provideService(FetchHttpClient.RequestInit, { cache: "reload" }))
+      expect(inits.map((init) => [init?.cache, init?.keepalive, init?.redirect])).toEqual([
+        ["no-store", true, "manual"],
+        // the caller's over the build's, and redirect: "manual" over both
+        ["reload", true, "manual"]
+      ])
+    }).pipe(Effect.provide(client))
   })
 })

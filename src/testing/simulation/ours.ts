@@ -9,12 +9,17 @@
  *
  * @internal
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import * as CircuitBreaker from "../../CircuitBreaker.js"
+import * as Retrying from "../../internal/resilience.js"
 import * as Resilience from "../../Resilience.js"
+import * as RetryBudget from "../../RetryBudget.js"
 import * as RetryPolicy from "../../RetryPolicy.js"
+import * as StatusPage from "../../StatusPage.js"
 
 /**
  * What the scenario asks of the backoff: `undefined` fields keep the
@@ -79,6 +84,9 @@ export const client = (options: OursOptions): Effect.Effect<Wrap, unknown, Scope
       return <A, E>(call: Effect.Effect<A, E>) => RetryPolicy.retry(call, retryPolicy)
     }
     const context = yield* Layer.build(Resilience.layer())
+    const breaker = Context.get(context, CircuitBreaker.CircuitBreaker)
+    // Resilience.protect on this client's breaker and budget, without providing them per call
+    const run = Retrying.retrier(retryPolicy, breaker, Context.get(context, RetryBudget.RetryBudget))
     return <A, E>(call: Effect.Effect<A, E>) =>
-      Effect.provide(Resilience.protect(call, retryPolicy), context)
+      Effect.flatMap(StatusPage.StatusPage, (page) => run(breaker.protect(call), page))
   })
