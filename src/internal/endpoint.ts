@@ -27,7 +27,6 @@ import type { CallError } from "../Claude.js"
 import * as Preflight from "../Preflight.js"
 import type * as RateLimits from "../RateLimits.js"
 import * as Call from "./call.js"
-import * as Timeout from "./timeout.js"
 import type { Method, Transport } from "./transport.js"
 
 /**
@@ -114,7 +113,7 @@ export const endpoints = (transport: Transport, resilient: Call.Resilient): Endp
       resilient.protect(
         transport.send(request, limiter).pipe(
           Effect.flatMap(decode),
-          (attempt) => Timeout.timeoutFail(attempt, {
+          Effect.timeoutFail({
             duration: settings.requestTimeout,
             onTimeout: () =>
               ApiError.transportError({
