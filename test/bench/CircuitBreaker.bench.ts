@@ -22,6 +22,7 @@ import * as Random from "effect/Random"
 import { performance } from "node:perf_hooks"
 import * as v8 from "node:v8"
 import { CircuitBreaker } from "../../src/index.js"
+import { heapUse } from "./measure.js"
 
 const gc = (): void => {
   const collect = (globalThis as { gc?: () => void }).gc
@@ -101,17 +102,7 @@ const allocation = <A, E>(effect: Effect.Effect<A, E>) =>
     const result = yield* effect
     const after = v8.getHeapStatistics().used_heap_size
     const { statistics } = profiler.stop()
-    let allocated = 0
-    let peak = Math.max(before, after)
-    let last = before
-    for (const event of statistics) {
-      const usedBefore = event.beforeGC.heapStatistics.usedHeapSize
-      allocated += Math.max(0, usedBefore - last)
-      last = event.afterGC.heapStatistics.usedHeapSize
-      peak = Math.max(peak, usedBefore)
-    }
-    allocated += Math.max(0, after - last)
-    return { result, allocated, peak: peak - before, gcs: statistics.length }
+    return { result, ...heapUse(before, after, statistics), gcs: statistics.length }
   })
 
 /**

@@ -113,6 +113,20 @@ export const withGc = async <A>(body: () => Promise<A>): Promise<{ readonly valu
   await new Promise((resolve) => setImmediate(resolve))
   for (const entry of observer().takeRecords()) gcEntries.push(entry.duration)
   const pauses = gcEntries.slice(first)
+  const { allocated, peak } = heapUse(before, after, statistics)
+  return { value, gc: { count: pauses.length, pauseMs: pauses.reduce((a, b) => a + b, 0), allocated, peak } }
+}
+
+/**
+ * Bytes allocated and the peak above `before`, from the heap used before and
+ * after a run and the GCs a `v8.GCProfiler` saw in it: what each GC found
+ * used, less what the previous one left.
+ */
+export const heapUse = (
+  before: number,
+  after: number,
+  statistics: ReadonlyArray<v8.GCProfilerResult["statistics"][number]>
+): { readonly allocated: number; readonly peak: number } => {
   let allocated = 0
   let peak = Math.max(before, after)
   let last = before
@@ -123,10 +137,7 @@ export const withGc = async <A>(body: () => Promise<A>): Promise<{ readonly valu
     peak = Math.max(peak, usedBefore)
   }
   allocated += Math.max(0, after - last)
-  return {
-    value,
-    gc: { count: pauses.length, pauseMs: pauses.reduce((a, b) => a + b, 0), allocated, peak: peak - before }
-  }
+  return { allocated, peak: peak - before }
 }
 
 // ---------------------------------------------------------------------------
