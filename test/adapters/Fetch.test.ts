@@ -24,6 +24,7 @@ import * as Options from "../../src/Options.js"
 import * as Resilience from "../../src/Resilience.js"
 import { makeCapture } from "../support/capture.js"
 import { httpServer } from "../support/hostileServer.js"
+import { message } from "../support/wire.js"
 import {
   error,
   internal,
@@ -240,16 +241,7 @@ describe("Resilience.fetch: the rest of the policy", () => {
     }))
 })
 
-const okJson = JSON.stringify({
-  id: "msg_ok",
-  type: "message",
-  role: "assistant",
-  model: "claude-sonnet-5-5",
-  content: [{ type: "text", text: "ok" }],
-  stop_reason: "end_turn",
-  stop_sequence: null,
-  usage: { input_tokens: 1, output_tokens: 1 }
-})
+const okJson = JSON.stringify(message("ok", "msg_ok"))
 
 describe("Resilience.fetch as a fetch function", () => {
   it.scoped("a streamed request body (a ReadableStream) is buffered once and sent whole on every attempt", () =>

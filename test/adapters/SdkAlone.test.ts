@@ -11,7 +11,7 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { type Reply, sdkParams } from "./support.js"
-import { sse, textEvents } from "../support/wire.js"
+import { message, sse, textEvents } from "../support/wire.js"
 
 const realSetTimeout = globalThis.setTimeout
 const pause = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms))
@@ -29,16 +29,7 @@ const serve = async (replies: ReadonlyArray<Reply | "cut">) => {
       if (reply === "cut") return res.socket?.destroy()
       if (reply === undefined) {
         res.writeHead(200, { "content-type": "application/json" })
-        return res.end(JSON.stringify({
-          id: `msg_${i}`,
-          type: "message",
-          role: "assistant",
-          model: "claude-sonnet-5-5",
-          content: [{ type: "text", text: "ok" }],
-          stop_reason: "end_turn",
-          stop_sequence: null,
-          usage: { input_tokens: 1, output_tokens: 1 }
-        }))
+        return res.end(JSON.stringify(message("ok", `msg_${i}`)))
       }
       if ("stream" in reply) {
         res.writeHead(200, { "content-type": "text/event-stream", connection: "close" })

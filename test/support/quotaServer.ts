@@ -11,6 +11,7 @@
  * (`x-worker`), and when.
  */
 import * as Http from "node:http"
+import { message } from "./wire.js"
 
 export interface Arrival {
   readonly at: number
@@ -81,16 +82,7 @@ export const startQuotaServer = (options: {
         }
       }
       if (status === 200) {
-        body = JSON.stringify({
-          id: `msg_${arrivals.length}`,
-          type: "message",
-          role: "assistant",
-          model: "claude-test",
-          content: [{ type: "text", text: "ok" }],
-          stop_reason: "end_turn",
-          stop_sequence: null,
-          usage: { input_tokens: 10, output_tokens: 1 }
-        })
+        body = JSON.stringify(message("ok", `msg_${arrivals.length}`))
       }
       arrivals.push({ at: now, worker, status })
       const send = () => {

@@ -13,6 +13,7 @@ import type * as Scope from "effect/Scope"
 import { Claude, Resilience } from "../../src/index.js"
 import type * as Messages from "../../src/Messages.js"
 import { type HostileServer, httpServer } from "./hostileServer.js"
+import { message } from "./wire.js"
 
 /** One scripted reply. */
 export interface ScriptedReply {
@@ -30,17 +31,7 @@ export const params: Messages.MessageCreateParams = {
 }
 
 /** A Messages 200 body both clients accept. */
-export const okBody = (n: number): string =>
-  JSON.stringify({
-    id: `msg_scripted_${n}`,
-    type: "message",
-    role: "assistant",
-    model: "claude-sonnet-5-5",
-    content: [{ type: "text", text: "ok" }],
-    stop_reason: "end_turn",
-    stop_sequence: null,
-    usage: { input_tokens: 1, output_tokens: 1 }
-  })
+export const okBody = (n: number): string => JSON.stringify(message("ok", `msg_scripted_${n}`))
 
 /** The documented error envelope. */
 export const errorBody = (type: string, message: string): string =>
