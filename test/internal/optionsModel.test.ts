@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Either, FastCheck as fc, Schema } from "effect"
 import * as O from "../../src/internal/options.js"
 import { InvalidOptionsError } from "../../src/Options.js"
+import { throwingProxy } from "../support/hardening.js"
 
 const isFunction = (u: unknown): u is (error: unknown) => boolean => typeof u === "function"
 
@@ -147,20 +148,7 @@ describe("internal/options: decodeOptions", () => {
   })
 
   it("a value whose inspection throws (a hostile Proxy) is a problem at its own path", () => {
-    const hostile = new Proxy({}, {
-      get: () => {
-        throw new Error("hostile get")
-      },
-      has: () => {
-        throw new Error("hostile has")
-      },
-      getPrototypeOf: () => {
-        throw new Error("hostile getPrototypeOf")
-      },
-      ownKeys: () => {
-        throw new Error("hostile ownKeys")
-      }
-    })
+    const hostile = throwingProxy()
     const throwingCheck = O.satisfying("a thing", (u): u is object => (u as { readonly ok: boolean }).ok)
     const decodeHostile = O.decodeOptions(
       "Hostile",

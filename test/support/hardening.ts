@@ -64,3 +64,25 @@ export const settled = (server: HostileServer): Effect.Effect<number> =>
     }
     return server.openSockets()
   })
+
+/** A value every inspection of which throws: each trap of its Proxy throws. */
+export const throwingProxy = (): object => {
+  const trap = (name: string) => () => {
+    throw new Error(`trap ${name}`)
+  }
+  return new Proxy({}, {
+    get: trap("get"),
+    has: trap("has"),
+    ownKeys: trap("ownKeys"),
+    getOwnPropertyDescriptor: trap("getOwnPropertyDescriptor"),
+    getPrototypeOf: trap("getPrototypeOf"),
+    set: trap("set"),
+    defineProperty: trap("defineProperty"),
+    deleteProperty: trap("deleteProperty"),
+    isExtensible: trap("isExtensible"),
+    preventExtensions: trap("preventExtensions"),
+    setPrototypeOf: trap("setPrototypeOf"),
+    apply: trap("apply"),
+    construct: trap("construct")
+  })
+}

@@ -8,6 +8,7 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Duration, FastCheck as fc, Option } from "effect"
 import { ApiError } from "../../../src/index.js"
+import { throwingProxy } from "../../support/hardening.js"
 
 const OVERLOADED = JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } })
 const CONTROL = /[\u0000-\u001f\u007f]/
@@ -26,14 +27,7 @@ const throwingGetter = () => {
   return headers
 }
 
-const throwingProxy = new Proxy({}, {
-  ownKeys() {
-    throw new Error("ownKeys exploded")
-  },
-  get() {
-    throw new Error("get exploded")
-  }
-})
+const hostileHeaders = throwingProxy()
 
 describe("fromResponse: headers of the wrong type are ignored, and the message says so", () => {
   it.each([
@@ -42,7 +36,7 @@ describe("fromResponse: headers of the wrong type are ignored, and the message s
     ["a number", 42, "headers: not a record or Headers (got a number)"],
     ["a boolean", true, "headers: not a record or Headers (got a boolean)"],
     ["an object with a throwing getter", throwingGetter(), "headers: they threw while being read"],
-    ["a Proxy that throws on every access", throwingProxy, "headers: they threw while being read"]
+    ["a Proxy that throws on every access", hostileHeaders, "headers: they threw while being read"]
   ] as const)("%s", (_name, headers, problem) => {
     const error = decodeUntyped({ status: 529, headers, body: OVERLOADED, now: 0 })
     // the status and the body still decide: one typed, Retryable error

@@ -12,6 +12,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { CircuitBreaker } from "../../../src/index.js"
+import { throwingProxy } from "../../support/hardening.js"
 
 const store = Effect.runSync(CircuitBreaker.makeMemoryStore())
 
@@ -23,20 +24,7 @@ const throwingGetter = Object.defineProperty({}, "minimumCalls", {
 })
 
 // a value every inspection of which throws
-const hostile = new Proxy({}, {
-  get: () => {
-    throw new Error("hostile get")
-  },
-  has: () => {
-    throw new Error("hostile has")
-  },
-  getPrototypeOf: () => {
-    throw new Error("hostile getPrototypeOf")
-  },
-  ownKeys: () => {
-    throw new Error("hostile ownKeys")
-  }
-})
+const hostile = throwingProxy()
 
 // [what the caller passed, the option's path ("" for the options themselves), a fragment of the message]
 const cases: ReadonlyArray<readonly [string, unknown, string, string]> = [

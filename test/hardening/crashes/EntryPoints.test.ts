@@ -15,29 +15,9 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { ApiError, Claude, Options, Resilience } from "../../../src/index.js"
 import { Emulator } from "../../../src/testing/index.js"
 import { consume, failureOf, oneFailure, params, withClaude } from "../../e2e/support.js"
+import { throwingProxy } from "../../support/hardening.js"
 
 /** A Proxy whose every trap throws: reading it in any way throws. */
-const throwingProxy = (): object => {
-  const trap = (name: string) => () => {
-    throw new Error(`trap ${name}`)
-  }
-  return new Proxy({}, {
-    get: trap("get"),
-    has: trap("has"),
-    ownKeys: trap("ownKeys"),
-    getOwnPropertyDescriptor: trap("getOwnPropertyDescriptor"),
-    getPrototypeOf: trap("getPrototypeOf"),
-    set: trap("set"),
-    defineProperty: trap("defineProperty"),
-    deleteProperty: trap("deleteProperty"),
-    isExtensible: trap("isExtensible"),
-    preventExtensions: trap("preventExtensions"),
-    setPrototypeOf: trap("setPrototypeOf"),
-    apply: trap("apply"),
-    construct: trap("construct")
-  })
-}
-
 /** Valid params but for one getter, which throws. */
 const withThrowingGetter = (base: object, key: string): object =>
   Object.defineProperty({ ...base }, key, {

@@ -9,6 +9,7 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Either, Exit, FastCheck as fc, Option, Redacted } from "effect"
 import { Claude, Options, Resilience, RetryBudget, RetryPolicy } from "../../../src/index.js"
+import { throwingProxy } from "../../support/hardening.js"
 
 const untyped = <A>(value: unknown): A => value as A
 
@@ -232,20 +233,7 @@ describe("Claude: options of the wrong type fail typed, never throw, never print
   })
 
   it("a Proxy whose every trap throws is a problem, not a throw", () => {
-    const hostile = new Proxy({}, {
-      get: () => {
-        throw new Error("get")
-      },
-      ownKeys: () => {
-        throw new Error("ownKeys")
-      },
-      getPrototypeOf: () => {
-        throw new Error("getPrototypeOf")
-      },
-      has: () => {
-        throw new Error("has")
-      }
-    })
+    const hostile = throwingProxy()
     expect(problemsOf(hostile).map((p) => p.path)).toEqual([""])
     // a hostile key is a problem at its path; a hostile part that the
     // options model cannot even inspect is one about the options as a whole
